@@ -1,0 +1,1 @@
+//! storeplane HTTP API.

@@ -1,0 +1,1 @@
+//! kube-sim: a simulated Kubernetes API server (a test double).
