@@ -1,1 +1,33 @@
-//! storeplane HTTP API.
+//! storeplane's HTTP API: the axum router (stores, timelines, live updates, sign-in,
+//! health, metrics, the OpenAPI document) and the server loop with graceful shutdown.
+//!
+//! [`router`] builds the whole application from an [`AppState`], so tests drive it with
+//! `tower::ServiceExt::oneshot` and no socket; [`serve`] runs it on a listener the caller
+//! bound (port 0 in tests).
+
+mod auth;
+mod credentials;
+mod cursor;
+pub mod dto;
+mod error;
+mod feed;
+mod health;
+mod metrics;
+mod openapi;
+mod ratelimit;
+pub mod secret;
+mod server;
+mod session;
+mod settings;
+mod state;
+mod stores;
+
+pub use auth::{AuthVia, CSRF_HEADER, Caller, SESSION_COOKIE};
+pub use credentials::{AdminCredentials, CredentialsError, CredentialsSource, InMemoryCredentials};
+pub use error::ApiError;
+pub use feed::FeedCloser;
+pub use metrics::Metrics;
+pub use openapi::ApiDoc;
+pub use server::{router, serve};
+pub use settings::{ApiSettings, AuthMode, MAX_BODY_BYTES, RateLimit};
+pub use state::{AppState, LOCAL_USER};

@@ -1,1 +1,33 @@
-//! storeplane metadata store.
+//! storeplane's metadata store: stores, their timelines, users and API tokens, idempotency
+//! keys, and the durable job queue the workers lease from.
+//!
+//! One [`Repository`] trait, two implementations: [`SqliteRepository`] (the embedded
+//! default, a file in the data directory in WAL mode) and [`PgRepository`] (PostgreSQL, for
+//! HA and for running many `storeplane worker` processes). Both bind their queries at run
+//! time and run the same shared test suite. [`connect`] picks one from a [`DatabaseUrl`]
+//! and runs migrations.
+
+mod accounts;
+mod connect;
+mod error;
+mod postgres;
+mod queue;
+mod repository;
+mod rows;
+mod sessions;
+mod shared;
+mod sql;
+mod sqlite;
+mod stores;
+mod timeline;
+mod url;
+
+pub use connect::{ConnectOptions, connect, migrate};
+pub use error::DbError;
+pub use postgres::PgRepository;
+pub use repository::{
+    Backend, CreateStore, CreateStoreOutcome, Enqueued, IdempotencyKey, NewApiToken, NewSession,
+    Repository, Session, StoreQuery,
+};
+pub use sqlite::SqliteRepository;
+pub use url::{DatabaseUrl, InvalidDatabaseUrl};

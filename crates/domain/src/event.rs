@@ -74,7 +74,9 @@ impl Serialize for Actor {
 
 impl<'de> Deserialize<'de> for Actor {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -99,7 +101,14 @@ impl NewStoreEvent {
         actor: Actor,
         message: impl Into<String>,
     ) -> Self {
-        Self { store_id, at, kind, message: message.into(), detail: serde_json::Value::Null, actor }
+        Self {
+            store_id,
+            at,
+            kind,
+            message: message.into(),
+            detail: serde_json::Value::Null,
+            actor,
+        }
     }
 
     /// Adds structured detail.

@@ -91,7 +91,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_attempts: 5, base_delay: Duration::from_secs(2), max_delay: Duration::from_secs(300) }
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(300),
+        }
     }
 }
 
@@ -104,7 +108,10 @@ impl RetryPolicy {
     /// out yet never come sooner than half the nominal delay.
     pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
         let exponent = attempt.saturating_sub(1).min(31);
-        let nominal = self.base_delay.saturating_mul(1 << exponent).min(self.max_delay);
+        let nominal = self
+            .base_delay
+            .saturating_mul(1 << exponent)
+            .min(self.max_delay);
         let jitter = jitter.clamp(0.0, 1.0);
         nominal / 2 + nominal.mul_f64(jitter / 2.0)
     }
@@ -120,12 +127,18 @@ mod tests {
     use super::*;
 
     fn policy() -> RetryPolicy {
-        RetryPolicy { max_attempts: 4, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(60) }
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+        }
     }
 
     #[test]
     fn backoff_doubles_with_each_attempt() {
-        let delays: Vec<_> = (1..=4).map(|n| policy().backoff(n, 1.0).as_secs()).collect();
+        let delays: Vec<_> = (1..=4)
+            .map(|n| policy().backoff(n, 1.0).as_secs())
+            .collect();
         assert_eq!(delays, [1, 2, 4, 8]);
     }
 
@@ -139,7 +152,11 @@ mod tests {
     fn jitter_never_takes_more_than_half_the_delay() {
         assert_eq!(policy().backoff(3, 0.0), Duration::from_secs(2));
         assert_eq!(policy().backoff(3, 0.5), Duration::from_secs(3));
-        assert_eq!(policy().backoff(3, 7.0), Duration::from_secs(4), "jitter is clamped");
+        assert_eq!(
+            policy().backoff(3, 7.0),
+            Duration::from_secs(4),
+            "jitter is clamped"
+        );
     }
 
     #[test]

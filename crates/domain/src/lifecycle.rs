@@ -51,12 +51,23 @@ impl StoreStatus {
 
     /// Moves to `next`, or says why the lifecycle forbids it.
     pub fn transition(self, next: Self) -> Result<Self, IllegalTransition> {
-        if self.can_become(next) { Ok(next) } else { Err(IllegalTransition { from: self, to: next }) }
+        if self.can_become(next) {
+            Ok(next)
+        } else {
+            Err(IllegalTransition {
+                from: self,
+                to: next,
+            })
+        }
     }
 
     /// The statuses a store may move to `self` from (for compare-and-set updates).
     pub fn predecessors(self) -> Vec<Self> {
-        Self::ALL.iter().copied().filter(|from| from.can_become(self)).collect()
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|from| from.can_become(self))
+            .collect()
     }
 
     /// Whether the store still exists or is still being set up or torn down: live stores
@@ -104,7 +115,10 @@ mod tests {
     fn deleted_is_final() {
         for next in StoreStatus::ALL.iter().copied().filter(|s| *s != Deleted) {
             let err = Deleted.transition(next).unwrap_err();
-            assert_eq!(err.to_string(), format!("a deleted store cannot become {next}"));
+            assert_eq!(
+                err.to_string(),
+                format!("a deleted store cannot become {next}")
+            );
         }
     }
 

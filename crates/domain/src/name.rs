@@ -26,6 +26,7 @@ const RESERVED_PREFIXES: &[&str] = &["kube-", "xn--"];
 /// reserved. It becomes the store's host (`<name>.<base domain>`), so it is checked here,
 /// once, and nothing downstream handles a raw name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "acme"))]
 #[serde(transparent)]
 pub struct StoreName(String);
 
@@ -37,18 +38,32 @@ impl StoreName {
 
     /// Checks `raw` against every rule, reporting the first one it breaks.
     pub fn parse(raw: &str) -> Result<Self, InvalidName> {
-        let fail = |rule| Err(InvalidName { name: raw.to_owned(), rule });
+        let fail = |rule| {
+            Err(InvalidName {
+                name: raw.to_owned(),
+                rule,
+            })
+        };
         let len = raw.chars().count();
         if len < Self::MIN_LEN {
-            return fail(NameRule::TooShort { min: Self::MIN_LEN, len });
+            return fail(NameRule::TooShort {
+                min: Self::MIN_LEN,
+                len,
+            });
         }
         if len > Self::MAX_LEN {
-            return fail(NameRule::TooLong { max: Self::MAX_LEN, len });
+            return fail(NameRule::TooLong {
+                max: Self::MAX_LEN,
+                len,
+            });
         }
         if raw.chars().any(|c| c.is_ascii_uppercase()) {
             return fail(NameRule::Uppercase);
         }
-        if let Some(c) = raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        if let Some(c) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
             return fail(NameRule::InvalidCharacter(c));
         }
         if raw.starts_with('-') || raw.ends_with('-') {
@@ -104,7 +119,9 @@ pub enum NameRule {
 impl fmt::Display for NameRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooShort { min, len } => write!(f, "must be at least {min} characters (got {len})"),
+            Self::TooShort { min, len } => {
+                write!(f, "must be at least {min} characters (got {len})")
+            }
             Self::TooLong { max, len } => write!(f, "must be at most {max} characters (got {len})"),
             Self::Uppercase => f.write_str("must be lowercase"),
             Self::InvalidCharacter(c) => write!(
@@ -136,7 +153,10 @@ mod tests {
 
     #[test]
     fn a_plain_lowercase_name_is_accepted() {
-        assert_eq!(StoreName::parse("acme-shop-2").unwrap().as_str(), "acme-shop-2");
+        assert_eq!(
+            StoreName::parse("acme-shop-2").unwrap().as_str(),
+            "acme-shop-2"
+        );
     }
 
     #[test]
@@ -148,7 +168,10 @@ mod tests {
     #[test]
     fn each_broken_rule_is_named() {
         assert_eq!(rule_broken_by("ab"), NameRule::TooShort { min: 3, len: 2 });
-        assert_eq!(rule_broken_by(&"a".repeat(41)), NameRule::TooLong { max: 40, len: 41 });
+        assert_eq!(
+            rule_broken_by(&"a".repeat(41)),
+            NameRule::TooLong { max: 40, len: 41 }
+        );
         assert_eq!(rule_broken_by("Acme"), NameRule::Uppercase);
         assert_eq!(rule_broken_by("acme_shop"), NameRule::InvalidCharacter('_'));
         assert_eq!(rule_broken_by("acme.shop"), NameRule::InvalidCharacter('.'));
@@ -157,16 +180,28 @@ mod tests {
         assert_eq!(rule_broken_by("acme-"), NameRule::HyphenAtEdge);
         assert_eq!(rule_broken_by("admin"), NameRule::Reserved);
         assert_eq!(rule_broken_by("www"), NameRule::Reserved);
-        assert_eq!(rule_broken_by("kube-system"), NameRule::ReservedPrefix("kube-"));
-        assert_eq!(rule_broken_by("xn--80ak6aa92e"), NameRule::ReservedPrefix("xn--"));
+        assert_eq!(
+            rule_broken_by("kube-system"),
+            NameRule::ReservedPrefix("kube-")
+        );
+        assert_eq!(
+            rule_broken_by("xn--80ak6aa92e"),
+            NameRule::ReservedPrefix("xn--")
+        );
     }
 
     #[test]
     fn the_error_message_says_which_rule_failed() {
         let err = StoreName::parse("Shop").unwrap_err();
-        assert_eq!(err.to_string(), "invalid store name \"Shop\": it must be lowercase");
+        assert_eq!(
+            err.to_string(),
+            "invalid store name \"Shop\": it must be lowercase"
+        );
         let err = StoreName::parse("kube-x").unwrap_err();
-        assert_eq!(err.to_string(), "invalid store name \"kube-x\": it must not start with \"kube-\"");
+        assert_eq!(
+            err.to_string(),
+            "invalid store name \"kube-x\": it must not start with \"kube-\""
+        );
     }
 
     #[test]

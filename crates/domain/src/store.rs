@@ -11,6 +11,7 @@ use crate::{StoreName, StoreStatus, UserId};
 
 /// A store's identity: a UUIDv7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
 #[serde(transparent)]
 pub struct StoreId(Uuid);
 
@@ -64,6 +65,7 @@ macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -169,7 +171,10 @@ mod tests {
     #[test]
     fn an_unknown_plan_lists_the_plans_that_exist() {
         let err = "huge".parse::<Plan>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown plan \"huge\": expected one of small, medium, large");
+        assert_eq!(
+            err.to_string(),
+            "unknown plan \"huge\": expected one of small, medium, large"
+        );
     }
 
     #[test]

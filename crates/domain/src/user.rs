@@ -10,6 +10,7 @@ use crate::store::text_enum;
 
 /// A user's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
 #[serde(transparent)]
 pub struct UserId(Uuid);
 
@@ -43,6 +44,7 @@ impl std::str::FromStr for UserId {
 /// A user's login name, as an identity provider or `storeplane token create --user` gives
 /// it: 1 to 64 characters of letters, digits and `._@-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 #[serde(transparent)]
 pub struct UserName(String);
 

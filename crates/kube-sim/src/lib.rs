@@ -1,1 +1,29 @@
-//! kube-sim: a simulated Kubernetes API server (a test double).
+//! kube-sim: a simulated Kubernetes API server — a test double, not a cluster.
+//!
+//! It keeps objects in memory and speaks enough of the Kubernetes API (discovery, CRUD,
+//! selectors, watches, server-side apply, status subresources, namespace termination)
+//! for kube-rs and kubectl to work against it unchanged. Small simulated controllers make
+//! Deployments, StatefulSets, Jobs and PVCs progress, and faults can be injected at start
+//! or at runtime. Start one in-process with [`SimHandle::start`], or embed [`SimArgs`]
+//! and call [`run`] from a binary.
+
+mod api;
+mod config;
+mod controllers;
+mod error;
+mod faults;
+mod fields;
+mod kinds;
+mod kubeconfig;
+mod managed;
+mod patch;
+mod random;
+mod route;
+mod selector;
+mod server;
+mod store;
+
+pub use config::{SimArgs, SimConfig};
+pub use faults::{ErrorRule, FaultControl, Faults, Verb};
+pub use kubeconfig::{CONTEXT, kubeconfig_yaml};
+pub use server::{SimError, SimHandle, TEST_DOUBLE_NOTICE, run, serve};

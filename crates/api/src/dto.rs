@@ -1,0 +1,160 @@
+//! The JSON the API speaks: what it returns and accepts, shared with the CLI client so the
+//! two can never disagree on a field.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use storeplane_domain::{
+    Engine, EventKind, Plan, Role, Store, StoreEvent, StoreId, StoreStatus, UserId,
+};
+use utoipa::ToSchema;
+
+/// A store, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoreView {
+    pub id: StoreId,
+    #[schema(example = "acme")]
+    pub name: String,
+    pub engine: Engine,
+    pub plan: Plan,
+    pub status: StoreStatus,
+    /// Why the store is in its status (set when it failed).
+    pub status_reason: Option<String>,
+    pub owner_id: UserId,
+    /// The store's Kubernetes namespace.
+    pub namespace: String,
+    /// The storefront.
+    pub url: String,
+    /// The shop's admin pages.
+    pub admin_url: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where stores are reached: `<name>.<base domain>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUrls {
+    pub scheme: &'static str,
+    pub base_domain: String,
+}
+
+impl StoreUrls {
+    pub fn view(&self, store: &Store) -> StoreView {
+        let url = format!("{}://{}.{}", self.scheme, store.spec.name, self.base_domain);
+        StoreView {
+            id: store.id,
+            name: store.spec.name.to_string(),
+            engine: store.spec.engine,
+            plan: store.spec.plan,
+            status: store.status,
+            status_reason: store.status_reason.clone(),
+            owner_id: store.owner,
+            namespace: store.namespace(),
+            admin_url: format!("{url}/wp-admin/"),
+            url,
+            created_at: store.created_at,
+            updated_at: store.updated_at,
+        }
+    }
+}
+
+/// The body of `POST /api/v1/stores`. Parsed loosely (plain strings) so that each bad
+/// field gets its own error code and message rather than a generic parse failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStoreRequest {
+    /// 3 to 40 lowercase letters, digits and '-'; becomes `<name>.<base domain>`.
+    #[schema(example = "acme")]
+    pub name: String,
+    #[schema(example = "woocommerce")]
+    pub engine: String,
+    #[schema(example = "small")]
+    pub plan: String,
+}
+
+/// A timeline event, as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    /// Grows with every event written; resume live updates after it.
+    pub seq: i64,
+    pub store_id: StoreId,
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    /// `user:<name>` or `system:<component>`.
+    pub actor: String,
+}
+
+impl From<StoreEvent> for EventView {
+    fn from(event: StoreEvent) -> Self {
+        Self {
+            seq: event.seq,
+            store_id: event.store_id,
+            at: event.at,
+            kind: event.kind,
+            message: event.message,
+            detail: event.detail,
+            actor: event.actor.to_string(),
+        }
+    }
+}
+
+/// One page of a list, with the cursor of the next page (`null` on the last).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A store's initial admin credentials, shown once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CredentialsView {
+    pub username: String,
+    pub password: String,
+    pub admin_url: String,
+}
+
+impl std::fmt::Debug for CredentialsView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsView")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("admin_url", &self.admin_url)
+            .finish()
+    }
+}
+
+/// Who the caller is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    pub user: UserView,
+    /// How the caller authenticated: `token`, `session`, `proxy` or `none`.
+    pub auth: String,
+    /// For cookie sessions: send it back as `X-CSRF-Token` on state-changing requests.
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The error shape every failure takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable and machine-readable, e.g. `invalid_name`.
+    pub code: String,
+    /// What happened, in words a person can act on.
+    pub message: String,
+    /// The request field at fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

@@ -1,0 +1,259 @@
+//! Live updates: one task per process follows the metadata store's timeline and fans new
+//! events out to every `GET /api/v1/events` subscriber.
+//!
+//! The task wakes when the metadata store signals a new event (PostgreSQL `NOTIFY`, so
+//! events written by any process arrive; in-process for SQLite) and, as a safety net for a
+//! notification lost while a listener reconnects, once a second. It always reads from the
+//! database by `seq`, so every subscriber sees every event exactly once and in order.
+
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::{Stream, StreamExt, stream};
+use storeplane_db::{DbError, Repository};
+use storeplane_domain::{EventKind, Store, StoreEvent, StoreId};
+use tokio::sync::{broadcast, watch};
+
+use crate::dto::{ErrorBody, EventView};
+use crate::{ApiError, AppState, Caller};
+
+/// How many events one read takes from the metadata store.
+const BATCH: u32 = 500;
+/// How many events a subscriber may fall behind before it re-reads from the database.
+const CHANNEL_CAPACITY: usize = 1024;
+/// The safety-net wake-up interval.
+const TICK: Duration = Duration::from_secs(1);
+
+/// A timeline event with the state of its store right after it.
+#[derive(Debug)]
+pub struct FeedItem {
+    pub event: StoreEvent,
+    pub store: Store,
+}
+
+/// The process's live-update fan-out.
+#[derive(Debug, Clone)]
+pub struct EventFeed {
+    tx: broadcast::Sender<Arc<FeedItem>>,
+    closed: watch::Receiver<bool>,
+}
+
+/// Stops the feed: open streams end, so a graceful shutdown is not held up by them.
+#[derive(Debug)]
+pub struct FeedCloser(watch::Sender<bool>);
+
+impl FeedCloser {
+    pub fn close(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl EventFeed {
+    /// Starts following the timeline from its current end.
+    pub fn start(repo: Arc<dyn Repository>) -> (Self, FeedCloser) {
+        let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
+        let (close_tx, closed) = watch::channel(false);
+        tokio::spawn(follow(repo, tx.clone(), closed.clone()));
+        (Self { tx, closed }, FeedCloser(close_tx))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<FeedItem>> {
+        self.tx.subscribe()
+    }
+}
+
+async fn follow(
+    repo: Arc<dyn Repository>,
+    tx: broadcast::Sender<Arc<FeedItem>>,
+    mut closed: watch::Receiver<bool>,
+) {
+    let mut last = loop {
+        match repo.latest_event_seq().await {
+            Ok(seq) => break seq,
+            Err(e) => {
+                tracing::warn!(error = %e, "live updates cannot read the timeline yet; retrying");
+                tokio::time::sleep(TICK).await;
+            }
+        }
+    };
+    let mut wakeups = repo.event_wakeups();
+    loop {
+        tokio::select! {
+            _ = wakeups.next() => {}
+            () = tokio::time::sleep(TICK) => {}
+            _ = closed.wait_for(|closed| *closed) => return,
+        }
+        loop {
+            match load_items(repo.as_ref(), last, BATCH).await {
+                Ok(items) => {
+                    let full = items.len() == BATCH as usize;
+                    for item in items {
+                        last = item.event.seq;
+                        // No subscriber is not an error: the event is in the database.
+                        let _ = tx.send(item);
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "live updates failed to read new events; will retry");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Reads events after `after` with their stores.
+async fn load_items(
+    repo: &dyn Repository,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<Arc<FeedItem>>, DbError> {
+    let events = repo.events_after(after, limit).await?;
+    let mut stores: HashMap<StoreId, Store> = HashMap::new();
+    let mut items = Vec::with_capacity(events.len());
+    for event in events {
+        let store = match stores.get(&event.store_id) {
+            Some(store) => store.clone(),
+            None => {
+                let store = repo.get_store(event.store_id).await?;
+                stores.insert(store.id, store.clone());
+                store
+            }
+        };
+        items.push(Arc::new(FeedItem { event, store }));
+    }
+    Ok(items)
+}
+
+/// Live updates as server-sent events.
+///
+/// Every timeline event the caller may see arrives as `timeline` (its `id:` is the
+/// event's `seq`); when it changed the store, the store's new state follows as `store`.
+/// Send `Last-Event-ID` to resume after an event.
+#[utoipa::path(
+    get, path = "/api/v1/events", tag = "events",
+    params(("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+    responses(
+        (status = 200, description = "A text/event-stream of `timeline` and `store` events", content_type = "text/event-stream", body = EventView),
+        (status = 400, body = ErrorBody),
+    )
+)]
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let resume_after = headers
+        .get("last-event-id")
+        .map(|v| v.to_str().ok().and_then(|v| v.trim().parse::<i64>().ok()))
+        .map(|seq| {
+            seq.ok_or_else(|| {
+                ApiError::bad_request("bad_request", "Last-Event-ID must be an event seq")
+                    .with_field("Last-Event-ID")
+            })
+        })
+        .transpose()?;
+    // Subscribe before reading the backlog, so nothing written in between is lost; the
+    // overlap is dropped by `seq`.
+    let rx = state.feed.subscribe();
+    let last_sent = match resume_after {
+        Some(seq) => seq,
+        None => state.repo.latest_event_seq().await?,
+    };
+    let subscriber = Subscriber {
+        repo: state.repo.clone(),
+        urls: state.settings.urls.clone(),
+        caller,
+        rx,
+        closed: state.feed.closed.clone(),
+        backlog: VecDeque::new(),
+        needs_backfill: resume_after.is_some(),
+        last_sent,
+    };
+    let events = stream::unfold(subscriber, |mut s| async move {
+        s.next_events().await.map(|events| (events, s))
+    })
+    .flat_map(|events| stream::iter(events.into_iter().map(Ok)));
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One SSE client's position in the timeline.
+struct Subscriber {
+    repo: Arc<dyn Repository>,
+    urls: crate::dto::StoreUrls,
+    caller: Caller,
+    rx: broadcast::Receiver<Arc<FeedItem>>,
+    closed: watch::Receiver<bool>,
+    backlog: VecDeque<Arc<FeedItem>>,
+    /// Read from the database before listening (resumption, or after falling behind).
+    needs_backfill: bool,
+    last_sent: i64,
+}
+
+impl Subscriber {
+    /// The next SSE events to send, or `None` when the stream should end.
+    async fn next_events(&mut self) -> Option<Vec<Event>> {
+        loop {
+            if self.needs_backfill && self.backlog.is_empty() {
+                match load_items(self.repo.as_ref(), self.last_sent, BATCH).await {
+                    Ok(items) if items.is_empty() => self.needs_backfill = false,
+                    Ok(items) => self.backlog.extend(items),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live-update backfill failed; ending the stream so the client resumes");
+                        return None;
+                    }
+                }
+            }
+            let item = match self.backlog.pop_front() {
+                Some(item) => item,
+                None => tokio::select! {
+                    received = self.rx.recv() => match received {
+                        Ok(item) => item,
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            self.needs_backfill = true;
+                            continue;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = self.closed.wait_for(|closed| *closed) => return None,
+                },
+            };
+            if item.event.seq <= self.last_sent {
+                continue;
+            }
+            self.last_sent = item.event.seq;
+            if self.caller.may_access(&item.store.owner) {
+                return Some(self.render(&item));
+            }
+        }
+    }
+
+    fn render(&self, item: &FeedItem) -> Vec<Event> {
+        let view = EventView::from(item.event.clone());
+        let mut events = vec![
+            Event::default()
+                .id(item.event.seq.to_string())
+                .event("timeline")
+                .json_data(&view)
+                .unwrap_or_else(|_| Event::default().comment("unserializable event")),
+        ];
+        if matches!(
+            item.event.kind,
+            EventKind::Created | EventKind::StatusChanged
+        ) {
+            let store = self.urls.view(&item.store);
+            if let Ok(event) = Event::default().event("store").json_data(&store) {
+                events.push(event);
+            }
+        }
+        events
+    }
+}

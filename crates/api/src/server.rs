@@ -1,0 +1,58 @@
+//! The router and the server loop.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::openapi::ApiDoc;
+use crate::settings::MAX_BODY_BYTES;
+use crate::{AppState, credentials, error, feed, health, metrics, session, stores};
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/session", get(session::whoami))
+        .route("/stores", get(stores::list).post(stores::create))
+        .route("/stores/{id}", get(stores::get).delete(stores::delete))
+        .route("/stores/{id}/retry", post(stores::retry))
+        .route("/stores/{id}/events", get(stores::events))
+        .route("/stores/{id}/credentials/reveal", post(credentials::reveal))
+        .route("/events", get(feed::stream));
+    let metrics_route = Router::new()
+        .route("/metrics", get(metrics::render))
+        .with_state(state.metrics.clone());
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/login", get(session::login))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .merge(metrics_route)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .fallback(error::no_route)
+        .method_not_allowed_fallback(error::wrong_method)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

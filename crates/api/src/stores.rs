@@ -1,0 +1,317 @@
+//! `/api/v1/stores`: create, list, read, delete and retry stores, and read their timelines.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::Utc;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use storeplane_db::{CreateStore, IdempotencyKey, StoreQuery};
+use storeplane_domain::{Engine, Plan, StoreId, StoreName, StoreSpec, StoreStatus};
+use utoipa::IntoParams;
+
+use crate::dto::{CreateStoreRequest, ErrorBody, EventView, Page, StoreView};
+use crate::error::{ApiJson, ApiQuery};
+use crate::{ApiError, AppState, Caller, cursor};
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// Parses a store id from the path.
+pub fn store_id(raw: &str) -> Result<StoreId, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_id",
+            format!("{:?} is not a store id (a UUID)", truncate(raw)),
+        )
+    })
+}
+
+fn truncate(raw: &str) -> String {
+    raw.chars().take(64).collect()
+}
+
+/// Turns the loosely typed request into a validated spec, naming the first bad field.
+fn validate(request: &CreateStoreRequest, engines: &[Engine]) -> Result<StoreSpec, ApiError> {
+    let name = StoreName::parse(&request.name)
+        .map_err(|e| ApiError::unprocessable("invalid_name", e.to_string()).with_field("name"))?;
+    let engine: Engine =
+        request
+            .engine
+            .parse()
+            .map_err(|e: storeplane_domain::UnknownVariant| {
+                ApiError::unprocessable("unknown_engine", e.to_string()).with_field("engine")
+            })?;
+    if !engines.contains(&engine) {
+        return Err(ApiError::unprocessable(
+            "engine_unavailable",
+            format!(
+                "the {engine} engine is not available yet; use one of: {}",
+                engines
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .with_field("engine"));
+    }
+    let plan: Plan = request
+        .plan
+        .parse()
+        .map_err(|e: storeplane_domain::UnknownVariant| {
+            ApiError::unprocessable("unknown_plan", e.to_string()).with_field("plan")
+        })?;
+    Ok(StoreSpec { name, engine, plan })
+}
+
+fn idempotency_key(
+    headers: &HeaderMap,
+    spec: &StoreSpec,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
+        .ok_or_else(|| {
+            ApiError::bad_request("bad_request", format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"))
+                .with_field("Idempotency-Key")
+        })?;
+    // The hash covers the request's meaning, not its bytes: the same store asked for with
+    // different whitespace or field order is the same request.
+    let canonical = format!("{}\n{}\n{}", spec.name, spec.engine, spec.plan);
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash: hex::encode(Sha256::digest(canonical)),
+    }))
+}
+
+/// Create a store.
+///
+/// Leaves the store `pending` with its provisioning job queued, in one transaction.
+#[utoipa::path(
+    post, path = "/api/v1/stores", tag = "stores",
+    request_body = CreateStoreRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a create safely: the same key and body return the same store")),
+    responses(
+        (status = 202, description = "Accepted; provisioning is queued", body = StoreView),
+        (status = 409, description = "Name taken, quota reached or idempotency key reused", body = ErrorBody),
+        (status = 422, description = "Invalid name, engine or plan", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<CreateStoreRequest>,
+) -> Result<(StatusCode, ApiJson<StoreView>), ApiError> {
+    let spec = validate(&request, &state.settings.engines)?;
+    let idempotency = idempotency_key(&headers, &spec)?;
+    state.limiter.check(&caller.identity)?;
+    let quota = state.settings.store_quota;
+    let outcome = state
+        .repo
+        .create_store(CreateStore {
+            id: StoreId::generate(),
+            spec,
+            owner: caller.user.id,
+            actor: caller.actor(),
+            live_store_limit: (quota > 0).then_some(quota),
+            max_attempts: state.settings.job_max_attempts,
+            idempotency,
+            now: Utc::now(),
+        })
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(state.settings.urls.view(outcome.store())),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Only stores in this status.
+    status: Option<String>,
+    /// Only the live store with this name.
+    name: Option<String>,
+}
+
+fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match limit.unwrap_or(default) {
+        n if (1..=max).contains(&n) => Ok(n),
+        n => Err(ApiError::bad_request(
+            "bad_request",
+            format!("limit must be 1 to {max} (got {n})"),
+        )
+        .with_field("limit")),
+    }
+}
+
+/// List stores, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/stores", tag = "stores", params(ListParams),
+    responses((status = 200, body = Page<StoreView>), (status = 400, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<ApiJson<Page<StoreView>>, ApiError> {
+    let limit = page_limit(params.limit, 50, 200)?;
+    let status = params
+        .status
+        .map(|s| s.parse::<StoreStatus>())
+        .transpose()
+        .map_err(|e| ApiError::bad_request("bad_request", e.to_string()).with_field("status"))?;
+    let before = params
+        .cursor
+        .as_deref()
+        .map(cursor::decode::<StoreId>)
+        .transpose()?;
+    let query = StoreQuery {
+        owner: (!caller.user.is_admin()).then_some(caller.user.id),
+        status,
+        name: params.name,
+        before,
+        limit: limit + 1,
+    };
+    let mut stores = state.repo.list_stores(&query).await?;
+    let next_cursor = (stores.len() > limit as usize).then(|| {
+        stores.truncate(limit as usize);
+        cursor::encode(&stores[stores.len() - 1].id.to_string())
+    });
+    let items = stores.iter().map(|s| state.settings.urls.view(s)).collect();
+    Ok(ApiJson(Page { items, next_cursor }))
+}
+
+/// Read one store.
+#[utoipa::path(
+    get, path = "/api/v1/stores/{id}", tag = "stores",
+    params(("id" = String, Path, description = "Store id")),
+    responses((status = 200, body = StoreView), (status = 404, body = ErrorBody))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<ApiJson<StoreView>, ApiError> {
+    let store = caller.visible_store(&state, store_id(&id)?).await?;
+    Ok(ApiJson(state.settings.urls.view(&store)))
+}
+
+/// Delete a store.
+///
+/// Moves it to `deleting` and queues its teardown. Deleting a store that is already
+/// deleting or deleted returns it as it is.
+#[utoipa::path(
+    delete, path = "/api/v1/stores/{id}", tag = "stores",
+    params(("id" = String, Path, description = "Store id")),
+    responses((status = 202, body = StoreView), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, ApiJson<StoreView>), ApiError> {
+    let store = caller.visible_store(&state, store_id(&id)?).await?;
+    if matches!(store.status, StoreStatus::Deleting | StoreStatus::Deleted) {
+        return Ok((
+            StatusCode::ACCEPTED,
+            ApiJson(state.settings.urls.view(&store)),
+        ));
+    }
+    state.limiter.check(&caller.identity)?;
+    let store = state
+        .repo
+        .request_deletion(store.id, &caller.actor(), Utc::now())
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(state.settings.urls.view(&store)),
+    ))
+}
+
+/// Retry a failed store.
+#[utoipa::path(
+    post, path = "/api/v1/stores/{id}/retry", tag = "stores",
+    params(("id" = String, Path, description = "Store id")),
+    responses((status = 202, body = StoreView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
+)]
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, ApiJson<StoreView>), ApiError> {
+    let store = caller.visible_store(&state, store_id(&id)?).await?;
+    if store.status != StoreStatus::Failed {
+        return Err(ApiError::conflict(
+            "conflict",
+            format!(
+                "only a failed store can be retried; this one is {}",
+                store.status
+            ),
+        ));
+    }
+    let store = state
+        .repo
+        .retry_store(
+            store.id,
+            &caller.actor(),
+            state.settings.job_max_attempts,
+            Utc::now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(state.settings.urls.view(&store)),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventParams {
+    /// Page size, 1 to 500 (default 100).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// A store's timeline, oldest first.
+#[utoipa::path(
+    get, path = "/api/v1/stores/{id}/events", tag = "stores",
+    params(("id" = String, Path, description = "Store id"), EventParams),
+    responses((status = 200, body = Page<EventView>), (status = 404, body = ErrorBody))
+)]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<EventParams>,
+) -> Result<ApiJson<Page<EventView>>, ApiError> {
+    let store = caller.visible_store(&state, store_id(&id)?).await?;
+    let limit = page_limit(params.limit, 100, 500)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(cursor::decode::<i64>)
+        .transpose()?
+        .unwrap_or(0);
+    let mut events = state.repo.store_events(store.id, after, limit + 1).await?;
+    let next_cursor = (events.len() > limit as usize).then(|| {
+        events.truncate(limit as usize);
+        cursor::encode(&events[events.len() - 1].seq.to_string())
+    });
+    Ok(ApiJson(Page {
+        items: events.into_iter().map(EventView::from).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,16 @@
+//! The HTTP API as clients meet it: every endpoint and error path through the router
+//! (`oneshot`, no socket), and live updates through a real listener on port 0.
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/auth.rs"]
+mod auth;
+#[path = "api/events.rs"]
+mod events;
+#[path = "api/fuzz.rs"]
+mod fuzz;
+#[path = "api/limits.rs"]
+mod limits;
+#[path = "api/stores.rs"]
+mod stores;

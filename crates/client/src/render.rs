@@ -1,0 +1,133 @@
+//! How results look in a terminal: stores as an aligned table or key/value lines, events as
+//! one line each. Pure functions of their inputs (the current time included), so what a
+//! person sees is tested without a server or a clock.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use comfy_table::{Table, presets};
+use storeplane_api::dto::{CredentialsView, EventView, StoreView};
+
+/// The longest event kind (`credentials_revealed`), so that messages line up in a stream
+/// whose later lines are not known yet.
+const KIND_WIDTH: usize = 20;
+
+/// Stores as an aligned table, newest first as the API lists them; ages are relative to
+/// `now`.
+pub fn store_table(stores: &[StoreView], now: DateTime<Utc>) -> String {
+    if stores.is_empty() {
+        return "No stores yet. Create one with `storeplane store create NAME`.".to_owned();
+    }
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header(["NAME", "STATUS", "ENGINE", "PLAN", "URL", "AGE"]);
+    for store in stores {
+        table.add_row([
+            store.name.clone(),
+            store.status.to_string(),
+            store.engine.to_string(),
+            store.plan.to_string(),
+            store.url.clone(),
+            age(now - store.created_at),
+        ]);
+    }
+    // The preset pads both sides of every cell; a leading space and trailing blanks only
+    // get in the way of `grep` and `awk`.
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 3));
+    }
+    table.trim_fmt()
+}
+
+/// One store as key/value lines.
+pub fn store_details(store: &StoreView) -> String {
+    let mut lines = vec![
+        ("name", store.name.clone()),
+        ("id", store.id.to_string()),
+        ("status", store.status.to_string()),
+    ];
+    if let Some(reason) = &store.status_reason {
+        lines.push(("reason", reason.clone()));
+    }
+    lines.extend([
+        ("engine", store.engine.to_string()),
+        ("plan", store.plan.to_string()),
+        ("url", store.url.clone()),
+        ("admin url", store.admin_url.clone()),
+        ("namespace", store.namespace.clone()),
+        ("created", timestamp(store.created_at)),
+        ("updated", timestamp(store.updated_at)),
+    ]);
+    key_values(&lines)
+}
+
+/// A timeline event as one line: time, kind, message.
+pub fn event_line(event: &EventView) -> String {
+    format!(
+        "{}  {:<KIND_WIDTH$}  {}",
+        timestamp(event.at),
+        event.kind.as_str(),
+        event.message
+    )
+}
+
+/// The admin credentials, with the warning that matters most.
+pub fn credentials(credentials: &CredentialsView) -> String {
+    let lines = [
+        ("username", credentials.username.clone()),
+        ("password", credentials.password.clone()),
+        ("admin url", credentials.admin_url.clone()),
+    ];
+    format!("{}\n\n{}", key_values(&lines), CREDENTIALS_NOTE)
+}
+
+/// Said whenever credentials are shown, because the server never shows them again.
+pub const CREDENTIALS_NOTE: &str =
+    "Save these now: storeplane shows a store's credentials only once.";
+
+/// A time as people and logs agree on it: UTC, to the second.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// How long ago, in the largest unit that keeps it short (`45s`, `12m`, `3h`, `9d`).
+pub fn age(elapsed: chrono::Duration) -> String {
+    let secs = elapsed.num_seconds().max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3_600 => format!("{}m", secs / 60),
+        3_600..86_400 => format!("{}h", secs / 3_600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
+fn key_values(lines: &[(&str, String)]) -> String {
+    let width = lines.iter().map(|(key, _)| key.len()).max().unwrap_or(0) + 1;
+    lines
+        .iter()
+        .map(|(key, value)| format!("{:<width$} {value}", format!("{key}:")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_use_the_largest_unit_that_fits() {
+        assert_eq!(age(chrono::Duration::seconds(45)), "45s");
+        assert_eq!(age(chrono::Duration::seconds(125)), "2m");
+        assert_eq!(age(chrono::Duration::hours(5)), "5h");
+        assert_eq!(age(chrono::Duration::days(9)), "9d");
+    }
+
+    #[test]
+    fn a_clock_slightly_behind_the_server_shows_no_negative_age() {
+        assert_eq!(age(chrono::Duration::seconds(-3)), "0s");
+    }
+
+    #[test]
+    fn an_empty_list_says_how_to_create_a_store() {
+        assert!(store_table(&[], Utc::now()).contains("storeplane store create"));
+    }
+}

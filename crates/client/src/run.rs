@@ -1,0 +1,225 @@
+//! Running a `storeplane store ...` command: one API client, one function per
+//! subcommand, results printed in the chosen format.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::time::Duration;
+
+use futures::StreamExt;
+use storeplane_api::dto::{CreateStoreRequest, EventView, Page, StoreView};
+
+use crate::args::{
+    CreateArgs, DeleteArgs, EventsArgs, ListArgs, OutputFormat, StoreArgs, StoreCommand,
+    TargetArgs, WaitArgs,
+};
+use crate::client::Client;
+use crate::command_error::CommandError;
+use crate::live::{LiveUpdate, LiveUpdates};
+use crate::output::Printer;
+use crate::render;
+use crate::watch::{Goal, watch_store};
+
+/// Runs a store command, printing its results to stdout.
+///
+/// On failure returns a [`CommandError`] (inside the `anyhow::Error`) for the binary to
+/// print as `error: <message>`; a store that failed while being waited for is
+/// [`CommandError::StoreFailed`], so a caller can downcast to give it its own exit code.
+pub async fn run(args: StoreArgs) -> anyhow::Result<()> {
+    // Not locked for the whole run: a lock is not `Send`, and the future should be.
+    let mut stdout = std::io::stdout();
+    run_with_output(args, &mut stdout).await?;
+    Ok(())
+}
+
+/// Runs a store command, printing its results to `out`.
+pub async fn run_with_output<W: Write>(args: StoreArgs, out: &mut W) -> Result<(), CommandError> {
+    let connection = args.connection;
+    let token = connection.token.map(|t| t.expose().to_owned());
+    let client = Client::new(&connection.server, token)?;
+    let mut printer = Printer::new(out, connection.output);
+    match args.command {
+        StoreCommand::Create(create_args) => create(&client, create_args, &mut printer).await,
+        StoreCommand::List(list_args) => list(&client, list_args, &mut printer).await,
+        StoreCommand::Get(TargetArgs { store }) => {
+            let store = client.resolve(&store).await?;
+            Ok(printer.store(&store)?)
+        }
+        StoreCommand::Delete(delete_args) => delete(&client, delete_args, &mut printer).await,
+        StoreCommand::Retry(TargetArgs { store }) => {
+            let store = client.resolve(&store).await?;
+            let store = client.retry_store(store.id).await?;
+            Ok(printer.store(&store)?)
+        }
+        StoreCommand::Events(events_args) => events(&client, events_args, &mut printer).await,
+        StoreCommand::Reveal(TargetArgs { store }) => {
+            let store = client.resolve(&store).await?;
+            let credentials = client.reveal_credentials(store.id).await?;
+            if printer.format() == OutputFormat::Json {
+                // The JSON stays the API's; the warning still reaches the person.
+                eprintln!("{}", render::CREDENTIALS_NOTE);
+            }
+            Ok(printer.answer(&credentials, &render::credentials(&credentials))?)
+        }
+    }
+}
+
+async fn create<W: Write>(
+    client: &Client,
+    args: CreateArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let request = CreateStoreRequest {
+        name: args.name,
+        engine: args.engine.to_string(),
+        plan: args.plan.to_string(),
+    };
+    if !args.wait.wait {
+        let store = client
+            .create_store(&request, args.idempotency_key.as_deref())
+            .await?;
+        return Ok(printer.store(&store)?);
+    }
+    // Subscribed before the store exists, so that none of its events can be missed.
+    let mut updates = client.subscribe(None).await?;
+    let mut store = client
+        .create_store(&request, args.idempotency_key.as_deref())
+        .await?;
+    printer.streamed(&store, &render::store_details(&store))?;
+    printer.note("")?;
+    wait_for(&mut updates, &mut store, Goal::Ready, &args.wait, printer).await?;
+    printer.note(&format!(
+        "\nstore {} is ready at {} (admin: {}); `storeplane store reveal {}` shows its credentials once",
+        store.name, store.url, store.admin_url, store.name
+    ))?;
+    Ok(())
+}
+
+async fn delete<W: Write>(
+    client: &Client,
+    args: DeleteArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let target = client.resolve(&args.target.store).await?;
+    if !args.wait.wait {
+        let store = client.delete_store(target.id).await?;
+        return Ok(printer.store(&store)?);
+    }
+    let mut updates = client.subscribe(None).await?;
+    let mut store = client.delete_store(target.id).await?;
+    printer.streamed(&store, &render::store_details(&store))?;
+    printer.note("")?;
+    wait_for(&mut updates, &mut store, Goal::Deleted, &args.wait, printer).await?;
+    printer.note(&format!("\nstore {} is deleted", store.name))?;
+    Ok(())
+}
+
+/// Follows `store` until it reaches `goal`, within `--timeout`; in JSON the final state
+/// ends the stream.
+async fn wait_for<W: Write>(
+    updates: &mut LiveUpdates,
+    store: &mut StoreView,
+    goal: Goal,
+    wait: &WaitArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let limit = Duration::from_secs(wait.timeout);
+    match tokio::time::timeout(limit, watch_store(updates, store, goal, printer)).await {
+        Ok(Ok(())) => {
+            if printer.format() == OutputFormat::Json {
+                printer.streamed(&*store, "")?;
+            }
+            Ok(())
+        }
+        Ok(Err(err)) => Err(err),
+        Err(_) => Err(CommandError::WaitTimedOut {
+            name: store.name.clone(),
+            seconds: wait.timeout,
+            status: store.status.to_string(),
+        }),
+    }
+}
+
+async fn list<W: Write>(
+    client: &Client,
+    args: ListArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let mut page = client
+        .list_stores(args.status, None, args.limit, None)
+        .await?;
+    if args.all {
+        let mut cursor = page.next_cursor.take();
+        while let Some(next) = cursor {
+            let more = client
+                .list_stores(args.status, None, args.limit, Some(&next))
+                .await?;
+            page.items.extend(more.items);
+            // A server repeating a cursor would otherwise keep us here forever.
+            cursor = more.next_cursor.filter(|c| *c != next);
+        }
+    }
+    let mut human = render::store_table(&page.items, chrono::Utc::now());
+    if page.next_cursor.is_some() {
+        human.push_str("\n\nMore stores exist: pass --all to list them all.");
+    }
+    Ok(printer.answer(&page, &human)?)
+}
+
+async fn events<W: Write>(
+    client: &Client,
+    args: EventsArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let mut store = client.resolve(&args.target.store).await?;
+    // Subscribed before reading the timeline, so that nothing written meanwhile is lost;
+    // what arrives twice (listed and streamed) is printed once.
+    let mut updates = if args.follow {
+        Some(client.subscribe(None).await?)
+    } else {
+        None
+    };
+    let timeline = all_events(client, &store).await?;
+    let Some(updates) = updates.as_mut() else {
+        let human = match timeline.items.is_empty() {
+            true => format!("store {} has no events yet", store.name),
+            false => timeline
+                .items
+                .iter()
+                .map(render::event_line)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        return Ok(printer.answer(&timeline, &human)?);
+    };
+    let mut seen: BTreeSet<i64> = BTreeSet::new();
+    for event in &timeline.items {
+        seen.insert(event.seq);
+        printer.event(event)?;
+    }
+    while store.status != storeplane_domain::StoreStatus::Deleted {
+        match updates.next().await {
+            Some(Ok(LiveUpdate::Timeline(event))) if event.store_id == store.id => {
+                if seen.insert(event.seq) {
+                    printer.event(&event)?;
+                }
+            }
+            Some(Ok(LiveUpdate::Store(update))) if update.id == store.id => store = update,
+            Some(Ok(_)) => {}
+            Some(Err(err)) => return Err(err.into()),
+            None => return Err(CommandError::StreamEnded),
+        }
+    }
+    Ok(())
+}
+
+/// The store's whole timeline, every page, oldest first.
+async fn all_events(client: &Client, store: &StoreView) -> Result<Page<EventView>, CommandError> {
+    let mut timeline = client.store_events(store.id, None, None).await?;
+    let mut cursor = timeline.next_cursor.take();
+    while let Some(next) = cursor {
+        let page = client.store_events(store.id, Some(&next), None).await?;
+        timeline.items.extend(page.items);
+        cursor = page.next_cursor.filter(|c| *c != next);
+    }
+    Ok(timeline)
+}

@@ -1,0 +1,314 @@
+//! The one repository trait both backends implement, and the values it takes.
+//!
+//! Every method that changes a store also appends to its timeline in the same
+//! transaction, so the timeline never disagrees with the row. Time is always passed in
+//! (`now`), never read here, so tests control it and leases can be expired at will.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use storeplane_domain::{
+    Actor, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Role, Store, StoreEvent, StoreId,
+    StoreSpec, StoreStatus, User, UserId, UserName,
+};
+
+use crate::DbError;
+
+/// Which database a repository talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A request to create a store: the row, its `created` event and its provisioning job are
+/// written in one transaction, or none of them is.
+#[derive(Debug, Clone)]
+pub struct CreateStore {
+    pub id: StoreId,
+    pub spec: StoreSpec,
+    pub owner: UserId,
+    pub actor: Actor,
+    /// The owner's limit of live stores, checked inside the transaction; `None` for none.
+    pub live_store_limit: Option<u32>,
+    /// Attempts the provisioning job is allowed.
+    pub max_attempts: u32,
+    pub idempotency: Option<IdempotencyKey>,
+    pub now: DateTime<Utc>,
+}
+
+/// An `Idempotency-Key` header and a hash of the request it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    /// A digest of the request body: the same key with another body is a conflict.
+    pub request_hash: String,
+}
+
+/// What [`Repository::create_store`] did.
+#[derive(Debug, Clone)]
+pub enum CreateStoreOutcome {
+    /// The store was created and its provisioning job queued.
+    Created { store: Store, job: Job },
+    /// The idempotency key had been used for the same request: the store it created then.
+    Replayed { store: Store },
+}
+
+impl CreateStoreOutcome {
+    pub fn store(&self) -> &Store {
+        match self {
+            Self::Created { store, .. } | Self::Replayed { store } => store,
+        }
+    }
+}
+
+/// Which stores to list: newest first, `limit` at most, after a cursor.
+#[derive(Debug, Clone, Default)]
+pub struct StoreQuery {
+    /// Only this owner's stores (`None`: everyone's, for admins).
+    pub owner: Option<UserId>,
+    pub status: Option<StoreStatus>,
+    /// Only stores with this name.
+    pub name: Option<String>,
+    /// Only stores older than this one (the last id of the previous page).
+    pub before: Option<StoreId>,
+    pub limit: u32,
+}
+
+/// A dashboard session about to be recorded: only the hash of its id is stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Hex SHA-256 of the session id the cookie carries.
+    pub token_hash: String,
+    pub user: UserId,
+    /// The token cookie-authenticated changes must echo in `X-CSRF-Token`.
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// A live dashboard session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+}
+
+/// The outcome of [`Repository::enqueue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enqueued {
+    pub job: Job,
+    /// True when the store already had an active job and the request joined it.
+    pub coalesced: bool,
+}
+
+/// A new API token: only its hash ever reaches the database.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub user: UserId,
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    pub label: String,
+    pub now: DateTime<Utc>,
+}
+
+/// The metadata store. Implementations are cheap to clone behind an `Arc` and safe to share
+/// between tasks; every method is one transaction.
+#[async_trait]
+pub trait Repository: Send + Sync + std::fmt::Debug {
+    fn backend(&self) -> Backend;
+
+    /// Checks the database answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), DbError>;
+
+    // ---- users and tokens ----
+
+    /// Returns the user with this name, creating it with `role` if absent (an existing
+    /// user's role is raised to admin when `role` is admin, never lowered).
+    async fn ensure_user(
+        &self,
+        name: &UserName,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<User, DbError>;
+
+    async fn user_by_name(&self, name: &UserName) -> Result<User, DbError>;
+
+    async fn create_api_token(&self, token: NewApiToken) -> Result<(), DbError>;
+
+    /// The user owning the unrevoked token with this hash; records its last use.
+    async fn user_by_token_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, DbError>;
+
+    /// Revokes the token with this hash: it no longer authenticates anyone. Revoking a
+    /// revoked token changes nothing; `NotFound` if no token has the hash.
+    async fn revoke_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// Records a one-time login link (by hash) that signs `user` in until `expires_at`.
+    async fn create_login_token(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError>;
+
+    /// Uses up a login link: its user, once; `NotFound` if unknown, used or expired.
+    async fn consume_login_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, DbError>;
+
+    async fn create_session(&self, session: NewSession) -> Result<(), DbError>;
+
+    /// The unexpired session with this id hash; `NotFound` otherwise.
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Session, DbError>;
+
+    // ---- stores ----
+
+    /// Creates a store in `pending` with its `created` event and provisioning job, in one
+    /// transaction. `NameTaken` if a live store has the name, `QuotaExceeded` past the
+    /// owner's limit, `IdempotencyConflict` for a reused key with another request.
+    async fn create_store(&self, request: CreateStore) -> Result<CreateStoreOutcome, DbError>;
+
+    async fn get_store(&self, id: StoreId) -> Result<Store, DbError>;
+
+    async fn list_stores(&self, query: &StoreQuery) -> Result<Vec<Store>, DbError>;
+
+    /// Moves a store to `to` if the lifecycle allows it from its current status
+    /// (compare-and-set, so two writers cannot both move it), recording a `status_changed`
+    /// event. Moving to the status it already has changes nothing and records nothing.
+    async fn set_store_status(
+        &self,
+        id: StoreId,
+        to: StoreStatus,
+        reason: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Store, DbError>;
+
+    /// Moves the store to `deleting` and queues its teardown job, in one transaction.
+    /// Idempotent: a store already deleting or deleted is returned as it is.
+    async fn request_deletion(
+        &self,
+        id: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Store, DbError>;
+
+    /// Moves a failed store back to `pending` with a fresh provisioning job.
+    async fn retry_store(
+        &self,
+        id: StoreId,
+        actor: &Actor,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Store, DbError>;
+
+    /// Whether the store's initial admin credentials were already revealed.
+    async fn credentials_revealed(&self, id: StoreId) -> Result<bool, DbError>;
+
+    /// Records that the credentials were revealed, with a `credentials_revealed` event.
+    /// Returns false (and records nothing) if they already were: of two concurrent
+    /// reveals exactly one gets true.
+    async fn mark_credentials_revealed(
+        &self,
+        id: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError>;
+
+    // ---- timeline ----
+
+    async fn append_event(&self, event: NewStoreEvent) -> Result<StoreEvent, DbError>;
+
+    /// One store's events, oldest first, after `after_seq`.
+    async fn store_events(
+        &self,
+        id: StoreId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoreEvent>, DbError>;
+
+    /// Every store's events after `after_seq`, oldest first (for live-update resumption).
+    /// Events become visible in `seq` order: no event with a smaller `seq` appears after a
+    /// reader has seen a larger one.
+    async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<StoreEvent>, DbError>;
+
+    /// The `seq` of the newest event (0 when there is none).
+    async fn latest_event_seq(&self) -> Result<i64, DbError>;
+
+    /// Yields whenever events may have been appended (by this process, or on PostgreSQL by
+    /// any process sharing the database). A hint to read [`Repository::events_after`]: it
+    /// may fire without new events, and a reader should also poll now and then, since a
+    /// wake-up can be missed while a listener reconnects.
+    fn event_wakeups(&self) -> BoxStream<'static, ()>;
+
+    // ---- job queue ----
+
+    /// Queues a job for the store, or joins its active job (`coalesced`): a queued job is
+    /// relabelled with the newer kind; a leased one is marked to run again on completion
+    /// (and also takes the newer kind, which that rerun does; the worker holding it goes
+    /// on with the copy it leased). `NotFound` if the store does not exist.
+    async fn enqueue(
+        &self,
+        store: StoreId,
+        kind: JobKind,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Enqueued, DbError>;
+
+    /// Leases the oldest runnable job to `holder` until `now + lease_for`: a queued job
+    /// whose `run_at` has come, or a leased one whose lease expired (its holder died).
+    /// Increments `attempts`. `None` when nothing is runnable. Expired leases are taken
+    /// over first (orphaned work is the oldest there is), then queued jobs by `run_at`.
+    async fn lease(
+        &self,
+        holder: &str,
+        lease_for: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Job>, DbError>;
+
+    /// Extends a live lease. `LeaseLost` if the lease expired and was taken, or is not
+    /// `holder`'s.
+    async fn heartbeat(
+        &self,
+        job: JobId,
+        holder: &str,
+        lease_for: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Job, DbError>;
+
+    /// Marks the job done (or queues it again at once if a request arrived meanwhile).
+    async fn complete(&self, job: JobId, holder: &str, now: DateTime<Utc>) -> Result<Job, DbError>;
+
+    /// Records a failed attempt: queued again after `policy`'s backoff (with `jitter` in
+    /// `[0, 1)`), or `dead` after the last allowed attempt (the lower of the policy's and
+    /// the job's `max_attempts`). A job marked to run again is never dead: like
+    /// [`complete`](Self::complete), it is queued at once with a fresh attempt budget,
+    /// because the request that marked it came after the spent attempts began.
+    async fn fail(
+        &self,
+        job: JobId,
+        holder: &str,
+        error: &str,
+        policy: &RetryPolicy,
+        jitter: f64,
+        now: DateTime<Utc>,
+    ) -> Result<Job, DbError>;
+
+    /// Hands a lease back unfinished (graceful shutdown): queued again at once, and the
+    /// attempt does not count.
+    async fn release(&self, job: JobId, holder: &str, now: DateTime<Utc>) -> Result<Job, DbError>;
+
+    async fn get_job(&self, job: JobId) -> Result<Job, DbError>;
+
+    /// The store's queued or leased job, if any.
+    async fn active_job(&self, store: StoreId) -> Result<Option<Job>, DbError>;
+}

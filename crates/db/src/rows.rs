@@ -1,0 +1,204 @@
+//! Rows as both databases return them, and their conversion into the domain.
+//!
+//! The schemas are the same on both backends (text ids, BIGINT Unix milliseconds), so one
+//! row type decodes from either. A value the domain rejects is reported as
+//! [`DbError::Corrupt`], never a panic.
+
+use std::fmt::Display;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use storeplane_domain::{
+    Job, JobId, Store, StoreEvent, StoreId, StoreName, StoreSpec, User, UserId, UserName,
+};
+
+use crate::DbError;
+
+pub(crate) fn corrupt(what: &'static str, detail: impl Display) -> DbError {
+    DbError::Corrupt {
+        what,
+        detail: detail.to_string(),
+    }
+}
+
+/// Parses a column with the type's `FromStr`, naming the row and column when it fails.
+fn parse<T>(what: &'static str, column: &str, raw: &str) -> Result<T, DbError>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    raw.parse()
+        .map_err(|e| corrupt(what, format_args!("{column} {raw:?}: {e}")))
+}
+
+fn time(what: &'static str, column: &str, millis: i64) -> Result<DateTime<Utc>, DbError> {
+    DateTime::from_timestamp_millis(millis)
+        .ok_or_else(|| corrupt(what, format_args!("{column} {millis} is out of range")))
+}
+
+fn count(what: &'static str, column: &str, value: i32) -> Result<u32, DbError> {
+    u32::try_from(value).map_err(|_| corrupt(what, format_args!("{column} {value} is negative")))
+}
+
+/// Unix milliseconds, the unit every time column is stored in.
+pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct StoreRow {
+    id: String,
+    name: String,
+    engine: String,
+    plan: String,
+    owner_id: String,
+    status: String,
+    status_reason: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<StoreRow> for Store {
+    type Error = DbError;
+
+    fn try_from(row: StoreRow) -> Result<Self, DbError> {
+        const WHAT: &str = "store";
+        let name = StoreName::parse(&row.name)
+            .map_err(|e| corrupt(WHAT, format_args!("name {:?}: {e}", row.name)))?;
+        Ok(Store {
+            id: parse::<StoreId>(WHAT, "id", &row.id)?,
+            spec: StoreSpec {
+                name,
+                engine: parse(WHAT, "engine", &row.engine)?,
+                plan: parse(WHAT, "plan", &row.plan)?,
+            },
+            owner: parse::<UserId>(WHAT, "owner_id", &row.owner_id)?,
+            status: parse(WHAT, "status", &row.status)?,
+            status_reason: row.status_reason,
+            created_at: time(WHAT, "created_at", row.created_at)?,
+            updated_at: time(WHAT, "updated_at", row.updated_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct JobRow {
+    id: i64,
+    store_id: String,
+    kind: String,
+    state: String,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: i64,
+    lease_holder: Option<String>,
+    lease_expires_at: Option<i64>,
+    rerun: bool,
+    last_error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = DbError;
+
+    fn try_from(row: JobRow) -> Result<Self, DbError> {
+        const WHAT: &str = "job";
+        Ok(Job {
+            id: JobId(row.id),
+            store_id: parse::<StoreId>(WHAT, "store_id", &row.store_id)?,
+            kind: parse(WHAT, "kind", &row.kind)?,
+            state: parse(WHAT, "state", &row.state)?,
+            attempts: count(WHAT, "attempts", row.attempts)?,
+            max_attempts: count(WHAT, "max_attempts", row.max_attempts)?,
+            run_at: time(WHAT, "run_at", row.run_at)?,
+            lease_holder: row.lease_holder,
+            lease_expires_at: row
+                .lease_expires_at
+                .map(|at| time(WHAT, "lease_expires_at", at))
+                .transpose()?,
+            rerun: row.rerun,
+            last_error: row.last_error,
+            created_at: time(WHAT, "created_at", row.created_at)?,
+            updated_at: time(WHAT, "updated_at", row.updated_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: String,
+    name: String,
+    role: String,
+    created_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = DbError;
+
+    fn try_from(row: UserRow) -> Result<Self, DbError> {
+        const WHAT: &str = "user";
+        Ok(User {
+            id: parse::<UserId>(WHAT, "id", &row.id)?,
+            name: UserName::parse(&row.name)
+                .map_err(|e| corrupt(WHAT, format_args!("name: {e}")))?,
+            role: parse(WHAT, "role", &row.role)?,
+            created_at: time(WHAT, "created_at", row.created_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    seq: i64,
+    store_id: String,
+    at: i64,
+    kind: String,
+    message: String,
+    detail: String,
+    actor: String,
+}
+
+impl TryFrom<EventRow> for StoreEvent {
+    type Error = DbError;
+
+    fn try_from(row: EventRow) -> Result<Self, DbError> {
+        const WHAT: &str = "store event";
+        Ok(StoreEvent {
+            seq: row.seq,
+            store_id: parse::<StoreId>(WHAT, "store_id", &row.store_id)?,
+            at: time(WHAT, "at", row.at)?,
+            kind: parse(WHAT, "kind", &row.kind)?,
+            message: row.message,
+            detail: serde_json::from_str(&row.detail)
+                .map_err(|e| corrupt(WHAT, format_args!("detail: {e}")))?,
+            actor: parse(WHAT, "actor", &row.actor)?,
+        })
+    }
+}
+
+/// An idempotency key's record: which request it came with and what it created.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct IdempotencyRow {
+    pub request_hash: String,
+    pub store_id: String,
+}
+
+/// A single text column (an id).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct IdRow {
+    pub id: String,
+}
+
+/// A single count.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct CountRow {
+    pub count: i64,
+}
+
+/// Converts every row, failing on the first that does not decode.
+pub(crate) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, DbError>
+where
+    T: TryFrom<R, Error = DbError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

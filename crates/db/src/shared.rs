@@ -1,0 +1,223 @@
+//! The one [`Repository`] implementation, for any [`SqlBackend`]: each method is a
+//! transaction (or a single statement) written once in `stores`, `timeline`, `queue` and
+//! `accounts`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use storeplane_domain::{
+    Actor, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Role, Store, StoreEvent, StoreId,
+    StoreStatus, User, UserId, UserName,
+};
+
+use crate::repository::{
+    CreateStore, CreateStoreOutcome, Enqueued, NewApiToken, NewSession, Session, StoreQuery,
+};
+use crate::sql::{Conn, SqlBackend, args};
+use crate::{Backend, DbError, Repository, accounts, queue, sessions, stores, timeline};
+
+#[async_trait]
+impl<B: SqlBackend> Repository for B {
+    fn backend(&self) -> Backend {
+        B::BACKEND
+    }
+
+    async fn ping(&self) -> Result<(), DbError> {
+        self.reader().await?.execute("SELECT 1", args![]).await?;
+        Ok(())
+    }
+
+    async fn ensure_user(
+        &self,
+        name: &UserName,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<User, DbError> {
+        accounts::ensure_user(self, name, role, now).await
+    }
+
+    async fn user_by_name(&self, name: &UserName) -> Result<User, DbError> {
+        accounts::user_by_name(self, name).await
+    }
+
+    async fn create_api_token(&self, token: NewApiToken) -> Result<(), DbError> {
+        accounts::create_token(self, token).await
+    }
+
+    async fn user_by_token_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, DbError> {
+        accounts::user_by_token(self, token_hash, now).await
+    }
+
+    async fn revoke_api_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+        accounts::revoke_token(self, token_hash, now).await
+    }
+
+    async fn create_login_token(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        sessions::create_login_token(self, token_hash, user, expires_at, now).await
+    }
+
+    async fn consume_login_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, DbError> {
+        sessions::consume_login_token(self, token_hash, now).await
+    }
+
+    async fn create_session(&self, session: NewSession) -> Result<(), DbError> {
+        sessions::create_session(self, session).await
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Session, DbError> {
+        sessions::session(self, token_hash, now).await
+    }
+
+    async fn credentials_revealed(&self, id: StoreId) -> Result<bool, DbError> {
+        stores::credentials_revealed(self, id).await
+    }
+
+    async fn mark_credentials_revealed(
+        &self,
+        id: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbError> {
+        stores::mark_credentials_revealed(self, id, actor, now).await
+    }
+
+    async fn latest_event_seq(&self) -> Result<i64, DbError> {
+        timeline::latest_seq(self).await
+    }
+
+    fn event_wakeups(&self) -> BoxStream<'static, ()> {
+        SqlBackend::event_wakeups(self)
+    }
+
+    async fn create_store(&self, request: CreateStore) -> Result<CreateStoreOutcome, DbError> {
+        stores::create(self, request).await
+    }
+
+    async fn get_store(&self, id: StoreId) -> Result<Store, DbError> {
+        stores::get(self, id).await
+    }
+
+    async fn list_stores(&self, query: &StoreQuery) -> Result<Vec<Store>, DbError> {
+        stores::list(self, query).await
+    }
+
+    async fn set_store_status(
+        &self,
+        id: StoreId,
+        to: StoreStatus,
+        reason: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Store, DbError> {
+        stores::set_status(self, id, to, reason, actor, now).await
+    }
+
+    async fn request_deletion(
+        &self,
+        id: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Store, DbError> {
+        stores::request_deletion(self, id, actor, now).await
+    }
+
+    async fn retry_store(
+        &self,
+        id: StoreId,
+        actor: &Actor,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Store, DbError> {
+        stores::retry(self, id, actor, max_attempts, now).await
+    }
+
+    async fn append_event(&self, event: NewStoreEvent) -> Result<StoreEvent, DbError> {
+        timeline::append(self, event).await
+    }
+
+    async fn store_events(
+        &self,
+        id: StoreId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoreEvent>, DbError> {
+        timeline::for_store(self, id, after_seq, limit).await
+    }
+
+    async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<StoreEvent>, DbError> {
+        timeline::after(self, after_seq, limit).await
+    }
+
+    async fn enqueue(
+        &self,
+        store: StoreId,
+        kind: JobKind,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Enqueued, DbError> {
+        queue::enqueue(self, store, kind, max_attempts, now).await
+    }
+
+    async fn lease(
+        &self,
+        holder: &str,
+        lease_for: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Job>, DbError> {
+        queue::lease(self, holder, lease_for, now).await
+    }
+
+    async fn heartbeat(
+        &self,
+        job: JobId,
+        holder: &str,
+        lease_for: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Job, DbError> {
+        queue::heartbeat(self, job, holder, lease_for, now).await
+    }
+
+    async fn complete(&self, job: JobId, holder: &str, now: DateTime<Utc>) -> Result<Job, DbError> {
+        queue::complete(self, job, holder, now).await
+    }
+
+    async fn fail(
+        &self,
+        job: JobId,
+        holder: &str,
+        error: &str,
+        policy: &RetryPolicy,
+        jitter: f64,
+        now: DateTime<Utc>,
+    ) -> Result<Job, DbError> {
+        queue::fail(self, job, holder, error, policy, jitter, now).await
+    }
+
+    async fn release(&self, job: JobId, holder: &str, now: DateTime<Utc>) -> Result<Job, DbError> {
+        queue::release(self, job, holder, now).await
+    }
+
+    async fn get_job(&self, job: JobId) -> Result<Job, DbError> {
+        queue::get(self, job).await
+    }
+
+    async fn active_job(&self, store: StoreId) -> Result<Option<Job>, DbError> {
+        queue::active(self, store).await
+    }
+}

@@ -1,0 +1,400 @@
+//! The resource endpoints: every verb on every served kind.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::request::{self, Params};
+use super::{table, watch};
+use crate::error::{ApiError, Cause};
+use crate::kinds::{self, KindId};
+use crate::patch;
+use crate::route::{self, Route};
+use crate::store::{
+    Deleted, ListQuery, Preconditions, Propagation, Subresource, WriteContext, name_of,
+    namespace_of,
+};
+
+/// Routes a resource request to its verb.
+pub async fn dispatch(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let route = route::parse(uri.path())?;
+        let params = Params::parse(&uri)?;
+        match (method, route) {
+            (Method::GET, Route::Collection { kind, namespace }) if params.flag("watch") => {
+                watch::serve(&state, kind, namespace, &params)
+            }
+            (Method::GET, Route::Collection { kind, namespace }) => {
+                list(&state, kind, namespace, &params, &headers)
+            }
+            (Method::POST, Route::Collection { kind, namespace }) => {
+                create(&state, kind, namespace, &params, &headers, &body)
+            }
+            (Method::DELETE, Route::Collection { kind, namespace }) => {
+                delete_collection(&state, kind, namespace, &params, &headers, &body)
+            }
+            (
+                method,
+                Route::Object {
+                    kind,
+                    namespace,
+                    name,
+                    subresource,
+                },
+            ) => {
+                let sub = match subresource.as_deref() {
+                    None => Subresource::Main,
+                    Some("status") if kinds::get(kind).has_status => Subresource::Status,
+                    Some(_) => return Err(route::unknown_path()),
+                };
+                let target = Target {
+                    kind,
+                    namespace,
+                    name,
+                    sub,
+                };
+                match method {
+                    Method::GET => get(&state, &target, &headers),
+                    Method::PUT => replace(&state, &target, &params, &headers, &body),
+                    Method::PATCH => patch(&state, &target, &params, &headers, &body),
+                    Method::DELETE if sub == Subresource::Main => {
+                        delete(&state, &target, &params, &headers, &body)
+                    }
+                    _ => Err(ApiError::MethodNotAllowed),
+                }
+            }
+            _ => Err(ApiError::MethodNotAllowed),
+        }
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// One object addressed by a request.
+struct Target {
+    kind: KindId,
+    namespace: Option<String>,
+    name: String,
+    sub: Subresource,
+}
+
+impl Target {
+    fn ns(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+}
+
+fn ok(code: StatusCode, object: Value) -> Result<Response, ApiError> {
+    Ok((code, axum::Json(object)).into_response())
+}
+
+fn get(state: &AppState, target: &Target, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let object = state.store.get(target.kind, target.ns(), &target.name)?;
+    if request::wants_table(headers) {
+        return ok(StatusCode::OK, table::render(target.kind, &[object], None));
+    }
+    ok(StatusCode::OK, object)
+}
+
+fn list(
+    state: &AppState,
+    kind: KindId,
+    namespace: Option<String>,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = ListQuery {
+        namespace,
+        labels: params.labels()?,
+        fields: params.fields()?,
+        limit: params.number("limit")?.map(|l| l as usize),
+        continue_token: params.get("continue").map(str::to_string),
+    };
+    let page = state.store.list(kind, &query)?;
+    let mut metadata = json!({ "resourceVersion": page.resource_version.to_string() });
+    if let Some(token) = &page.continue_token {
+        metadata["continue"] = json!(token);
+    }
+    if let Some(remaining) = page.remaining {
+        metadata["remainingItemCount"] = json!(remaining);
+    }
+    if request::wants_table(headers) {
+        return ok(
+            StatusCode::OK,
+            table::render(kind, &page.items, Some(metadata)),
+        );
+    }
+    let k = kinds::get(kind);
+    ok(
+        StatusCode::OK,
+        json!({
+            "kind": format!("{}List", k.kind),
+            "apiVersion": k.api_version(),
+            "metadata": metadata,
+            "items": page.items,
+        }),
+    )
+}
+
+fn create(
+    state: &AppState,
+    kind: KindId,
+    namespace: Option<String>,
+    params: &Params,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    if kinds::get(kind).namespaced && namespace.is_none() {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let object = request::decode(headers, body)?;
+    let ctx = WriteContext::new(request::field_manager(params, headers));
+    let created = state
+        .store
+        .create(kind, namespace.as_deref(), object, &ctx)?;
+    ok(StatusCode::CREATED, created)
+}
+
+fn replace(
+    state: &AppState,
+    target: &Target,
+    params: &Params,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let object = request::decode(headers, body)?;
+    let ctx = WriteContext::new(request::field_manager(params, headers));
+    let replaced = state.store.replace(
+        target.kind,
+        target.ns(),
+        &target.name,
+        object,
+        target.sub,
+        &ctx,
+    )?;
+    ok(StatusCode::OK, replaced)
+}
+
+fn patch(
+    state: &AppState,
+    target: &Target,
+    params: &Params,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let content_type = request::content_type(headers);
+    let manager = request::field_manager(params, headers);
+    let ctx = WriteContext::new(manager.clone());
+    if content_type == "application/apply-patch+yaml" {
+        if params.get("fieldManager").is_none() {
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "PatchOptions",
+                "",
+                vec![Cause::new(
+                    "FieldValueRequired",
+                    "Required value: is required for apply patch",
+                    "fieldManager",
+                )],
+            ));
+        }
+        let applied = request::decode_as(body, true)?;
+        let (object, created) = state.store.apply(
+            target.kind,
+            target.ns(),
+            &target.name,
+            applied,
+            target.sub,
+            &ctx,
+            params.flag("force"),
+        )?;
+        let code = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        return ok(code, object);
+    }
+    let document = request::decode_as(body, false)?;
+    let apply_patch = |live: &Value| -> Result<Value, ApiError> {
+        let mut patched = live.clone();
+        match content_type.as_str() {
+            "application/merge-patch+json" => patch::merge_patch(&mut patched, &document),
+            "application/strategic-merge-patch+json" => {
+                patch::strategic_merge_patch(&mut patched, &document)
+            }
+            "application/json-patch+json" => {
+                patch::json_patch(&mut patched, &document).map_err(|e| match e {
+                    patch::PatchError::Malformed(m) => ApiError::BadRequest(m),
+                    failed => ApiError::invalid(
+                        "",
+                        kinds::get(target.kind).kind,
+                        &target.name,
+                        vec![Cause::new("FieldValueInvalid", failed.to_string(), "")],
+                    ),
+                })?
+            }
+            other => {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "the body of the request was in an unknown format - accepted media types \
+                     include: application/json-patch+json, application/merge-patch+json, \
+                     application/apply-patch+yaml; got {other}"
+                )));
+            }
+        }
+        // A patch only carries a resourceVersion precondition if it sets one itself.
+        if live.pointer("/metadata/resourceVersion") == patched.pointer("/metadata/resourceVersion")
+            && let Some(meta) = patched.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            meta.remove("resourceVersion");
+        }
+        Ok(patched)
+    };
+    let object = state.store.modify(
+        target.kind,
+        target.ns(),
+        &target.name,
+        target.sub,
+        &ctx,
+        apply_patch,
+    )?;
+    ok(StatusCode::OK, object)
+}
+
+/// `DeleteOptions` from the body or the query string (kubectl uses the body, kube-rs
+/// too; curl users tend to use the query).
+fn delete_options(
+    params: &Params,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Propagation, Preconditions), ApiError> {
+    let options = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        request::decode(headers, body)?
+    };
+    let policy = options
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .or_else(|| params.get("propagationPolicy"));
+    let propagation = match policy {
+        None | Some("Background") => Propagation::Background,
+        Some("Foreground") => Propagation::Foreground,
+        Some("Orphan") => Propagation::Orphan,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "invalid propagationPolicy {other:?}"
+            )));
+        }
+    };
+    let propagation = if options.get("orphanDependents") == Some(&json!(true)) {
+        Propagation::Orphan
+    } else {
+        propagation
+    };
+    let precondition = |field: &str| {
+        options
+            .pointer(&format!("/preconditions/{field}"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let preconditions = Preconditions {
+        uid: precondition("uid"),
+        resource_version: precondition("resourceVersion"),
+    };
+    Ok((propagation, preconditions))
+}
+
+fn delete(
+    state: &AppState,
+    target: &Target,
+    params: &Params,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let (propagation, preconditions) = delete_options(params, headers, body)?;
+    let outcome = state.store.delete(
+        target.kind,
+        target.ns(),
+        &target.name,
+        propagation,
+        &preconditions,
+    )?;
+    match outcome {
+        Deleted::Pending(object) => ok(StatusCode::OK, object),
+        Deleted::Gone(object) => ok(StatusCode::OK, success(target.kind, &object)),
+    }
+}
+
+fn delete_collection(
+    state: &AppState,
+    kind: KindId,
+    namespace: Option<String>,
+    params: &Params,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let (propagation, preconditions) = delete_options(params, headers, body)?;
+    let query = ListQuery {
+        namespace,
+        labels: params.labels()?,
+        fields: params.fields()?,
+        ..ListQuery::default()
+    };
+    let page = state.store.list(kind, &query)?;
+    let mut deleted = Vec::new();
+    for object in page.items {
+        let ns = namespace_of(&object).to_string();
+        let ns = (!ns.is_empty()).then_some(ns);
+        let name = name_of(&object).to_string();
+        match state
+            .store
+            .delete(kind, ns.as_deref(), &name, propagation, &preconditions)
+        {
+            Ok(Deleted::Gone(o) | Deleted::Pending(o)) => deleted.push(o),
+            Err(ApiError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let k = kinds::get(kind);
+    ok(
+        StatusCode::OK,
+        json!({
+            "kind": format!("{}List", k.kind),
+            "apiVersion": k.api_version(),
+            "metadata": { "resourceVersion": state.store.resource_version().to_string() },
+            "items": deleted,
+        }),
+    )
+}
+
+/// The Success Status the real server answers a completed delete with.
+fn success(kind: KindId, object: &Value) -> Value {
+    let k = kinds::get(kind);
+    let mut details = json!({
+        "name": name_of(object),
+        "kind": k.plural,
+        "uid": object.pointer("/metadata/uid").cloned().unwrap_or(Value::Null),
+    });
+    if !k.group.is_empty() {
+        details["group"] = json!(k.group);
+    }
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    })
+}

@@ -1,0 +1,157 @@
+//! Simulated controllers and kubelet: what makes workloads progress in a cluster with no
+//! nodes.
+//!
+//! One task follows the store's change feed and reconciles whatever an event touches,
+//! writing through the same store API as clients. Reconciles compare before writing and
+//! the store drops no-op writes, so the feedback loop (a write is itself an event)
+//! settles. If the task falls behind the feed it reconciles everything once.
+
+mod helpers;
+mod job;
+mod kubelet;
+mod statefulset;
+mod workloads;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, watch};
+
+use crate::faults::FaultControl;
+use crate::kinds::{self, KindId};
+use crate::store::{Event, EventType, Store};
+
+/// What every reconcile needs.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// The objects.
+    pub store: Arc<Store>,
+    /// For the never-ready and failing-job faults.
+    pub faults: FaultControl,
+    /// Delay before pods become ready.
+    pub ready_delay: Duration,
+}
+
+/// Runs the controllers until `stopping` flips.
+pub async fn run(
+    store: Arc<Store>,
+    faults: FaultControl,
+    ready_delay: Duration,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut events = store.subscribe();
+    let cluster = Cluster {
+        store,
+        faults,
+        ready_delay,
+    };
+    loop {
+        tokio::select! {
+            received = events.recv() => match received {
+                Ok(event) => cluster.react(&event),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "kube-sim controllers fell behind; resyncing");
+                    cluster.resync();
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = stopping.changed() => return,
+        }
+    }
+}
+
+fn kind_named(name: &str) -> KindId {
+    kinds::KINDS
+        .iter()
+        .position(|k| k.kind == name)
+        .unwrap_or_else(kinds::namespace)
+}
+
+impl Cluster {
+    fn react(&self, event: &Event) {
+        let kind = kinds::get(event.kind).kind;
+        let ns = event.namespace();
+        let name = event.name();
+        if kind == "Namespace" {
+            if crate::store::is_deleting(&event.object) {
+                self.store.finalize_namespace(name);
+            }
+            return;
+        }
+        if self.namespace_terminating(ns) {
+            self.store.finalize_namespace(ns);
+            return;
+        }
+        if event.event_type == EventType::Deleted && kind != "Pod" {
+            return;
+        }
+        match kind {
+            "Deployment" => workloads::reconcile_deployment(self, ns, name),
+            "ReplicaSet" => workloads::reconcile_replicaset(self, ns, name),
+            "StatefulSet" => statefulset::reconcile(self, ns, name),
+            "Job" => job::reconcile(self, ns, name),
+            "PersistentVolumeClaim" => kubelet::bind_claim(self, ns, name),
+            "Pod" => {
+                if event.event_type == EventType::Added {
+                    kubelet::start_pod(self, ns, name);
+                }
+                self.reconcile_owner(&event.object);
+            }
+            _ => {}
+        }
+    }
+
+    fn namespace_terminating(&self, ns: &str) -> bool {
+        !ns.is_empty()
+            && self
+                .store
+                .get(kinds::namespace(), None, ns)
+                .is_ok_and(|n| crate::store::is_deleting(&n))
+    }
+
+    /// Reconciles the controller that owns `object`.
+    fn reconcile_owner(&self, object: &serde_json::Value) {
+        let ns = crate::store::namespace_of(object);
+        match helpers::controller_of(object) {
+            Some(("ReplicaSet", owner)) => workloads::reconcile_replicaset(self, ns, owner),
+            Some(("StatefulSet", owner)) => statefulset::reconcile(self, ns, owner),
+            Some(("Job", owner)) => job::reconcile(self, ns, owner),
+            _ => {}
+        }
+    }
+
+    /// Reconciles everything once (after missing events).
+    fn resync(&self) {
+        for ns in self.store.objects(kinds::namespace(), None) {
+            if crate::store::is_deleting(&ns) {
+                self.store.finalize_namespace(crate::store::name_of(&ns));
+            }
+        }
+        for kind in [
+            "Deployment",
+            "ReplicaSet",
+            "StatefulSet",
+            "Job",
+            "PersistentVolumeClaim",
+        ] {
+            for object in self.store.objects(kind_named(kind), None) {
+                let event = Event {
+                    rv: 0,
+                    kind: kind_named(kind),
+                    event_type: EventType::Modified,
+                    object,
+                };
+                self.react(&event);
+            }
+        }
+        for pod in self.store.objects(kind_named("Pod"), None) {
+            if pod.pointer("/status/startTime").is_none() {
+                kubelet::start_pod(
+                    self,
+                    crate::store::namespace_of(&pod),
+                    crate::store::name_of(&pod),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! kube-sim driven the way storeplane drives a cluster: through kube-rs with typed
+//! k8s-openapi objects, and through the real kubectl. Every test starts its own simulator
+//! on a free port.
+
+#[path = "sim/fixtures.rs"]
+mod fixtures;
+
+#[path = "sim/controllers.rs"]
+mod controllers;
+#[path = "sim/crud.rs"]
+mod crud;
+#[path = "sim/errors.rs"]
+mod errors;
+#[path = "sim/faults.rs"]
+mod faults;
+#[path = "sim/kubectl.rs"]
+mod kubectl;
+#[path = "sim/namespaces.rs"]
+mod namespaces;
+#[path = "sim/patch.rs"]
+mod patch;
+#[path = "sim/watch.rs"]
+mod watch;

@@ -1,0 +1,27 @@
+//! storeplane's command line: subcommands and the wiring that connects the layers.
+
+mod cli;
+mod database;
+mod logging;
+mod migrate;
+mod serve;
+mod shutdown;
+mod token;
+
+pub use cli::{Cli, Command};
+
+/// Runs a parsed command line to completion.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    logging::init(&cli.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Migrate(args) => migrate::run(args).await,
+            Command::Token(args) => token::run(args).await,
+            Command::Store(args) => storeplane_client::run(args).await,
+        }
+    })
+}

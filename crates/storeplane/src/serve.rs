@@ -1,0 +1,252 @@
+//! `storeplane serve`: the API server (and, as later layers land, the dashboard and the
+//! in-process workers).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Args, ValueEnum};
+use ipnet::IpNet;
+use storeplane_api::{
+    ApiSettings, AppState, AuthMode, InMemoryCredentials, Metrics, RateLimit, secret,
+};
+use storeplane_db::Repository;
+use storeplane_domain::{Role, UserName};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::database::DatabaseArgs;
+use crate::shutdown;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthKind {
+    /// API tokens and dashboard sessions from a login link.
+    Token,
+    /// Trust a reverse proxy's user header (oauth2-proxy and the like); tokens work too.
+    Proxy,
+    /// No authentication: everyone is the local admin. Only on a loopback address.
+    None,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "STOREPLANE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+
+    /// Seconds in-flight requests may take to finish after a shutdown signal.
+    #[arg(
+        long,
+        env = "STOREPLANE_SHUTDOWN_GRACE",
+        default_value_t = 20,
+        value_name = "SECONDS"
+    )]
+    pub shutdown_grace: u64,
+
+    /// How callers authenticate.
+    #[arg(long, env = "STOREPLANE_AUTH", value_enum, default_value_t = AuthKind::Token)]
+    pub auth: AuthKind,
+
+    /// With `--auth proxy`: the header that names the user.
+    #[arg(
+        long,
+        env = "STOREPLANE_AUTH_PROXY_HEADER",
+        default_value = "X-Forwarded-User",
+        value_name = "HEADER"
+    )]
+    pub auth_proxy_header: String,
+
+    /// With `--auth proxy`: addresses (CIDR) of the proxies whose user header is trusted.
+    #[arg(
+        long,
+        env = "STOREPLANE_AUTH_PROXY_TRUSTED",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub auth_proxy_trusted: Vec<IpNet>,
+
+    /// Proxies (CIDR) whose `X-Forwarded-For` names the client, for rate limiting.
+    #[arg(
+        long,
+        env = "STOREPLANE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// Stores are reached at `<name>.<base domain>`.
+    #[arg(
+        long,
+        env = "STOREPLANE_BASE_DOMAIN",
+        default_value = "127.0.0.1.nip.io",
+        value_name = "DOMAIN"
+    )]
+    pub base_domain: String,
+
+    /// Serve store URLs as https (set when the ingress terminates TLS).
+    #[arg(long, env = "STOREPLANE_STORE_HTTPS")]
+    pub store_https: bool,
+
+    /// Live stores each user may have; 0 for no limit.
+    #[arg(
+        long,
+        env = "STOREPLANE_STORE_QUOTA",
+        default_value_t = 5,
+        value_name = "N"
+    )]
+    pub store_quota: u32,
+
+    /// Store creations and deletions each user (or client address) may make per minute; 0
+    /// for no limit.
+    #[arg(
+        long,
+        env = "STOREPLANE_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 60,
+        value_name = "N"
+    )]
+    pub rate_limit_per_minute: u32,
+
+    /// Creations and deletions allowed in a burst.
+    #[arg(
+        long,
+        env = "STOREPLANE_RATE_LIMIT_BURST",
+        default_value_t = 10,
+        value_name = "N"
+    )]
+    pub rate_limit_burst: u32,
+
+    /// Mark the session cookie `Secure` (when users reach storeplane over HTTPS).
+    #[arg(long, env = "STOREPLANE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// The URL people open storeplane at, for the login link (default: the listen address).
+    #[arg(long, env = "STOREPLANE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+impl ServeArgs {
+    fn settings(&self) -> anyhow::Result<ApiSettings> {
+        let auth = match self.auth {
+            AuthKind::Token => AuthMode::Token,
+            AuthKind::Proxy => {
+                anyhow::ensure!(
+                    !self.auth_proxy_trusted.is_empty(),
+                    "--auth proxy needs --auth-proxy-trusted with the proxies' addresses"
+                );
+                AuthMode::Proxy {
+                    header: self.auth_proxy_header.to_ascii_lowercase(),
+                    trusted: self.auth_proxy_trusted.clone(),
+                }
+            }
+            AuthKind::None => {
+                anyhow::ensure!(
+                    self.listen.ip().is_loopback(),
+                    "--auth none is refused on {}: without authentication, listen on a loopback address such as 127.0.0.1",
+                    self.listen
+                );
+                AuthMode::None
+            }
+        };
+        Ok(ApiSettings {
+            auth,
+            trusted_proxies: self.trusted_proxies.clone(),
+            urls: storeplane_api::dto::StoreUrls {
+                scheme: if self.store_https { "https" } else { "http" },
+                base_domain: self.base_domain.clone(),
+            },
+            store_quota: self.store_quota,
+            rate_limit: RateLimit {
+                per_minute: self.rate_limit_per_minute,
+                burst: self.rate_limit_burst,
+            },
+            secure_cookies: self.secure_cookies,
+            ..ApiSettings::default()
+        })
+    }
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    let repo = args.database.connect().await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let auth = settings.auth.clone();
+    // Until the provisioning engine lands, no store has credentials in a cluster.
+    let credentials = Arc::new(InMemoryCredentials::default());
+    let (state, feed) =
+        AppState::start(repo.clone(), settings, credentials, Metrics::global()).await?;
+    let router = storeplane_api::router(state.clone());
+
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let mut server = tokio::spawn(storeplane_api::serve(listener, router, async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    }));
+    tracing::info!(%address, "storeplane listening on http://{address}");
+    if auth != AuthMode::None {
+        let base = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        print_login_link(repo.as_ref(), base.trim_end_matches('/')).await?;
+    }
+    let housekeeping = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            state.shrink_rate_limits();
+        }
+    });
+
+    tokio::select! {
+        result = &mut server => return result.context("the server task failed")?.context("the server failed"),
+        () = shutdown::signal() => {}
+    }
+    housekeeping.abort();
+    feed.close();
+    let _ = stop_tx.send(true);
+    let grace = Duration::from_secs(args.shutdown_grace);
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result
+            .context("the server task failed")?
+            .context("the server failed")?,
+        Err(_) => tracing::warn!(
+            grace_seconds = args.shutdown_grace,
+            "in-flight requests outlived the grace period; stopping anyway"
+        ),
+    }
+    tracing::info!("storeplane stopped");
+    Ok(())
+}
+
+/// The admin user that the printed login link signs in.
+const ADMIN_USER: &str = "admin";
+/// How long the printed login link stays valid.
+const LOGIN_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Prints a one-time link that signs the admin in to the dashboard. It goes to standard
+/// output, never to the logs: the link is a credential.
+async fn print_login_link(repo: &dyn Repository, base: &str) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let admin = repo
+        .ensure_user(&UserName::parse(ADMIN_USER)?, Role::Admin, now)
+        .await?;
+    let token = secret::generate("spl_");
+    repo.create_login_token(&secret::hash(&token), admin.id, now + LOGIN_LINK_TTL, now)
+        .await?;
+    println!(
+        "storeplane is running. Sign in to the dashboard (link valid once, for 24 h):\n\n    {base}/login?token={token}\n"
+    );
+    Ok(())
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test storeplane has: formatting, lints, then the whole workspace's unit,
+# repository (SQLite and PostgreSQL) and integration tests.
+#
+# PostgreSQL must be reachable: STOREPLANE_TEST_DATABASE_URL, by default
+# postgres://postgres@127.0.0.1:5432/test. The PostgreSQL tests never skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export STOREPLANE_TEST_DATABASE_URL="${STOREPLANE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+cargo test --workspace --locked
