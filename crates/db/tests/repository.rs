@@ -18,7 +18,11 @@ mod concurrency;
 mod lifecycle;
 #[path = "repository/queue.rs"]
 mod queue;
+#[path = "repository/signin.rs"]
+mod signin;
 #[path = "repository/stores.rs"]
 mod stores;
 #[path = "repository/timeline.rs"]
 mod timeline;
+#[path = "repository/wakeups.rs"]
+mod wakeups;

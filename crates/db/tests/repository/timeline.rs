@@ -9,7 +9,8 @@ use crate::support::{at, new_store, repository_tests, system, user};
 
 repository_tests!(
     events_are_read_in_order_after_a_sequence_number,
-    an_event_for_an_unknown_store_is_not_found
+    an_event_for_an_unknown_store_is_not_found,
+    the_latest_sequence_number_is_that_of_the_newest_event,
 );
 
 async fn events_are_read_in_order_after_a_sequence_number(repo: Arc<dyn Repository>) {
@@ -74,4 +75,26 @@ async fn an_event_for_an_unknown_store_is_not_found(repo: Arc<dyn Repository>) {
         "{err:?}"
     );
     assert!(repo.events_after(0, 10).await.unwrap().is_empty());
+}
+
+async fn the_latest_sequence_number_is_that_of_the_newest_event(repo: Arc<dyn Repository>) {
+    assert_eq!(repo.latest_event_seq().await.unwrap(), 0, "no events yet");
+    let alice = user(&repo, "alice").await;
+    let store = repo
+        .create_store(new_store(&alice, "shop-a"))
+        .await
+        .unwrap()
+        .store()
+        .clone();
+    let appended = repo
+        .append_event(NewStoreEvent::new(
+            store.id,
+            at(1),
+            EventKind::Step,
+            system(),
+            "applied",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(repo.latest_event_seq().await.unwrap(), appended.seq);
 }

@@ -1,0 +1,118 @@
+//! The store commands against a real server, and live updates shared by server processes.
+
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::support::{PgSchema, Server, block_on, client, run_to_end, storeplane, token};
+
+/// `storeplane store ARGS` against `server` as `token`'s user.
+fn store_command(server: &Server, token: &str, args: &[&str]) -> (i32, String, String) {
+    let mut command = storeplane(&[&["store"], args].concat());
+    command
+        .env("STOREPLANE_SERVER", &server.base)
+        .env("STOREPLANE_TOKEN", token);
+    run_to_end(command)
+}
+
+#[test]
+fn the_store_commands_create_list_show_and_delete_a_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(&data);
+    let alice = token(&data, "alice", false);
+
+    let (code, stdout, stderr) =
+        store_command(&server, &alice, &["create", "acme", "--plan", "medium"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("acme") && stdout.contains("pending"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = store_command(&server, &alice, &["list", "--output", "json"]);
+    assert_eq!(code, 0);
+    let list: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(list["items"][0]["name"], "acme");
+    assert_eq!(list["items"][0]["plan"], "medium");
+
+    let (code, stdout, _) = store_command(&server, &alice, &["get", "acme"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("http://acme.127.0.0.1.nip.io"), "{stdout}");
+
+    let (code, _, stderr) = store_command(&server, &alice, &["reveal", "acme"]);
+    assert_ne!(code, 0, "no credentials before provisioning");
+    assert!(
+        stderr.contains("once provisioning creates them"),
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr) = store_command(&server, &alice, &["delete", "acme"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("deleting"), "{stdout}");
+
+    let (code, stdout, _) = store_command(&server, &alice, &["events", "acme"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("created") && stdout.contains("deleting"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn another_users_store_is_not_found_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(&data);
+    let alice = token(&data, "alice", false);
+    let bob = token(&data, "bob", false);
+    let (code, _, _) = store_command(&server, &alice, &["create", "acme"]);
+    assert_eq!(code, 0);
+    let (code, _, stderr) = store_command(&server, &bob, &["get", "acme"]);
+    assert_ne!(code, 0);
+    assert!(stderr.to_lowercase().contains("no store named"), "{stderr}");
+}
+
+#[test]
+fn live_updates_reach_subscribers_of_another_server_process_sharing_postgres() {
+    let schema = PgSchema::create();
+    let database = ["--database-url", schema.url.as_str()];
+    let writer = Server::start(&database);
+    let reader = Server::start(&database);
+    let admin = token(&database, "ops", true);
+
+    block_on(async {
+        let response = client()
+            .get(format!("{}/api/v1/events", reader.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let mut events = Box::pin(response.bytes_stream().eventsource());
+
+        let created = client()
+            .post(format!("{}/api/v1/stores", writer.base))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "acme", "engine": "woocommerce", "plan": "small"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 202);
+        let store: Value = created.json().await.unwrap();
+
+        let event = tokio::time::timeout(Duration::from_secs(1), events.next())
+            .await
+            .expect("the other process delivered the event within a second")
+            .unwrap()
+            .unwrap();
+        let timeline: Value = serde_json::from_str(&event.data).unwrap();
+        assert_eq!(
+            (event.event.as_str(), &timeline["kind"]),
+            ("timeline", &json!("created"))
+        );
+        assert_eq!(timeline["store_id"], store["id"]);
+    });
+}
