@@ -1,0 +1,13 @@
+//! storeplane's workers: the loop that leases jobs from the metadata store's queue and runs
+//! them through a [`JobRunner`], keeping each lease alive with heartbeats, recording
+//! failures with backoff, and on shutdown letting in-flight jobs finish or handing their
+//! leases back so another worker picks them up at once.
+//!
+//! What a job *does* (provisioning a store on Kubernetes) is the runner's business; this
+//! crate only knows the queue's contract.
+
+mod runner;
+mod worker;
+
+pub use runner::{JobRunner, RunError};
+pub use worker::{Worker, WorkerSettings};
