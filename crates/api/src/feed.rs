@@ -20,6 +20,7 @@ use storeplane_domain::{EventKind, Store, StoreEvent, StoreId};
 use tokio::sync::{broadcast, watch};
 
 use crate::dto::{ErrorBody, EventView};
+use crate::page_cache::PageCache;
 use crate::{ApiError, AppState, Caller};
 
 /// How many events one read takes from the metadata store.
@@ -55,10 +56,11 @@ impl FeedCloser {
 
 impl EventFeed {
     /// Starts following the timeline from its current end.
-    pub fn start(repo: Arc<dyn Repository>) -> (Self, FeedCloser) {
+    /// Stores that change invalidate `pages`.
+    pub fn start(repo: Arc<dyn Repository>, pages: Arc<PageCache>) -> (Self, FeedCloser) {
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
         let (close_tx, closed) = watch::channel(false);
-        tokio::spawn(follow(repo, tx.clone(), closed.clone()));
+        tokio::spawn(follow(repo, pages, tx.clone(), closed.clone()));
         (Self { tx, closed }, FeedCloser(close_tx))
     }
 
@@ -69,9 +71,12 @@ impl EventFeed {
 
 async fn follow(
     repo: Arc<dyn Repository>,
+    pages: Arc<PageCache>,
     tx: broadcast::Sender<Arc<FeedItem>>,
     mut closed: watch::Receiver<bool>,
 ) {
+    // Listen before reading where the timeline ends, so no event falls in between.
+    let mut wakeups = repo.event_wakeups();
     let mut last = loop {
         match repo.latest_event_seq().await {
             Ok(seq) => break seq,
@@ -81,7 +86,9 @@ async fn follow(
             }
         }
     };
-    let mut wakeups = repo.event_wakeups();
+    // Pages cached before the feed followed the timeline may predate changes it will not
+    // report (they are behind `last`).
+    pages.invalidate();
     loop {
         tokio::select! {
             _ = wakeups.next() => {}
@@ -92,6 +99,10 @@ async fn follow(
             match load_items(repo.as_ref(), last, BATCH).await {
                 Ok(items) => {
                     let full = items.len() == BATCH as usize;
+                    if !items.is_empty() {
+                        // Every event is a change to a store (or its timeline).
+                        pages.invalidate();
+                    }
                     for item in items {
                         last = item.event.seq;
                         // No subscriber is not an error: the event is in the database.

@@ -14,6 +14,7 @@ mod feed;
 mod health;
 mod metrics;
 mod openapi;
+mod page_cache;
 mod ratelimit;
 pub mod secret;
 mod server;

@@ -9,6 +9,7 @@ use storeplane_domain::{Role, User, UserName};
 use crate::Metrics;
 use crate::credentials::CredentialsSource;
 use crate::feed::{EventFeed, FeedCloser};
+use crate::page_cache::PageCache;
 use crate::ratelimit::Limiter;
 use crate::settings::{ApiSettings, AuthMode};
 
@@ -21,6 +22,7 @@ pub struct AppState {
     pub metrics: Metrics,
     pub(crate) feed: EventFeed,
     pub(crate) limiter: Limiter,
+    pub(crate) pages: Arc<PageCache>,
     /// The user everyone is under `--auth none`.
     pub(crate) local_user: Option<User>,
 }
@@ -47,7 +49,8 @@ impl AppState {
             }
             _ => None,
         };
-        let (feed, closer) = EventFeed::start(repo.clone());
+        let pages = Arc::new(PageCache::default());
+        let (feed, closer) = EventFeed::start(repo.clone(), pages.clone());
         let limiter = Limiter::new(settings.rate_limit);
         let state = Self {
             repo,
@@ -56,6 +59,7 @@ impl AppState {
             metrics,
             feed,
             limiter,
+            pages,
             local_user,
         };
         Ok((state, closer))

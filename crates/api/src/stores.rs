@@ -1,7 +1,9 @@
 //! `/api/v1/stores`: create, list, read, delete and retry stores, and read their timelines.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -11,6 +13,7 @@ use utoipa::IntoParams;
 
 use crate::dto::{CreateStoreRequest, ErrorBody, EventView, Page, StoreView};
 use crate::error::{ApiJson, ApiQuery};
+use crate::page_cache::PageKey;
 use crate::{ApiError, AppState, Caller, cursor};
 
 /// The longest `Idempotency-Key` accepted.
@@ -126,6 +129,7 @@ pub async fn create(
             now: Utc::now(),
         })
         .await?;
+    state.pages.invalidate();
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(state.settings.urls.view(outcome.store())),
@@ -165,7 +169,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<ApiJson<Page<StoreView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let limit = page_limit(params.limit, 50, 200)?;
     let status = params
         .status
@@ -177,11 +181,22 @@ pub async fn list(
         .as_deref()
         .map(cursor::decode::<StoreId>)
         .transpose()?;
-    let query = StoreQuery {
+    let key = PageKey {
         owner: (!caller.user.is_admin()).then_some(caller.user.id),
         status,
         name: params.name,
         before,
+        limit,
+    };
+    if let Some(page) = state.pages.get(&key) {
+        return Ok(json_bytes(page));
+    }
+    let generation = state.pages.generation();
+    let query = StoreQuery {
+        owner: key.owner,
+        status: key.status,
+        name: key.name.clone(),
+        before: key.before,
         limit: limit + 1,
     };
     let mut stores = state.repo.list_stores(&query).await?;
@@ -189,8 +204,22 @@ pub async fn list(
         stores.truncate(limit as usize);
         cursor::encode(&stores[stores.len() - 1].id.to_string())
     });
-    let items = stores.iter().map(|s| state.settings.urls.view(s)).collect();
-    Ok(ApiJson(Page { items, next_cursor }))
+    let items: Vec<StoreView> = stores.iter().map(|s| state.settings.urls.view(s)).collect();
+    let page =
+        Bytes::from(serde_json::to_vec(&Page { items, next_cursor }).map_err(ApiError::internal)?);
+    state.pages.put(key, generation, page.clone());
+    Ok(json_bytes(page))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// Read one store.
@@ -234,6 +263,7 @@ pub async fn delete(
         .repo
         .request_deletion(store.id, &caller.actor(), Utc::now())
         .await?;
+    state.pages.invalidate();
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(state.settings.urls.view(&store)),
@@ -270,6 +300,7 @@ pub async fn retry(
             Utc::now(),
         )
         .await?;
+    state.pages.invalidate();
     Ok((
         StatusCode::ACCEPTED,
         ApiJson(state.settings.urls.view(&store)),

@@ -102,17 +102,18 @@ impl SqlBackend for PgRepository {
         stream::unfold(None::<PgListener>, move |listener| {
             let pool = pool.clone();
             async move {
-                let mut listener = match listener {
-                    Some(listener) => listener,
-                    None => loop {
+                let Some(mut listener) = listener else {
+                    loop {
                         match listen(&pool).await {
-                            Ok(listener) => break listener,
+                            // Events may have been written while nobody listened: wake
+                            // the reader once now that nothing more can be missed.
+                            Ok(listener) => return Some(((), Some(listener))),
                             Err(error) => {
                                 tracing::warn!(%error, "cannot listen for new events; retrying");
                                 tokio::time::sleep(RELISTEN_DELAY).await;
                             }
                         }
-                    },
+                    }
                 };
                 match listener.recv().await {
                     Ok(_) => Some(((), Some(listener))),

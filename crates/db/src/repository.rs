@@ -246,8 +246,9 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
 
     /// Yields whenever events may have been appended (by this process, or on PostgreSQL by
     /// any process sharing the database). A hint to read [`Repository::events_after`]: it
-    /// may fire without new events, and a reader should also poll now and then, since a
-    /// wake-up can be missed while a listener reconnects.
+    /// may fire without new events. On SQLite it listens from the moment it is created; on
+    /// PostgreSQL from its first poll, and it yields once as soon as it listens (and after
+    /// every reconnect), since events may have been written while nobody listened.
     fn event_wakeups(&self) -> BoxStream<'static, ()>;
 
     // ---- job queue ----

@@ -484,3 +484,58 @@ async fn the_openapi_document_describes_every_endpoint() {
         assert!(paths.contains_key(path), "{path} is documented");
     }
 }
+
+#[tokio::test]
+async fn a_list_reflects_the_callers_own_writes_at_once() {
+    let app = TestApp::new().await;
+    let alice = app.member("alice").await;
+    let empty = app.get("/api/v1/stores").bearer(&alice).send().await;
+    assert_eq!(empty.body["items"], json!([]));
+    app.create_store(&alice, "acme").await;
+    let listed = app.get("/api/v1/stores").bearer(&alice).send().await;
+    assert_eq!(listed.body["items"][0]["status"], "pending");
+    let id = listed.body["items"][0]["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("/api/v1/stores/{id}"))
+        .bearer(&alice)
+        .send()
+        .await;
+    let listed = app.get("/api/v1/stores").bearer(&alice).send().await;
+    assert_eq!(listed.body["items"][0]["status"], "deleting");
+}
+
+#[tokio::test]
+async fn a_list_reflects_changes_made_elsewhere_within_a_second() {
+    let app = TestApp::new().await;
+    let alice = app.member("alice").await;
+    let store = app.create_store(&alice, "acme").await;
+    let id = store["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        app.get("/api/v1/stores").bearer(&alice).send().await.body["items"][0]["status"],
+        "pending"
+    );
+    // A worker moves the store on, writing to the metadata store directly.
+    app.repo
+        .set_store_status(
+            id,
+            StoreStatus::Provisioning,
+            None,
+            &Actor::System("worker".into()),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        loop {
+            let listed = app.get("/api/v1/stores").bearer(&alice).send().await;
+            if listed.body["items"][0]["status"] == "provisioning" {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        seen.is_ok(),
+        "the list caught up with the worker's change within a second"
+    );
+}
