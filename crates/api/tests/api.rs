@@ -1,6 +1,8 @@
 //! The HTTP API as clients meet it: every endpoint and error path through the router
 //! (`oneshot`, no socket), and live updates through a real listener on port 0.
 
+#![allow(clippy::unwrap_used)]
+
 #[path = "api/support.rs"]
 mod support;
 

@@ -1,6 +1,8 @@
 //! The `storeplane` binary as a person runs it: start-up errors, serving and shutdown,
 //! the store commands against a real server, and live updates across server processes.
 
+#![allow(clippy::unwrap_used)]
+
 #[path = "cli/support.rs"]
 mod support;
 

@@ -1,6 +1,8 @@
 //! The worker loop against a real (SQLite) queue, with runners that succeed, fail, or take
 //! their time, and shutdowns in the middle.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -197,7 +197,7 @@ async fn a_trusted_proxy_names_the_user() {
     let reply = app
         .get("/api/v1/session")
         .header("X-Forwarded-User", "dana@example.com")
-        .from_addr("10.1.2.3:5000")
+        .sent_from("10.1.2.3:5000")
         .send()
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -211,7 +211,7 @@ async fn a_user_header_from_an_untrusted_address_is_ignored() {
     let reply = app
         .get("/api/v1/session")
         .header("X-Forwarded-User", "admin")
-        .from_addr("192.0.2.9:5000")
+        .sent_from("192.0.2.9:5000")
         .send()
         .await;
     assert_eq!(

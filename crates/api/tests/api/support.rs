@@ -189,7 +189,7 @@ impl Call<'_> {
     }
 
     /// Pretends the request came from `addr` (what a listener records for real clients).
-    pub fn from_addr(mut self, addr: &str) -> Self {
+    pub fn sent_from(mut self, addr: &str) -> Self {
         let addr: SocketAddr = addr.parse().unwrap();
         self.request = self.request.extension(ConnectInfo(addr));
         self
