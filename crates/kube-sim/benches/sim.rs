@@ -77,6 +77,82 @@ async fn apply_round(api: &Api<Deployment>, count: usize, concurrency: usize, ro
     count as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The same applies with the request body serialized up front and the response left
+/// undecoded: what the server sustains when the client's own costs are taken out.
+async fn raw_apply_round(
+    client: &kube::Client,
+    count: usize,
+    concurrency: usize,
+    round: usize,
+) -> f64 {
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..count)
+            .map(|i| {
+                serde_json::to_vec(&deployment(&format!("store-{i}"), round)).expect("serializable")
+            })
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let client = client.clone();
+            let next = next.clone();
+            let bodies = bodies.clone();
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    let request = http::Request::builder()
+                        .method("PATCH")
+                        .uri(format!(
+                            "/apis/apps/v1/namespaces/bench/deployments/store-{i}\
+                             ?fieldManager=storeplane-bench&force=true"
+                        ))
+                        .header("content-type", "application/apply-patch+yaml")
+                        .body(bodies[i].clone())
+                        .expect("valid request");
+                    client.request_text(request).await.expect("apply succeeds");
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker finishes");
+    }
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+/// CPU time this process has used (user + system), from `/proc/self/stat` on Linux.
+/// Throughput on a shared 2-core machine swings with whatever else runs; CPU time per
+/// apply does not, so both are printed.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(") ")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every mainstream Linux configuration.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Runs one round and prints its rate and its CPU cost per apply.
+async fn report<F: std::future::Future<Output = f64>>(label: &str, count: usize, round: F) {
+    let cpu_before = cpu_time();
+    let rate = round.await;
+    let cpu = cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| (after - before).as_secs_f64() * 1e6 / count as f64);
+    match cpu {
+        Some(us) => println!(
+            "  {label:<34} {rate:>7.0} applies/s  ({us:>4.0} us CPU per apply, client + server)"
+        ),
+        None => println!("  {label:<34} {rate:>7.0} applies/s"),
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -158,13 +234,37 @@ async fn main() {
         "  workload: {deployments} Deployments, {concurrency} concurrent kube-rs workers, controllers on"
     );
     let started = Instant::now();
-    let create_rate = apply_round(&api, deployments, concurrency, 0).await;
-    println!("  server-side apply (create):        {create_rate:>9.0} applies/s");
-    let update_rate = apply_round(&api, deployments, concurrency, 1).await;
-    println!("  server-side apply (update):        {update_rate:>9.0} applies/s");
-    let unchanged_rate = apply_round(&api, deployments, concurrency, 1).await;
-    println!("  server-side apply (no change):     {unchanged_rate:>9.0} applies/s");
+    report(
+        "server-side apply (create):",
+        deployments,
+        apply_round(&api, deployments, concurrency, 0),
+    )
+    .await;
+    report(
+        "server-side apply (update):",
+        deployments,
+        apply_round(&api, deployments, concurrency, 1),
+    )
+    .await;
+    report(
+        "server-side apply (no change):",
+        deployments,
+        apply_round(&api, deployments, concurrency, 1),
+    )
+    .await;
     let elapsed = started.elapsed().as_secs_f64();
+    report(
+        "raw server-side apply (update):",
+        deployments,
+        raw_apply_round(&client, deployments, concurrency, 2),
+    )
+    .await;
+    report(
+        "raw server-side apply (no change):",
+        deployments,
+        raw_apply_round(&client, deployments, concurrency, 2),
+    )
+    .await;
     let events = seen.load(Ordering::Relaxed);
     println!(
         "  watch events delivered meanwhile:  {:>9.0} events/s ({events} events)",

@@ -1,5 +1,5 @@
 //! Runs kube-sim (a test double, not a cluster) from the command line, for trying it out
-//! with kubectl: `cargo run -p kube-sim --example serve -- --kubeconfig-out /tmp/kube-sim.yaml`.
+//! with kubectl: `cargo run -p kube-sim --example serve -- --kubeconfig-out kube-sim.yaml`.
 
 use clap::Parser;
 

@@ -3,6 +3,7 @@
 mod admin;
 mod discovery;
 mod openapi;
+mod protobuf;
 mod request;
 mod resource;
 mod table;

@@ -36,6 +36,9 @@ impl Default for SimConfig {
 /// Command-line flags of the simulator (a test double: a fake Kubernetes API server for
 /// tests, demos and benchmarks, not a cluster).
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    next_help_heading = "kube-sim: a simulated Kubernetes API server (a test double, not a cluster)"
+)]
 pub struct SimArgs {
     /// Address to listen on (plain HTTP, no authentication).
     #[arg(long, env = "KUBE_SIM_LISTEN", default_value = "127.0.0.1:8001")]
@@ -152,6 +155,12 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_says_it_is_a_test_double() {
+        let help = Cli::command().render_help().to_string();
+        assert!(help.contains("a test double, not a cluster"), "{help}");
     }
 
     #[test]

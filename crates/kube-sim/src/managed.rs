@@ -165,14 +165,15 @@ pub fn record_update(
 }
 
 /// Server-side apply of `applied` by `manager` onto `live` (or onto an empty object when
-/// creating). Returns the merged object with managedFields updated, or the conflicts.
+/// creating). Returns the merged object with managedFields updated, `None` when the
+/// apply changes nothing, or the conflicts.
 pub fn apply(
     live: Option<&Value>,
     applied: &Value,
     manager: &str,
     force: bool,
     now: &str,
-) -> Result<Value, Vec<Conflict>> {
+) -> Result<Option<Value>, Vec<Conflict>> {
     let api_version = str_field(applied, "apiVersion");
     let applied_fields = FieldSet::of_object(applied, false);
     let Some(live) = live else {
@@ -185,7 +186,7 @@ pub fn apply(
             fields: applied_fields,
         };
         store_entries(&mut created, &[entry]);
-        return Ok(created);
+        return Ok(Some(created));
     };
 
     let mut list = entries(live);
@@ -234,16 +235,49 @@ pub fn apply(
     }
     apply_merge(&mut merged, applied);
 
-    list.retain(|e| !is_mine(e));
-    list.push(Entry {
+    // Re-applying the same configuration is a no-op on a real server: the entry keeps
+    // its time, so the object (and its resourceVersion) stays as it was.
+    let previous_entry = list.iter().find(|e| is_mine(e)).cloned();
+    let unchanged = conflicts.is_empty()
+        && previous_entry
+            .as_ref()
+            .is_some_and(|e| e.fields == applied_fields && e.api_version == api_version)
+        && without_managed_fields(&merged) == without_managed_fields(live);
+    if unchanged {
+        return Ok(None);
+    }
+    let time = now.to_string();
+    let entry = Entry {
         manager: manager.to_string(),
         operation: Operation::Apply,
         api_version,
-        time: now.to_string(),
+        time,
         fields: applied_fields,
-    });
+    };
+    // Keep the entry's place in the list, so an unchanged apply leaves it identical.
+    match list.iter().position(is_mine) {
+        Some(index) => list[index] = entry,
+        None => list.push(entry),
+    }
     store_entries(&mut merged, &list);
-    Ok(merged)
+    Ok(Some(merged))
+}
+
+/// Compares objects ignoring `metadata.managedFields`, without copying either.
+fn without_managed_fields(object: &Value) -> impl PartialEq + '_ {
+    let meta = object.get("metadata").and_then(Value::as_object);
+    let meta_fields: Vec<(&String, &Value)> = meta
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "managedFields")
+        .collect();
+    let rest: Vec<(&String, &Value)> = object
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "metadata")
+        .collect();
+    (meta_fields, rest)
 }
 
 /// Whether owning `p` keeps `path` alive: the same field, or for a list item's `.`
@@ -273,7 +307,9 @@ mod tests {
     }
 
     fn applied(live: Option<&Value>, cfg: &Value, manager: &str, force: bool) -> Value {
-        apply(live, cfg, manager, force, NOW).expect("no conflict")
+        apply(live, cfg, manager, force, NOW)
+            .expect("no conflict")
+            .expect("a change")
     }
 
     #[test]
@@ -317,6 +353,15 @@ mod tests {
         );
         let next = applied(Some(&live), &config(1, json!({"a": "1"})), "alice", false);
         assert_eq!(next["metadata"]["labels"], json!({"a": "1"}));
+    }
+
+    #[test]
+    fn reapplying_the_same_configuration_changes_nothing() {
+        let cfg = config(1, json!({"a": "1"}));
+        let live = applied(None, &cfg, "alice", false);
+        let again =
+            apply(Some(&live), &cfg, "alice", false, "2030-01-01T00:00:00Z").expect("no conflict");
+        assert_eq!(again, None);
     }
 
     #[test]

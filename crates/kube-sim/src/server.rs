@@ -74,6 +74,9 @@ async fn serve_with(
     faults: FaultControl,
     shutdown: impl Future<Output = ()> + Send,
 ) {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(url = %format!("http://{addr}"), "{TEST_DOUBLE_NOTICE}; listening");
+    }
     let (stop_tx, stopping) = watch::channel(false);
     let store = Arc::new(Store::new(config.watch_history));
     let state = Arc::new(AppState {
@@ -257,11 +260,9 @@ pub async fn run(
     if let Some(path) = &args.kubeconfig_out {
         write_kubeconfig(path, &url)?;
     }
-    tracing::info!(
-        %url,
-        kubeconfig = ?args.kubeconfig_out,
-        "{TEST_DOUBLE_NOTICE}; serving the Kubernetes API"
-    );
+    if let Some(path) = &args.kubeconfig_out {
+        tracing::info!(kubeconfig = %path.display(), "kube-sim wrote a kubeconfig (context kube-sim)");
+    }
     serve(listener, args.config(), shutdown).await;
     Ok(())
 }

@@ -18,7 +18,7 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 pub use delete::{Deleted, Preconditions, Propagation};
-pub use meta::{is_deleting, name_of, namespace_of, now, uid_of};
+pub use meta::{is_deleting, name_of, namespace_of, now, set, uid_of};
 pub use write::{Subresource, WriteContext};
 
 use crate::error::ApiError;
@@ -57,7 +57,7 @@ pub struct Event {
     /// What happened.
     pub event_type: EventType,
     /// The object after the change (before it, for deletions, with the new version).
-    pub object: Value,
+    pub object: Arc<Value>,
 }
 
 impl Event {
@@ -80,7 +80,7 @@ struct State {
     rv: u64,
     /// The newest version no longer in `history`; watching from before it is `Expired`.
     compacted: u64,
-    objects: Vec<BTreeMap<Key, Value>>,
+    objects: Vec<BTreeMap<Key, Arc<Value>>>,
     history: VecDeque<Arc<Event>>,
 }
 
@@ -111,7 +111,7 @@ pub struct ListQuery {
 #[derive(Debug)]
 pub struct ListPage {
     /// Matching objects, ordered by namespace then name.
-    pub items: Vec<Value>,
+    pub items: Vec<Arc<Value>>,
     /// The store's version when the list was taken.
     pub resource_version: u64,
     /// Token for the next page, when there is one.
@@ -143,7 +143,9 @@ pub struct WatchFeed {
 impl Store {
     /// An empty cluster holding the namespaces every cluster starts with.
     pub fn new(history_limit: usize) -> Self {
-        let (events, _) = broadcast::channel(4096);
+        // Slots hold `Arc`s, so a deep buffer is cheap; it keeps watchers and the
+        // controllers from lagging (and resyncing) under bursts of writes.
+        let (events, _) = broadcast::channel(1 << 16);
         let store = Self {
             state: Mutex::new(State {
                 rv: 0,
@@ -185,7 +187,7 @@ impl Store {
         kind: KindId,
         namespace: Option<&str>,
         name: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         let state = self.lock();
         state.objects[kind]
             .get(&key(namespace, name))
@@ -194,12 +196,28 @@ impl Store {
     }
 
     /// Objects of `kind` (in `namespace`, or everywhere), without selectors or paging.
-    pub fn objects(&self, kind: KindId, namespace: Option<&str>) -> Vec<Value> {
+    pub fn objects(&self, kind: KindId, namespace: Option<&str>) -> Vec<Arc<Value>> {
         let state = self.lock();
         match namespace {
-            Some(ns) => range(&state.objects[kind], ns).cloned().collect(),
+            Some(ns) => state.objects[kind]
+                .range((ns.to_string(), String::new())..)
+                .take_while(|((n, _), _)| n == ns)
+                .map(|(_, v)| v.clone())
+                .collect(),
             None => state.objects[kind].values().cloned().collect(),
         }
+    }
+
+    /// Objects of `kind` in `namespace` whose names start with `prefix`: how controllers
+    /// find what they own (`<deployment>-`, `<replicaset>-`) without scanning the
+    /// namespace.
+    pub fn objects_named(&self, kind: KindId, namespace: &str, prefix: &str) -> Vec<Arc<Value>> {
+        let state = self.lock();
+        state.objects[kind]
+            .range((namespace.to_string(), prefix.to_string())..)
+            .take_while(|((n, name), _)| n == namespace && name.starts_with(prefix))
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// A filtered, possibly paged list.
@@ -210,14 +228,14 @@ impl Store {
         };
         let state = self.lock();
         let map = &state.objects[kind];
-        let candidates: Box<dyn Iterator<Item = (&Key, &Value)>> = match &query.namespace {
+        let candidates: Box<dyn Iterator<Item = (&Key, &Arc<Value>)>> = match &query.namespace {
             Some(ns) => Box::new(
                 map.range((ns.clone(), String::new())..)
                     .take_while(move |((n, _), _)| n == ns),
             ),
             None => Box::new(map.iter()),
         };
-        let matching: Vec<(&Key, &Value)> = candidates
+        let matching: Vec<(&Key, &Arc<Value>)> = candidates
             .filter(|(k, _)| start.as_ref().is_none_or(|s| *k > s))
             .filter(|(_, v)| query.labels.matches(v) && query.fields.matches(v))
             .collect();
@@ -285,9 +303,11 @@ impl State {
         kind: KindId,
         event_type: EventType,
         mut object: Value,
-    ) -> Value {
+    ) -> Arc<Value> {
         self.rv += 1;
         meta::set_resource_version(&mut object, self.rv);
+        // Stored objects are shared with events, watchers and lists, never copied.
+        let object = Arc::new(object);
         let event = Arc::new(Event {
             rv: self.rv,
             kind,
@@ -305,15 +325,9 @@ impl State {
         object
     }
 
-    fn namespace_object(&self, ns: &str) -> Option<&Value> {
+    fn namespace_object(&self, ns: &str) -> Option<&Arc<Value>> {
         self.objects[kinds::namespace()].get(&(String::new(), ns.to_string()))
     }
-}
-
-fn range<'a>(map: &'a BTreeMap<Key, Value>, ns: &'a str) -> impl Iterator<Item = &'a Value> {
-    map.range((ns.to_string(), String::new())..)
-        .take_while(move |((n, _), _)| n == ns)
-        .map(|(_, v)| v)
 }
 
 fn key(namespace: Option<&str>, name: &str) -> Key {

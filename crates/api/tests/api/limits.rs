@@ -35,6 +35,37 @@ async fn the_store_quota_names_the_limit_and_counts_only_live_stores() {
     );
     let bob = app.member("bob").await;
     app.create_store(&bob, "bobs-shop").await;
+
+    // A store being torn down still counts; once deleted, it frees its place.
+    let first = app
+        .get("/api/v1/stores?name=one-1")
+        .bearer(&alice)
+        .send()
+        .await;
+    let id = first.body["items"][0]["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("/api/v1/stores/{id}"))
+        .bearer(&alice)
+        .send()
+        .await;
+    let still = app
+        .post("/api/v1/stores")
+        .bearer(&alice)
+        .json(&store_body("three-3"))
+        .send()
+        .await;
+    assert_eq!(still.code(), "quota_exceeded");
+    let worker = storeplane_domain::Actor::System("worker".into());
+    app.repo
+        .set_store_status(
+            id.parse().unwrap(),
+            storeplane_domain::StoreStatus::Deleted,
+            None,
+            &worker,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    app.create_store(&alice, "three-3").await;
 }
 
 #[tokio::test]

@@ -71,7 +71,12 @@ pub fn content_type(headers: &HeaderMap) -> String {
 
 /// Decodes a JSON body, or a YAML one when the content type says so.
 pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
-    let yaml = content_type(headers).contains("yaml");
+    let content_type = content_type(headers);
+    if content_type.contains("protobuf") {
+        // kubectl's typed generators (`kubectl create namespace X`) send protobuf.
+        return super::protobuf::decode(body);
+    }
+    let yaml = content_type.contains("yaml");
     decode_as(body, yaml)
 }
 
@@ -130,6 +135,18 @@ mod tests {
         );
         let value = decode(&headers, b"metadata:\n  name: x\n").expect("yaml decodes");
         assert_eq!(value["metadata"]["name"], "x");
+    }
+
+    #[test]
+    fn protobuf_bodies_are_refused_with_a_hint() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.kubernetes.protobuf"),
+        );
+        let error = decode(&headers, b"k8s\0").expect_err("not supported");
+        assert_eq!(error.code(), 415);
+        assert!(error.to_string().contains("kubectl apply -f"));
     }
 
     #[test]

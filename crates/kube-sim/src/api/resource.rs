@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -95,16 +95,16 @@ impl Target {
     }
 }
 
-fn ok(code: StatusCode, object: Value) -> Result<Response, ApiError> {
+fn ok(code: StatusCode, object: &Value) -> Result<Response, ApiError> {
     Ok((code, axum::Json(object)).into_response())
 }
 
 fn get(state: &AppState, target: &Target, headers: &HeaderMap) -> Result<Response, ApiError> {
     let object = state.store.get(target.kind, target.ns(), &target.name)?;
     if request::wants_table(headers) {
-        return ok(StatusCode::OK, table::render(target.kind, &[object], None));
+        return ok(StatusCode::OK, &table::render(target.kind, &[object], None));
     }
-    ok(StatusCode::OK, object)
+    ok(StatusCode::OK, &object)
 }
 
 fn list(
@@ -132,19 +132,37 @@ fn list(
     if request::wants_table(headers) {
         return ok(
             StatusCode::OK,
-            table::render(kind, &page.items, Some(metadata)),
+            &table::render(kind, &page.items, Some(metadata)),
         );
     }
+    Ok(list_response(kind, &metadata, &page.items))
+}
+
+/// A `<Kind>List` response, written item by item from the shared objects rather than
+/// copied into one big value first.
+fn list_response(kind: KindId, metadata: &Value, items: &[Arc<Value>]) -> Response {
     let k = kinds::get(kind);
-    ok(
-        StatusCode::OK,
-        json!({
-            "kind": format!("{}List", k.kind),
-            "apiVersion": k.api_version(),
-            "metadata": metadata,
-            "items": page.items,
-        }),
+    let mut body = format!(
+        "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{metadata},\"items\":[",
+        k.kind,
+        k.api_version()
     )
+    .into_bytes();
+    body.reserve(items.len() * 2048);
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        // Serializing a `Value` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, &**item);
+    }
+    body.extend_from_slice(b"]}");
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 fn create(
@@ -163,7 +181,7 @@ fn create(
     let created = state
         .store
         .create(kind, namespace.as_deref(), object, &ctx)?;
-    ok(StatusCode::CREATED, created)
+    ok(StatusCode::CREATED, &created)
 }
 
 fn replace(
@@ -183,7 +201,7 @@ fn replace(
         target.sub,
         &ctx,
     )?;
-    ok(StatusCode::OK, replaced)
+    ok(StatusCode::OK, &replaced)
 }
 
 fn patch(
@@ -224,7 +242,7 @@ fn patch(
         } else {
             StatusCode::OK
         };
-        return ok(code, object);
+        return ok(code, &object);
     }
     let document = request::decode_as(body, false)?;
     let apply_patch = |live: &Value| -> Result<Value, ApiError> {
@@ -269,7 +287,7 @@ fn patch(
         &ctx,
         apply_patch,
     )?;
-    ok(StatusCode::OK, object)
+    ok(StatusCode::OK, &object)
 }
 
 /// `DeleteOptions` from the body or the query string (kubectl uses the body, kube-rs
@@ -332,8 +350,8 @@ fn delete(
         &preconditions,
     )?;
     match outcome {
-        Deleted::Pending(object) => ok(StatusCode::OK, object),
-        Deleted::Gone(object) => ok(StatusCode::OK, success(target.kind, &object)),
+        Deleted::Pending(object) => ok(StatusCode::OK, &object),
+        Deleted::Gone(object) => ok(StatusCode::OK, &success(target.kind, &object)),
     }
 }
 
@@ -367,16 +385,8 @@ fn delete_collection(
             Err(e) => return Err(e),
         }
     }
-    let k = kinds::get(kind);
-    ok(
-        StatusCode::OK,
-        json!({
-            "kind": format!("{}List", k.kind),
-            "apiVersion": k.api_version(),
-            "metadata": { "resourceVersion": state.store.resource_version().to_string() },
-            "items": deleted,
-        }),
-    )
+    let metadata = json!({ "resourceVersion": state.store.resource_version().to_string() });
+    Ok(list_response(kind, &metadata, &deleted))
 }
 
 /// The Success Status the real server answers a completed delete with.

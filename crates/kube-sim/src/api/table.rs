@@ -4,12 +4,14 @@
 //! other kind gets NAME and AGE. Rows carry the full object so `kubectl get -o wide` and
 //! describe-style printers have what they need.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::kinds::{self, KindId};
 
 /// Renders objects as a `meta.k8s.io/v1` Table.
-pub fn render(kind: KindId, objects: &[Value], list_metadata: Option<Value>) -> Value {
+pub fn render(kind: KindId, objects: &[Arc<Value>], list_metadata: Option<Value>) -> Value {
     let k = kinds::get(kind);
     let extra = extra_columns(k.kind);
     let mut columns = vec![column(
@@ -25,7 +27,7 @@ pub fn render(kind: KindId, objects: &[Value], list_metadata: Option<Value>) -> 
             let mut cells = vec![json!(crate::store::name_of(object))];
             cells.extend(extra.iter().map(|(_, cell)| json!(cell(object))));
             cells.push(json!(age(object)));
-            json!({ "cells": cells, "object": object })
+            json!({ "cells": cells, "object": &**object })
         })
         .collect();
     json!({
@@ -181,7 +183,7 @@ mod tests {
     fn namespaces_render_with_their_phase() {
         let ns = json!({"metadata": {"name": "shop", "creationTimestamp": "2020-01-01T00:00:00Z"},
                         "status": {"phase": "Active"}});
-        let table = render(kinds::namespace(), &[ns], None);
+        let table = render(kinds::namespace(), &[Arc::new(ns)], None);
         assert_eq!(table["rows"][0]["cells"][0], "shop");
         assert_eq!(table["rows"][0]["cells"][1], "Active");
         assert_eq!(table["columnDefinitions"][1]["name"], "Status");

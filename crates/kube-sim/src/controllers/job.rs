@@ -2,6 +2,8 @@
 //! (BackoffLimitExceeded) when it fails. Conditions follow Kubernetes 1.31+, which sets
 //! `SuccessCriteriaMet`/`FailureTarget` before `Complete`/`Failed`.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::Cluster;
@@ -32,8 +34,8 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
     if is_deleting(&job) || finished(&job) {
         return;
     }
-    let pods: Vec<Value> = store
-        .objects(pod_kind, Some(ns))
+    let pods: Vec<Arc<Value>> = store
+        .objects_named(pod_kind, ns, &format!("{name}-"))
         .into_iter()
         .filter(|p| controlled_by(p, uid_of(&job)))
         .collect();
@@ -77,8 +79,10 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
         );
         return;
     }
-    let phase = |p: &Value| p.pointer("/status/phase").and_then(Value::as_str) == Some("Succeeded");
-    let failed = |p: &Value| p.pointer("/status/phase").and_then(Value::as_str) == Some("Failed");
+    let phase =
+        |p: &Arc<Value>| p.pointer("/status/phase").and_then(Value::as_str) == Some("Succeeded");
+    let failed =
+        |p: &Arc<Value>| p.pointer("/status/phase").and_then(Value::as_str) == Some("Failed");
     let previous = job.pointer("/status/conditions");
     let status = if pods.iter().any(phase) {
         json!({

@@ -10,7 +10,7 @@ use super::Cluster;
 use super::helpers::controller_of;
 use super::kind_named;
 use super::workloads::write_status;
-use crate::store::{Subresource, WriteContext, now, uid_of};
+use crate::store::{Subresource, WriteContext, now, set, uid_of};
 
 /// Starts a new pod, after the configured delay.
 pub fn start_pod(cluster: &Cluster, ns: &str, name: &str) {
@@ -177,8 +177,9 @@ pub fn bind_claim(cluster: &Cluster, ns: &str, name: &str) {
         .store
         .modify(kind, Some(ns), name, Subresource::Main, &system, |live| {
             let mut bound = live.clone();
-            bound["spec"]["volumeName"] = json!(volume);
-            bound["metadata"]["annotations"]["pv.kubernetes.io/bind-completed"] = json!("yes");
+            set(&mut bound, &["spec", "volumeName"], json!(volume));
+            let annotation = ["metadata", "annotations", "pv.kubernetes.io/bind-completed"];
+            set(&mut bound, &annotation, json!("yes"));
             Ok(bound)
         });
     let status = json!({

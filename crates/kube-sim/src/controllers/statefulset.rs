@@ -1,6 +1,8 @@
 //! The StatefulSet controller: pods `<name>-0..n` with stable identities, and one
 //! PersistentVolumeClaim per volume claim template and ordinal (`<template>-<name>-<i>`).
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::Cluster;
@@ -9,7 +11,7 @@ use super::kind_named;
 use super::workloads::{pod_spec, write_status};
 use crate::kinds;
 use crate::random;
-use crate::store::{WriteContext, is_deleting, name_of, uid_of};
+use crate::store::{WriteContext, is_deleting, name_of, set, uid_of};
 
 /// Creates missing pods and claims, removes surplus pods, and updates the status.
 pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
@@ -25,9 +27,9 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
     let revision = format!("{name}-{}", random::stable_hash(&template.to_string()));
     let want = replicas(&sts).max(0);
     let system = WriteContext::system();
-    let owned = |store: &crate::store::Store| -> Vec<Value> {
+    let owned = |store: &crate::store::Store| -> Vec<Arc<Value>> {
         store
-            .objects(pod_kind, Some(ns))
+            .objects_named(pod_kind, ns, &format!("{name}-"))
             .into_iter()
             .filter(|p| controlled_by(p, uid_of(&sts)) && !is_deleting(p))
             .collect()
@@ -53,10 +55,10 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                 let template_name = name_of(claim).to_string();
                 let claim_name = format!("{template_name}-{pod_name}");
                 let mut pvc = claim.clone();
-                pvc["apiVersion"] = json!("v1");
-                pvc["kind"] = json!("PersistentVolumeClaim");
-                pvc["metadata"]["name"] = json!(claim_name);
-                pvc["metadata"]["namespace"] = json!(ns);
+                set(&mut pvc, &["apiVersion"], json!("v1"));
+                set(&mut pvc, &["kind"], json!("PersistentVolumeClaim"));
+                set(&mut pvc, &["metadata", "name"], json!(claim_name));
+                set(&mut pvc, &["metadata", "namespace"], json!(ns));
                 let _ = store.create(kind_named("PersistentVolumeClaim"), Some(ns), pvc, &system);
                 let volumes = spec["volumes"].as_array().cloned().unwrap_or_default();
                 if !volumes.iter().any(|v| v["name"] == json!(template_name)) {

@@ -4,13 +4,15 @@
 //! `pod-template-hash` label; older ReplicaSets are scaled to zero. A ReplicaSet owns pods
 //! named `<replicaset>-<5 random chars>`, the way the real controllers name them.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::Cluster;
 use super::helpers::{self, controlled_by, owner_reference, pod_ready, replicas};
 use crate::kinds::{self, KindId};
 use crate::random;
-use crate::store::{Subresource, WriteContext, is_deleting, name_of, uid_of};
+use crate::store::{Subresource, WriteContext, is_deleting, name_of, set, uid_of};
 
 fn kind(name: &str) -> KindId {
     super::kind_named(name)
@@ -33,8 +35,8 @@ pub fn reconcile_deployment(cluster: &Cluster, ns: &str, name: &str) {
     let current = format!("{name}-{hash}");
     let want = replicas(&deployment);
     let system = WriteContext::system();
-    let owned: Vec<Value> = store
-        .objects(kind("ReplicaSet"), Some(ns))
+    let owned: Vec<Arc<Value>> = store
+        .objects_named(kind("ReplicaSet"), ns, &format!("{name}-"))
         .into_iter()
         .filter(|rs| controlled_by(rs, uid_of(&deployment)))
         .collect();
@@ -50,7 +52,7 @@ pub fn reconcile_deployment(cluster: &Cluster, ns: &str, name: &str) {
                 &system,
                 |live| {
                     let mut scaled = live.clone();
-                    scaled["spec"]["replicas"] = json!(target);
+                    set(&mut scaled, &["spec", "replicas"], json!(target));
                     Ok(scaled)
                 },
             );
@@ -62,9 +64,13 @@ pub fn reconcile_deployment(cluster: &Cluster, ns: &str, name: &str) {
             .pointer("/spec/selector")
             .cloned()
             .unwrap_or_else(|| json!({}));
-        selector["matchLabels"]["pod-template-hash"] = json!(hash);
+        set(
+            &mut selector,
+            &["matchLabels", "pod-template-hash"],
+            json!(hash),
+        );
         let mut rs_template = template.clone();
-        rs_template["metadata"]["labels"] = labels.clone();
+        set(&mut rs_template, &["metadata", "labels"], labels.clone());
         let revision = owned.len() + 1;
         let rs = json!({
             "apiVersion": "apps/v1",
@@ -97,8 +103,8 @@ fn deployment_status(cluster: &Cluster, ns: &str, name: &str) {
         .cloned()
         .unwrap_or_else(|| json!({}));
     let current = format!("{name}-{}", random::stable_hash(&template.to_string()));
-    let owned: Vec<Value> = store
-        .objects(kind("ReplicaSet"), Some(ns))
+    let owned: Vec<Arc<Value>> = store
+        .objects_named(kind("ReplicaSet"), ns, &format!("{name}-"))
         .into_iter()
         .filter(|rs| controlled_by(rs, uid_of(&deployment)))
         .collect();
@@ -184,8 +190,8 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
         return;
     };
     let system = WriteContext::system();
-    let pods: Vec<Value> = store
-        .objects(kind("Pod"), Some(ns))
+    let pods: Vec<Arc<Value>> = store
+        .objects_named(kind("Pod"), ns, &format!("{name}-"))
         .into_iter()
         .filter(|p| controlled_by(p, uid_of(&rs)) && !is_deleting(p))
         .collect();
@@ -219,8 +225,8 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
             );
         }
     }
-    let pods: Vec<Value> = store
-        .objects(kind("Pod"), Some(ns))
+    let pods: Vec<Arc<Value>> = store
+        .objects_named(kind("Pod"), ns, &format!("{name}-"))
         .into_iter()
         .filter(|p| controlled_by(p, uid_of(&rs)) && !is_deleting(p))
         .collect();
@@ -251,6 +257,14 @@ pub fn pod_spec(template: &Value) -> Value {
 
 /// Replaces `status` through the status subresource; a no-op when unchanged.
 pub fn write_status(cluster: &Cluster, kind: KindId, ns: &str, name: &str, status: Value) {
+    // Most reconciles find nothing new; checking first spares a copy of the object.
+    let unchanged = cluster
+        .store
+        .get(kind, Some(ns), name)
+        .is_ok_and(|live| live.get("status") == Some(&status));
+    if unchanged {
+        return;
+    }
     let _ = cluster.store.modify(
         kind,
         Some(ns),

@@ -5,6 +5,8 @@
 //! termination is driven by the namespace controller calling [`Store::finalize_namespace`]
 //! so a Terminating phase is observable, as it is on a real cluster.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::meta::{self, finalizers_of, is_deleting};
@@ -29,10 +31,10 @@ pub enum Propagation {
 #[derive(Debug, Clone)]
 pub enum Deleted {
     /// The object is gone; the real API answers with a Success Status.
-    Gone(Value),
+    Gone(Arc<Value>),
     /// The object waits on finalizers (or is a terminating namespace); the real API
     /// answers with the object.
-    Pending(Value),
+    Pending(Arc<Value>),
 }
 
 /// `preconditions` of a delete.
@@ -121,13 +123,13 @@ impl Store {
                 }
             }
         }
-        let mut updated = namespace.clone();
+        let mut updated = (*namespace).clone();
         if remaining.is_empty() {
-            updated["spec"]["finalizers"] = json!([]);
+            meta::set(&mut updated, &["spec", "finalizers"], json!([]));
         } else {
             let mut conditions = termination_conditions(&remaining);
             keep_transition_times(&mut conditions, namespace.pointer("/status/conditions"));
-            updated["status"]["conditions"] = conditions;
+            meta::set(&mut updated, &["status", "conditions"], conditions);
         }
         // `commit_update` completes the deletion once spec.finalizers is empty.
         let ns_kind = kinds::namespace();
@@ -142,8 +144,8 @@ impl Store {
         if remaining.is_empty()
             && let Some(current) = state.namespace_object(ns).cloned()
         {
-            let mut cleared = current.clone();
-            cleared["spec"]["finalizers"] = json!([]);
+            let mut cleared = (*current).clone();
+            meta::set(&mut cleared, &["spec", "finalizers"], json!([]));
             let _ = state.commit_update(
                 self,
                 ns_kind,
@@ -158,15 +160,15 @@ impl Store {
 }
 
 impl State {
-    fn start_termination(&mut self, store: &Store, namespace: Value) -> Value {
+    fn start_termination(&mut self, store: &Store, namespace: Arc<Value>) -> Arc<Value> {
         if is_deleting(&namespace) {
             return namespace;
         }
-        let mut terminating = namespace;
+        let mut terminating = (*namespace).clone();
         let m = meta::metadata_mut(&mut terminating);
         m.insert("deletionTimestamp".into(), json!(meta::now()));
         m.insert("deletionGracePeriodSeconds".into(), json!(0));
-        terminating["status"]["phase"] = json!("Terminating");
+        meta::set(&mut terminating, &["status", "phase"], json!("Terminating"));
         let key = (String::new(), meta::name_of(&terminating).to_string());
         let out = self.emit(store, kinds::namespace(), EventType::Modified, terminating);
         self.objects[kinds::namespace()].insert(key, out.clone());
@@ -179,14 +181,14 @@ impl State {
         store: &Store,
         kind: KindId,
         key: Key,
-        object: Value,
+        object: Arc<Value>,
         propagation: Propagation,
     ) -> Deleted {
         if !finalizers_of(&object).is_empty() {
             if is_deleting(&object) {
                 return Deleted::Pending(object);
             }
-            let mut marked = object;
+            let mut marked = (*object).clone();
             let m = meta::metadata_mut(&mut marked);
             m.insert("deletionTimestamp".into(), json!(meta::now()));
             m.insert("deletionGracePeriodSeconds".into(), json!(0));
@@ -196,7 +198,7 @@ impl State {
         }
         let uid = meta::uid_of(&object).to_string();
         self.objects[kind].remove(&key);
-        let gone = self.emit(store, kind, EventType::Deleted, object);
+        let gone = self.emit(store, kind, EventType::Deleted, (*object).clone());
         self.cascade(store, &key.0, &uid, propagation);
         Deleted::Gone(gone)
     }
@@ -209,7 +211,7 @@ impl State {
         propagation: Propagation,
     ) {
         for kind in 0..KINDS.len() {
-            let dependents: Vec<(Key, Value)> = self.objects[kind]
+            let dependents: Vec<(Key, Arc<Value>)> = self.objects[kind]
                 .iter()
                 .filter(|((ns, _), _)| namespace.is_empty() || ns == namespace)
                 .filter(|(_, v)| owned_by(v, owner_uid))
@@ -217,7 +219,7 @@ impl State {
                 .collect();
             for (key, dependent) in dependents {
                 if propagation == Propagation::Orphan {
-                    let mut orphan = dependent.clone();
+                    let mut orphan = (*dependent).clone();
                     if let Some(refs) = orphan
                         .pointer_mut("/metadata/ownerReferences")
                         .and_then(Value::as_array_mut)

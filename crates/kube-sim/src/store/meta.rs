@@ -75,6 +75,29 @@ pub fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
     }
 }
 
+/// Sets the field at `path`, turning anything in the way that is not a map into one.
+/// Objects arrive from clients, so `spec` may be a string; indexing would panic.
+pub fn set(object: &mut Value, path: &[&str], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        *object = value;
+        return;
+    };
+    let mut node = object;
+    for key in parents {
+        if !node.is_object() {
+            *node = json!({});
+        }
+        let Value::Object(map) = node else { return };
+        node = map.entry(key.to_string()).or_insert_with(|| json!({}));
+    }
+    if !node.is_object() {
+        *node = json!({});
+    }
+    if let Value::Object(map) = node {
+        map.insert(last.to_string(), value);
+    }
+}
+
 /// Stamps `metadata.resourceVersion`.
 pub fn set_resource_version(object: &mut Value, rv: u64) {
     metadata_mut(object).insert("resourceVersion".into(), json!(rv.to_string()));
@@ -203,14 +226,21 @@ fn default_service(object: &mut Value) {
     object["status"] = json!({"loadBalancer": {}});
 }
 
-/// The object without metadata and status: what `generation` tracks.
-pub fn spec_part(object: &Value) -> Value {
-    let mut copy = object.clone();
-    if let Value::Object(map) = &mut copy {
-        map.remove("metadata");
-        map.remove("status");
-    }
-    copy
+/// Whether anything outside metadata and status differs: what `generation` tracks.
+pub fn spec_changed(a: &Value, b: &Value) -> bool {
+    let (Some(left), Some(right)) = (a.as_object(), b.as_object()) else {
+        return a != b;
+    };
+    let keys = |m: &serde_json::Map<String, Value>| {
+        m.keys()
+            .filter(|k| !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"))
+            .count()
+    };
+    keys(left) != keys(right)
+        || left
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status" | "apiVersion" | "kind"))
+            .any(|(k, v)| right.get(k) != Some(v))
 }
 
 #[cfg(test)]
@@ -226,6 +256,13 @@ mod tests {
         };
         assert_eq!(causes[0].reason, "FieldValueInvalid");
         assert!(validate_name(kind, "store-x.example").is_ok());
+    }
+
+    #[test]
+    fn set_replaces_whatever_is_in_the_way() {
+        let mut object = json!({"spec": "nonsense"});
+        set(&mut object, &["spec", "finalizers"], json!([]));
+        assert_eq!(object, json!({"spec": {"finalizers": []}}));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Writes: create, replace, patch and server-side apply, all funnelled through one
 //! commit step that enforces what a client may and may not change.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::meta::{self, name_of};
@@ -51,7 +53,7 @@ impl Store {
         namespace: Option<&str>,
         mut object: Value,
         ctx: &WriteContext,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         let k = kinds::get(kind);
         meta::check_type(k, &object)?;
         let body_ns = meta::namespace_of(&object);
@@ -86,7 +88,7 @@ impl Store {
         object: Value,
         subresource: Subresource,
         ctx: &WriteContext,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         let k = kinds::get(kind);
         meta::check_type(k, &object)?;
         check_name(kind, name, &object)?;
@@ -108,7 +110,7 @@ impl Store {
         subresource: Subresource,
         ctx: &WriteContext,
         change: impl FnOnce(&Value) -> Result<Value, ApiError>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         let mut state = self.lock();
         let old = state.objects[kind]
             .get(&key(namespace, name))
@@ -131,7 +133,7 @@ impl Store {
         subresource: Subresource,
         ctx: &WriteContext,
         force: bool,
-    ) -> Result<(Value, bool), ApiError> {
+    ) -> Result<(Arc<Value>, bool), ApiError> {
         let k = kinds::get(kind);
         meta::check_type(k, &applied)?;
         if applied.get("apiVersion").is_none() || applied.get("kind").is_none() {
@@ -148,20 +150,24 @@ impl Store {
         let live = state.objects[kind].get(&key(namespace, name)).cloned();
         if subresource == Subresource::Status {
             let live = live.ok_or_else(|| not_found(kind, name))?;
-            let mut merged = live.clone();
+            let mut merged = (*live).clone();
             if let Some(status) = applied.get("status") {
                 apply_merge(&mut merged["status"], status);
             }
             let out = state.commit_update(self, kind, &live, merged, subresource, None)?;
             return Ok((out, false));
         }
-        let merged = managed::apply(live.as_ref(), &applied, &ctx.manager, force, &now)
+        let merged = managed::apply(live.as_deref(), &applied, &ctx.manager, force, &now)
             .map_err(|c| conflict_error(kind, name, &c))?;
-        match live {
-            None => Ok((state.insert_new(self, kind, namespace, merged)?, true)),
-            Some(live) => {
+        match (live, merged) {
+            (Some(live), None) => Ok((live, false)),
+            (Some(live), Some(merged)) => {
                 let out = state.commit_update(self, kind, &live, merged, subresource, None)?;
                 Ok((out, false))
+            }
+            (None, merged) => {
+                let created = merged.unwrap_or(applied);
+                Ok((state.insert_new(self, kind, namespace, created)?, true))
             }
         }
     }
@@ -237,7 +243,7 @@ impl State {
         kind: KindId,
         namespace: Option<&str>,
         mut object: Value,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         let k = kinds::get(kind);
         let name = name_of(&object).to_string();
         meta::validate_name(k, &name)?;
@@ -272,11 +278,11 @@ impl State {
         &mut self,
         store: &Store,
         kind: KindId,
-        old: &Value,
+        old: &Arc<Value>,
         mut new: Value,
         subresource: Subresource,
         ctx: Option<&WriteContext>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Arc<Value>, ApiError> {
         let k = kinds::get(kind);
         let name = name_of(old).to_string();
         let given_rv = new
@@ -302,7 +308,7 @@ impl State {
                     kept
                 }
                 Subresource::Status => {
-                    let mut kept = old.clone();
+                    let mut kept = (**old).clone();
                     kept["status"] = new.get("status").cloned().unwrap_or(json!({}));
                     kept
                 }
@@ -310,7 +316,8 @@ impl State {
         }
         new["apiVersion"] = json!(k.api_version());
         new["kind"] = json!(k.kind);
-        let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
+        let empty = json!({});
+        let old_meta = old.get("metadata").unwrap_or(&empty);
         let m = meta::metadata_mut(&mut new);
         for field in [
             "name",
@@ -343,15 +350,15 @@ impl State {
                 );
             }
         }
-        if k.has_generation && meta::spec_part(&new) != meta::spec_part(old) {
+        if k.has_generation && meta::spec_changed(&new, old) {
             let generation = old
                 .pointer("/metadata/generation")
                 .and_then(Value::as_i64)
                 .unwrap_or(1);
             meta::metadata_mut(&mut new).insert("generation".into(), json!(generation + 1));
         }
-        if new == *old {
-            return Ok(new);
+        if new == **old {
+            return Ok(old.clone());
         }
         let key = (meta::namespace_of(old).to_string(), name);
         if meta::is_deleting(&new) && meta::finalizers_of(&new).is_empty() && !held_by_spec(&new) {

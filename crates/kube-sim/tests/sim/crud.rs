@@ -260,3 +260,58 @@ async fn discovery_finds_every_kind_storeplane_uses() {
     let version = sim.client.apiserver_version().await.expect("version");
     assert_eq!(version.major, "1");
 }
+
+#[tokio::test]
+async fn delete_collection_removes_only_the_selected_objects() {
+    let sim = sim().await;
+    let ns = sim.namespace("shop").await;
+    let maps: Api<ConfigMap> = sim.api(&ns);
+    for (name, labels) in [("a", json!({"app": "shop"})), ("b", json!({"app": "blog"}))] {
+        maps.create(&PostParams::default(), &labelled_config_map(name, labels))
+            .await
+            .expect("created");
+    }
+    maps.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("app=shop"),
+    )
+    .await
+    .expect("deleted");
+    let left: Vec<_> = maps
+        .list(&ListParams::default())
+        .await
+        .expect("listed")
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .collect();
+    assert_eq!(left, ["b"]);
+}
+
+#[tokio::test]
+async fn a_lease_is_created_renewed_and_guarded_by_its_version() {
+    use k8s_openapi::api::coordination::v1::Lease;
+    let sim = sim().await;
+    let leases: Api<Lease> = sim.api("default");
+    let lease: Lease = serde_json::from_value(json!({
+        "metadata": {"name": "storeplane-leader"},
+        "spec": {"holderIdentity": "pod-a", "leaseDurationSeconds": 15},
+    }))
+    .expect("valid lease");
+    let held = leases
+        .create(&PostParams::default(), &lease)
+        .await
+        .expect("created");
+    let mut renewed = held.clone();
+    if let Some(spec) = renewed.spec.as_mut() {
+        spec.lease_transitions = Some(1);
+    }
+    leases
+        .replace("storeplane-leader", &PostParams::default(), &renewed)
+        .await
+        .expect("renewed");
+    let stale = leases
+        .replace("storeplane-leader", &PostParams::default(), &renewed)
+        .await;
+    assert_eq!(crate::fixtures::status_of(stale).code, 409);
+}

@@ -53,6 +53,22 @@ async fn server_side_apply_creates_then_updates_and_records_its_manager() {
 }
 
 #[tokio::test]
+async fn reapplying_an_unchanged_configuration_does_not_bump_the_version() {
+    let sim = sim().await;
+    let maps: Api<ConfigMap> = sim.api("default");
+    let params = PatchParams::apply("storeplane");
+    let cfg = Patch::Apply(json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "1"}
+    }));
+    let first = maps.patch("cfg", &params, &cfg).await.expect("applied");
+    let again = maps.patch("cfg", &params, &cfg).await.expect("applied");
+    assert_eq!(
+        again.metadata.resource_version,
+        first.metadata.resource_version
+    );
+}
+
+#[tokio::test]
 async fn applying_a_field_another_manager_owns_conflicts_and_names_the_owner() {
     let sim = sim().await;
     let deployments: Api<Deployment> = sim.api("default");

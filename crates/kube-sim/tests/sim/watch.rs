@@ -201,3 +201,39 @@ async fn a_label_selected_watch_sees_only_matching_objects() {
         .collect();
     assert_eq!(events, [pair("ADDED", "shop")]);
 }
+
+#[tokio::test]
+async fn the_kube_runtime_watcher_works_with_streaming_lists() {
+    use kube::runtime::watcher::{self, Event};
+    let sim = sim().await;
+    let maps: Api<ConfigMap> = sim.api("default");
+    maps.create(&PostParams::default(), &config_map("existing"))
+        .await
+        .expect("created");
+    let config = watcher::Config::default().streaming_lists();
+    let mut events = watcher::watcher(maps.clone(), config).boxed();
+    let mut initial = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), events.try_next())
+            .await
+            .expect("event arrives")
+            .expect("watcher healthy")
+            .expect("watcher open");
+        match event {
+            Event::Init => {}
+            Event::InitApply(cm) => initial.extend(cm.metadata.name),
+            Event::InitDone => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(initial, ["existing"]);
+    maps.create(&PostParams::default(), &config_map("later"))
+        .await
+        .expect("created");
+    let next = tokio::time::timeout(Duration::from_secs(5), events.try_next())
+        .await
+        .expect("event arrives")
+        .expect("watcher healthy")
+        .expect("watcher open");
+    assert!(matches!(next, Event::Apply(cm) if cm.metadata.name.as_deref() == Some("later")));
+}
