@@ -30,6 +30,9 @@ pub enum Command {
     Token(TokenArgs),
     /// Create, inspect and delete stores through the API.
     Store(storeplane_client::StoreArgs),
+    /// Run kube-sim, the simulated Kubernetes API server: a test double for demos and
+    /// tests, not a cluster.
+    Sim(kube_sim::SimArgs),
 }
 
 #[derive(Debug, Args)]

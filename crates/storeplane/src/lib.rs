@@ -22,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Migrate(args) => migrate::run(args).await,
             Command::Token(args) => token::run(args).await,
             Command::Store(args) => storeplane_client::run(args).await,
+            Command::Sim(args) => Ok(kube_sim::run(&args, shutdown::signal()).await?),
         }
     })
 }
