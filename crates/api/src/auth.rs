@@ -251,3 +251,60 @@ pub fn client_address(parts: &Parts, trusted: &[ipnet::IpNet]) -> Option<IpAddr>
             .unwrap_or(peer),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut request = Request::builder().uri("/");
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        let mut parts = request.body(()).unwrap().into_parts().0;
+        parts
+            .extensions
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    fn trusted() -> Vec<ipnet::IpNet> {
+        vec!["10.0.0.0/8".parse().unwrap()]
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let direct = parts("192.0.2.7:4000", Some("198.51.100.1"));
+        assert_eq!(
+            client_address(&direct, &trusted()),
+            Some("192.0.2.7".parse().unwrap()),
+            "a forged header is ignored"
+        );
+        let proxied = parts("10.0.0.5:4000", Some("198.51.100.1, 10.0.0.9"));
+        assert_eq!(
+            client_address(&proxied, &trusted()),
+            Some("198.51.100.1".parse().unwrap()),
+            "the nearest untrusted hop"
+        );
+        let bare = parts("10.0.0.5:4000", None);
+        assert_eq!(
+            client_address(&bare, &trusted()),
+            Some("10.0.0.5".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn cookies_are_found_among_several() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "theme=dark; storeplane_session=sps_abc; x=1"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("sps_abc"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+}

@@ -483,6 +483,12 @@ async fn the_openapi_document_describes_every_endpoint() {
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
+    let browsable = app.get("/docs/").send().await;
+    assert_eq!(
+        browsable.status,
+        StatusCode::OK,
+        "the bundled API browser works offline"
+    );
 }
 
 #[tokio::test]
