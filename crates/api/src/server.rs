@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.metrics.clone());
     Router::new()
         .nest("/api/v1", api)
+        .route("/", get(health::index))
         .route("/login", get(session::login))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

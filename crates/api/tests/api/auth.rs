@@ -36,6 +36,12 @@ async fn health_and_the_api_document_need_no_credentials() {
     assert_eq!(app.get("/healthz").send().await.status, StatusCode::OK);
     assert_eq!(app.get("/readyz").send().await.status, StatusCode::OK);
     assert_eq!(app.get("/openapi.json").send().await.status, StatusCode::OK);
+    let front = app.get("/").send().await;
+    assert_eq!(front.status, StatusCode::OK);
+    assert!(
+        front.body.as_str().unwrap().contains("/docs/"),
+        "the front page points at the API"
+    );
 }
 
 #[tokio::test]
