@@ -20,7 +20,7 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 export STOREPLANE_DATA_DIR="$data" STOREPLANE_LOG=warn
 STOREPLANE_TOKEN=$($bin token create --user bench --admin 2>/dev/null)
 export STOREPLANE_TOKEN
-$bin serve --listen "127.0.0.1:$port" --store-quota 0 --rate-limit-per-minute 0 >/dev/null &
+$bin serve --sim --listen "127.0.0.1:$port" --store-quota 0 --rate-limit-per-minute 0 >/dev/null &
 pid=$!
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 

@@ -158,3 +158,12 @@ pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+/// The Kubernetes cluster storeplane manages, as people are shown it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct ClusterView {
+    /// The kubeconfig context, `in-cluster`, or `kube-sim (simulated)`.
+    pub name: String,
+    /// True for kube-sim, the built-in simulated cluster (a test double).
+    pub simulated: bool,
+}

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    CreateStoreRequest, CredentialsView, ErrorBody, ErrorDetail, EventView, Page, SessionView,
-    StoreView, UserView,
+    ClusterView, CreateStoreRequest, CredentialsView, ErrorBody, ErrorDetail, EventView, Page,
+    SessionView, StoreView, UserView,
 };
 use crate::{credentials, feed, session, stores};
 
@@ -15,9 +15,9 @@ use crate::{credentials, feed, session, stores};
     info(title = "storeplane", description = "Self-service e-commerce stores on Kubernetes."),
     paths(
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
-        credentials::reveal, feed::stream, session::whoami,
+        credentials::reveal, feed::stream, session::whoami, session::cluster,
     ),
-    components(schemas(StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail)),
+    components(schemas(ClusterView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
 )]

@@ -18,6 +18,7 @@ use crate::{AppState, credentials, error, feed, health, metrics, session, stores
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/session", get(session::whoami))
+        .route("/cluster", get(session::cluster))
         .route("/stores", get(stores::list).post(stores::create))
         .route("/stores/{id}", get(stores::get).delete(stores::delete))
         .route("/stores/{id}/retry", post(stores::retry))

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use storeplane_db::{DbError, NewSession};
 
 use crate::auth::SESSION_COOKIE;
-use crate::dto::{ErrorBody, SessionView, UserView};
+use crate::dto::{ClusterView, ErrorBody, SessionView, UserView};
 use crate::error::{ApiJson, ApiQuery};
 use crate::{ApiError, AppState, Caller, secret};
 
@@ -75,4 +75,13 @@ pub async fn login(
     let cookie = HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// The Kubernetes cluster stores are provisioned in.
+#[utoipa::path(
+    get, path = "/api/v1/cluster", tag = "session",
+    responses((status = 200, body = ClusterView), (status = 401, body = ErrorBody))
+)]
+pub async fn cluster(State(state): State<AppState>, _caller: Caller) -> ApiJson<ClusterView> {
+    ApiJson(state.settings.cluster.clone())
 }

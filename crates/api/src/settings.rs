@@ -5,7 +5,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use storeplane_domain::Engine;
 
-use crate::dto::StoreUrls;
+use crate::dto::{ClusterView, StoreUrls};
 
 /// How callers prove who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct ApiSettings {
     pub session_ttl: Duration,
     /// Set the session cookie's `Secure` attribute (when served over HTTPS).
     pub secure_cookies: bool,
+    /// The cluster stores are provisioned in.
+    pub cluster: ClusterView,
 }
 
 impl Default for ApiSettings {
@@ -66,6 +68,7 @@ impl Default for ApiSettings {
             job_max_attempts: 5,
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,
+            cluster: ClusterView::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! storeplane's command line: subcommands and the wiring that connects the layers.
 
 mod cli;
+mod cluster;
 mod database;
 mod logging;
 mod migrate;

@@ -28,8 +28,18 @@ pub struct LogArgs {
     pub log: String,
 }
 
+/// kube's client logs every failed request at ERROR level; storeplane reports those
+/// failures itself, with what it was doing, so they stay off unless the filter asks for
+/// `kube_client` by name.
+const QUIET_KUBE_CLIENT: &str = "kube_client::client::builder=off";
+
 pub fn init(args: &LogArgs) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(&args.log)
+    let mut directives = args.log.clone();
+    if !directives.contains("kube_client") {
+        directives.push(',');
+        directives.push_str(QUIET_KUBE_CLIENT);
+    }
+    let filter = EnvFilter::try_new(&directives)
         .map_err(|e| anyhow::anyhow!("invalid --log filter {:?}: {e}", args.log))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

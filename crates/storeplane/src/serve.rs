@@ -9,6 +9,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
+use storeplane_api::dto::ClusterView;
 use storeplane_api::{
     ApiSettings, AppState, AuthMode, InMemoryCredentials, Metrics, RateLimit, secret,
 };
@@ -17,6 +18,7 @@ use storeplane_domain::{Role, UserName};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::cluster::{Cluster, ClusterArgs};
 use crate::database::DatabaseArgs;
 use crate::shutdown;
 
@@ -34,6 +36,9 @@ pub enum AuthKind {
 pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     /// Address to listen on.
     #[arg(
@@ -135,7 +140,7 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn settings(&self) -> anyhow::Result<ApiSettings> {
+    fn settings(&self, cluster: &Cluster) -> anyhow::Result<ApiSettings> {
         let auth = match self.auth {
             AuthKind::Token => AuthMode::Token,
             AuthKind::Proxy => {
@@ -170,14 +175,19 @@ impl ServeArgs {
                 burst: self.rate_limit_burst,
             },
             secure_cookies: self.secure_cookies,
+            cluster: ClusterView {
+                name: cluster.name.clone(),
+                simulated: cluster.simulated,
+            },
             ..ApiSettings::default()
         })
     }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let settings = args.settings()?;
     let repo = args.database.connect().await?;
+    let cluster = args.cluster.connect().await?;
+    let settings = args.settings(&cluster)?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;

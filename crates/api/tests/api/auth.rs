@@ -98,6 +98,28 @@ async fn an_admin_sees_and_acts_on_every_store() {
 }
 
 #[tokio::test]
+async fn the_cluster_endpoint_says_which_cluster_stores_go_to() {
+    let settings = ApiSettings {
+        cluster: storeplane_api::dto::ClusterView {
+            name: "kube-sim (simulated)".into(),
+            simulated: true,
+        },
+        ..settings()
+    };
+    let app = TestApp::with(settings).await;
+    let alice = app.member("alice").await;
+    let reply = app.get("/api/v1/cluster").bearer(&alice).send().await;
+    assert_eq!(
+        reply.body,
+        json!({"name": "kube-sim (simulated)", "simulated": true})
+    );
+    assert_eq!(
+        app.get("/api/v1/cluster").send().await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
 async fn the_session_endpoint_says_who_the_caller_is() {
     let app = TestApp::new().await;
     let alice = app.member("alice").await;

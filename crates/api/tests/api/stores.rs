@@ -480,6 +480,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/stores/{id}/credentials/reveal",
         "/api/v1/events",
         "/api/v1/session",
+        "/api/v1/cluster",
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }

@@ -10,6 +10,7 @@ fn serve_with_an_unreachable_database_exits_with_one_line_naming_it() {
     let started = Instant::now();
     let (code, _, stderr) = run_to_end(storeplane(&[
         "serve",
+        "--sim",
         "--listen",
         "127.0.0.1:0",
         "--database-url",
@@ -73,10 +74,53 @@ fn a_data_directory_that_cannot_be_written_is_named() {
 }
 
 #[test]
+fn serve_without_a_cluster_or_sim_says_so_and_stops() {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = storeplane(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        home.path().to_str().unwrap(),
+    ]);
+    command.env("HOME", home.path());
+    let (code, _, stderr) = run_to_end(command);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "exactly one line:\n{stderr}");
+    assert!(stderr.contains("no Kubernetes cluster found"), "{stderr}");
+    assert!(stderr.contains("--sim"), "it names the way out: {stderr}");
+}
+
+#[test]
+fn serve_names_a_kubeconfig_whose_cluster_does_not_answer() {
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, kube_sim::kubeconfig_yaml("http://127.0.0.1:1")).unwrap();
+    let (code, _, stderr) = run_to_end(storeplane(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        home.path().to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+    ]));
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "exactly one line:\n{stderr}");
+    assert!(
+        stderr.contains(
+            "failed to reach the Kubernetes API server of cluster kube-sim (http://127.0.0.1:1/)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn running_without_authentication_is_refused_off_loopback() {
     let tmp = tempfile::tempdir().unwrap();
     let (code, _, stderr) = run_to_end(storeplane(&[
         "serve",
+        "--sim",
         "--auth",
         "none",
         "--listen",

@@ -95,14 +95,16 @@ pub struct Server {
 }
 
 impl Server {
+    /// `storeplane serve --sim ARGS` (the built-in simulated cluster).
     pub fn start(args: &[&str]) -> Self {
-        let mut child = storeplane(&[&["serve", "--listen", "127.0.0.1:0"], args].concat())
-            .env("STOREPLANE_LOG", "info")
-            .env("STOREPLANE_LOG_FORMAT", "json")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("storeplane starts");
+        let mut child =
+            storeplane(&[&["serve", "--sim", "--listen", "127.0.0.1:0"], args].concat())
+                .env("STOREPLANE_LOG", "info")
+                .env("STOREPLANE_LOG_FORMAT", "json")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("storeplane starts");
         let logs = lines_of(child.stderr.take().unwrap());
         let stdout = lines_of(child.stdout.take().unwrap());
         let base = loop {
