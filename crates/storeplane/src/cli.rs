@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::database::DatabaseArgs;
 use crate::logging::LogArgs;
+use crate::render::RenderArgs;
 use crate::serve::ServeArgs;
 use crate::token::TokenArgs;
 
@@ -30,6 +31,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Create, inspect and delete stores through the API.
     Store(storeplane_client::StoreArgs),
+    /// Print the Kubernetes objects a store is made of, as YAML, without touching a cluster.
+    Render(RenderArgs),
     /// Run kube-sim, the simulated Kubernetes API server: a test double for demos and
     /// tests, not a cluster.
     Sim(kube_sim::SimArgs),

@@ -5,6 +5,7 @@ mod cluster;
 mod database;
 mod logging;
 mod migrate;
+mod render;
 mod serve;
 mod shutdown;
 mod token;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Migrate(args) => migrate::run(args).await,
             Command::Token(args) => token::run(args).await,
             Command::Store(args) => storeplane_client::run(args).await,
+            Command::Render(args) => render::run(args),
             Command::Sim(args) => Ok(kube_sim::run(&args, shutdown::signal()).await?),
         }
     })

@@ -1,0 +1,166 @@
+//! [`Blueprint`]: validated settings in, one store's complete and ordered objects out.
+
+use std::fmt;
+
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use storeplane_domain::{Engine, StoreId, StoreSpec};
+
+use crate::engine::{
+    CredentialsRef, EngineResources, ReadinessCheck, StoreContext, StoreUrls, blueprint_for,
+};
+use crate::fit::Footprint;
+use crate::secrets::{SecretRequirement, StoreSecrets};
+use crate::settings::{PlatformSettings, ValidatedSettings};
+use crate::{BuildError, Resource, fence};
+
+/// Builds stores from settings validated once, at start-up.
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    settings: ValidatedSettings,
+}
+
+/// Everything one store is: its objects, one field per object or group, and what the
+/// worker needs to wait for it and hand it over. Secret data is hidden from `Debug`.
+#[derive(Clone, PartialEq)]
+pub struct StoreResources {
+    pub namespace: Namespace,
+    pub resource_quota: ResourceQuota,
+    pub limit_range: LimitRange,
+    pub default_deny: NetworkPolicy,
+    pub allow_dns: NetworkPolicy,
+    pub engine: EngineResources,
+    /// The workloads to wait for, in order, before the store is ready.
+    pub readiness: Vec<ReadinessCheck>,
+    pub urls: StoreUrls,
+    pub credentials: CredentialsRef,
+}
+
+impl StoreResources {
+    /// The objects in apply order: namespace; quota, limits and policies; secrets;
+    /// database; app; setup job; ingress. Policies precede every pod so no pod ever runs
+    /// unfenced, and the ingress comes last so no traffic arrives before the shop exists.
+    pub fn ordered(&self) -> Vec<Resource> {
+        self.clone().into_ordered()
+    }
+
+    /// [`StoreResources::ordered`], consuming `self`.
+    pub fn into_ordered(self) -> Vec<Resource> {
+        // Destructured without `..`: an object added to the struct but not here fails to
+        // compile rather than silently never being applied.
+        let Self {
+            namespace,
+            resource_quota,
+            limit_range,
+            default_deny,
+            allow_dns,
+            engine,
+            readiness: _,
+            urls: _,
+            credentials: _,
+        } = self;
+        [
+            Resource::from(namespace),
+            resource_quota.into(),
+            limit_range.into(),
+            default_deny.into(),
+            allow_dns.into(),
+        ]
+        .into_iter()
+        .chain(engine.ordered())
+        .collect()
+    }
+
+    /// The label selector that finds every object of the store, for pruning.
+    pub fn selector(store: StoreId) -> String {
+        crate::labels::store_selector(store)
+    }
+}
+
+impl fmt::Debug for StoreResources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreResources")
+            .field("objects", &self.ordered())
+            .field("readiness", &self.readiness)
+            .field("urls", &self.urls)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+impl Blueprint {
+    /// Validates `settings`; the error names the setting at fault.
+    pub fn new(settings: PlatformSettings) -> Result<Self, BuildError> {
+        Ok(Self {
+            settings: settings.validate()?,
+        })
+    }
+
+    /// The settings every store is built with.
+    pub fn settings(&self) -> &ValidatedSettings {
+        &self.settings
+    }
+
+    /// The secret values a store of `engine` needs; the worker generates these once.
+    pub fn secret_requirements(engine: Engine) -> Result<&'static [SecretRequirement], BuildError> {
+        Ok(blueprint_for(engine)?.secret_requirements())
+    }
+
+    /// Where a store of `engine` keeps its initial admin credentials.
+    pub fn credentials(engine: Engine) -> Result<CredentialsRef, BuildError> {
+        Ok(blueprint_for(engine)?.credentials())
+    }
+
+    /// The URLs of store `id`.
+    pub fn urls(&self, id: StoreId, spec: &StoreSpec) -> Result<StoreUrls, BuildError> {
+        let context = StoreContext {
+            id,
+            spec,
+            settings: &self.settings,
+        };
+        Ok(blueprint_for(spec.engine)?.urls(&context))
+    }
+
+    /// Builds every object of store `id`. Pure: the same inputs give the same objects.
+    ///
+    /// Fails when a secret is missing or malformed, or when the plan's quota cannot hold
+    /// the pods and volumes the engine needs.
+    pub fn build(
+        &self,
+        id: StoreId,
+        spec: &StoreSpec,
+        secrets: &StoreSecrets,
+    ) -> Result<StoreResources, BuildError> {
+        let engine = blueprint_for(spec.engine)?;
+        secrets.check(engine.secret_requirements())?;
+        let store = StoreContext {
+            id,
+            spec,
+            settings: &self.settings,
+        };
+        let resources = StoreResources {
+            namespace: fence::namespace(&store),
+            resource_quota: fence::resource_quota(&store),
+            limit_range: fence::limit_range(&store),
+            default_deny: fence::default_deny(&store),
+            allow_dns: fence::allow_dns(&store),
+            engine: engine.build(&store, secrets)?,
+            readiness: engine.readiness(&store),
+            urls: engine.urls(&store),
+            credentials: engine.credentials(),
+        };
+        Footprint::of(&resources.ordered()).check_fits(spec.plan, store.plan())?;
+        Ok(resources)
+    }
+}
+
+/// Validates `settings` and builds store `id` in one call; a long-running process should
+/// hold a [`Blueprint`] instead and validate once.
+pub fn build(
+    id: StoreId,
+    spec: &StoreSpec,
+    settings: PlatformSettings,
+    secrets: &StoreSecrets,
+) -> Result<StoreResources, BuildError> {
+    Blueprint::new(settings)?.build(id, spec, secrets)
+}

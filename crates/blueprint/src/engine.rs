@@ -1,0 +1,179 @@
+//! The engine abstraction: what every e-commerce engine tells storeplane about a store —
+//! its objects, how to tell it is ready, its URLs, where its first credentials live.
+//!
+//! WooCommerce is the first implementation. A new engine is a module of its own plus one
+//! arm in [`blueprint_for`]; the apply engine, the worker and the API only ever see the
+//! types in this file.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use storeplane_domain::{Engine, StoreId, StoreSpec};
+
+use crate::labels::{self, Component};
+use crate::plan_size::PlanSize;
+use crate::secrets::{SecretRequirement, StoreSecrets};
+use crate::settings::ValidatedSettings;
+use crate::{BuildError, Resource, woocommerce};
+
+/// Everything a builder may look at: the store's identity and spec, and the validated
+/// platform settings.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreContext<'a> {
+    pub id: StoreId,
+    pub spec: &'a StoreSpec,
+    pub settings: &'a ValidatedSettings,
+}
+
+impl StoreContext<'_> {
+    /// The store's namespace.
+    pub fn namespace(&self) -> String {
+        self.id.namespace()
+    }
+
+    /// The host the store is served at: `<name>.<base domain>`.
+    pub fn host(&self) -> String {
+        format!("{}.{}", self.spec.name, self.settings.base_domain)
+    }
+
+    /// The storefront's URL.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.settings.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.host())
+    }
+
+    /// The size of the store's plan.
+    pub fn plan(&self) -> &PlanSize {
+        self.settings.plans.get(self.spec.plan)
+    }
+
+    /// The store's labels plus `component`, for objects and pod templates.
+    pub fn labels(&self, component: Component) -> BTreeMap<String, String> {
+        let mut labels = labels::store_labels(self.id);
+        labels.insert(labels::COMPONENT.to_owned(), component.as_str().to_owned());
+        labels
+    }
+
+    /// Metadata of an object named `name` in the store's namespace.
+    pub fn metadata(&self, name: &str, component: Component) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(self.namespace()),
+            labels: Some(self.labels(component)),
+            ..ObjectMeta::default()
+        }
+    }
+}
+
+/// A workload the store waits for, in the order given, before it is ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadinessCheck {
+    pub kind: ReadinessKind,
+    /// The object's name in the store's namespace.
+    pub name: String,
+}
+
+/// What "ready" means for each kind of workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadinessKind {
+    /// Every replica ready and updated (`status.readyReplicas == spec.replicas`, current
+    /// revision == update revision).
+    StatefulSet,
+    /// The `Available` condition is true and the rollout is complete.
+    Deployment,
+    /// The `Complete` condition is true; `Failed` is a terminal failure.
+    Job,
+}
+
+/// Where a store is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUrls {
+    pub storefront: String,
+    pub admin: String,
+}
+
+/// Where a store's initial admin credentials live, for the reveal-once endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialsRef {
+    /// The Secret's name in the store's namespace.
+    pub secret: &'static str,
+    pub username_key: &'static str,
+    pub password_key: &'static str,
+}
+
+/// An engine's objects, grouped by apply phase (see [`crate::StoreResources::ordered`]).
+#[derive(Clone, Default, PartialEq)]
+pub struct EngineResources {
+    /// Allow rules on top of the store's default-deny and DNS policies.
+    pub network_policies: Vec<NetworkPolicy>,
+    pub secrets: Vec<Secret>,
+    pub database: Vec<Resource>,
+    pub app: Vec<Resource>,
+    pub setup: Vec<Resource>,
+    pub ingress: Vec<Ingress>,
+}
+
+impl EngineResources {
+    /// The objects in apply order.
+    pub fn ordered(self) -> impl Iterator<Item = Resource> {
+        let Self {
+            network_policies,
+            secrets,
+            database,
+            app,
+            setup,
+            ingress,
+        } = self;
+        network_policies
+            .into_iter()
+            .map(Resource::from)
+            .chain(secrets.into_iter().map(Resource::from))
+            .chain(database)
+            .chain(app)
+            .chain(setup)
+            .chain(ingress.into_iter().map(Resource::from))
+    }
+}
+
+impl fmt::Debug for EngineResources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Through `Resource`, whose Debug hides Secret data.
+        f.debug_list().entries(self.clone().ordered()).finish()
+    }
+}
+
+/// What an engine provides. Implementations are pure: no client, clock or randomness.
+pub trait EngineBlueprint: fmt::Debug + Send + Sync {
+    /// The engine this blueprint builds.
+    fn engine(&self) -> Engine;
+
+    /// The secret values [`EngineBlueprint::build`] needs; checked before it is called.
+    fn secret_requirements(&self) -> &'static [SecretRequirement];
+
+    /// The engine's objects for one store.
+    fn build(
+        &self,
+        store: &StoreContext<'_>,
+        secrets: &StoreSecrets,
+    ) -> Result<EngineResources, BuildError>;
+
+    /// The workloads to wait for, in order.
+    fn readiness(&self, store: &StoreContext<'_>) -> Vec<ReadinessCheck>;
+
+    /// The store's URLs.
+    fn urls(&self, store: &StoreContext<'_>) -> StoreUrls;
+
+    /// Where the initial admin credentials are kept.
+    fn credentials(&self) -> CredentialsRef;
+}
+
+/// The blueprint of `engine`.
+pub fn blueprint_for(engine: Engine) -> Result<&'static dyn EngineBlueprint, BuildError> {
+    match engine {
+        Engine::WooCommerce => Ok(&woocommerce::WooCommerce),
+        Engine::Medusa => Err(BuildError::UnsupportedEngine(engine)),
+    }
+}

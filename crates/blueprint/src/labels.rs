@@ -1,0 +1,62 @@
+//! The labels every storeplane object carries: who manages it, which store it belongs to,
+//! and which part of the store it is. The apply engine prunes by the first two, so they
+//! must be on every object.
+
+use std::collections::BTreeMap;
+
+use storeplane_domain::StoreId;
+
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
+pub const COMPONENT: &str = "app.kubernetes.io/component";
+pub const NAME: &str = "app.kubernetes.io/name";
+pub const STORE_ID: &str = "storeplane.io/store-id";
+/// The value of [`MANAGED_BY`] and [`PART_OF`].
+pub const STOREPLANE: &str = "storeplane";
+
+/// The labels that identify `store`'s objects.
+pub fn store_labels(store: StoreId) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (MANAGED_BY.to_owned(), STOREPLANE.to_owned()),
+        (PART_OF.to_owned(), STOREPLANE.to_owned()),
+        (STORE_ID.to_owned(), store.to_string()),
+    ])
+}
+
+/// The label selector (in `kubectl -l` form) that finds every object of `store`, for
+/// pruning objects that are no longer desired.
+pub fn store_selector(store: StoreId) -> String {
+    format!("{MANAGED_BY}={STOREPLANE},{STORE_ID}={store}")
+}
+
+/// What part of a store an object is; the value of [`COMPONENT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Component {
+    /// The namespace and what fences it: quota, limit range, network policies.
+    Isolation,
+    /// Generated passwords and keys.
+    Credentials,
+    Database,
+    Web,
+    Setup,
+    Ingress,
+}
+
+impl Component {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Isolation => "isolation",
+            Self::Credentials => "credentials",
+            Self::Database => "database",
+            Self::Web => "web",
+            Self::Setup => "setup",
+            Self::Ingress => "ingress",
+        }
+    }
+}
+
+/// Selects the pods of one component inside a store's namespace. Kept to one label
+/// because a workload's selector is immutable once created.
+pub fn component_selector(component: Component) -> BTreeMap<String, String> {
+    BTreeMap::from([(COMPONENT.to_owned(), component.as_str().to_owned())])
+}

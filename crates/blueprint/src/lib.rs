@@ -1,0 +1,67 @@
+//! storeplane's blueprints: what one store is, as Kubernetes objects.
+//!
+//! The provisioning pipeline is validate -> build -> apply -> wait -> verify. This crate
+//! is the build step and it needs no client: a validated [`StoreSpec`] and
+//! [`PlatformSettings`] plus the store's [`StoreSecrets`] go in; the complete, ordered set
+//! of typed k8s-openapi objects comes out as [`StoreResources`]. It never reads the clock
+//! or a random source, so the same inputs always give the same objects, which the golden
+//! tests pin down.
+//!
+//! # Design
+//!
+//! - **Validated once.** [`PlatformSettings::validate`] returns [`ValidatedSettings`], the
+//!   only form builders accept; [`Blueprint::new`] does it at start-up. A setting that is
+//!   wrong, or a plan whose quota cannot hold its pods, is a [`BuildError`] naming the
+//!   field.
+//! - **Engines are data plus one trait.** [`EngineBlueprint`] says what objects an engine
+//!   needs, which workloads must be ready ([`ReadinessCheck`]), its URLs and where its
+//!   admin credentials live ([`CredentialsRef`]). WooCommerce implements it in
+//!   `woocommerce/`, one Kubernetes kind per file; another engine is another module and
+//!   one arm in [`engine::blueprint_for`].
+//! - **Fenced first.** Every store gets the engine-independent objects of `fence/`: a
+//!   namespace with Pod Security labels, a quota and limit range from the plan, a
+//!   default-deny network policy and DNS egress to kube-dns only. Engines only add allow
+//!   rules, and their peers are same-namespace pods or a namespace named by its
+//!   `kubernetes.io/metadata.name` label, never "any namespace".
+//! - **Ordered and labelled.** [`StoreResources::ordered`] yields [`Resource`]s in apply
+//!   order; every object carries `app.kubernetes.io/managed-by=storeplane`,
+//!   `app.kubernetes.io/part-of=storeplane`, `storeplane.io/store-id` and a component
+//!   label, so the apply engine can prune by label. [`Resource::apply_mode`] marks
+//!   Secrets create-if-absent: their values are generated once and never replaced.
+//! - **Secrets are inputs.** Each engine lists its [`SecretRequirement`]s; the worker
+//!   generates them with a CSPRNG (or reads them back from the cluster) and passes them
+//!   in. They reach pods only through `secretKeyRef`, never a command line, and
+//!   `Debug` output of secrets and Secret objects shows keys only.
+//! - **Rendered deterministically.** [`to_yaml`] writes the multi-document YAML that
+//!   `storeplane render` prints.
+
+pub mod engine;
+mod error;
+mod fence;
+mod fit;
+pub mod labels;
+mod plan_size;
+mod pod;
+pub mod quantity;
+mod render;
+mod resource;
+mod secrets;
+mod settings;
+mod woocommerce;
+
+mod blueprint;
+
+pub use blueprint::{Blueprint, StoreResources, build};
+pub use engine::{
+    CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind, StoreContext,
+    StoreUrls,
+};
+pub use error::{BuildError, RenderError};
+pub use fit::{Footprint, pod_charge};
+pub use plan_size::{Compute, ContainerSize, LimitRangeSize, PlanSize, PlanSizes, QuotaSize};
+pub use render::{objects_to_yaml, to_yaml};
+pub use resource::{ApplyMode, Resource};
+pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
+pub use settings::{Images, PlatformSettings, ValidatedSettings};
+pub use storeplane_domain::{Engine, Plan, StoreId, StoreName, StoreSpec};
+pub use woocommerce::WooCommerce;

@@ -1,0 +1,185 @@
+//! How big each plan is: the quota and limit range of a store's namespace, and the size of
+//! each container and volume a blueprint creates in it.
+//!
+//! Containers are sized by role (web, database, setup) rather than by engine, so a new
+//! engine reuses the table instead of adding columns to it.
+
+use serde::{Deserialize, Serialize};
+use storeplane_domain::Plan;
+
+use crate::quantity::{Bytes, Cpu};
+
+/// An amount of CPU and memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compute {
+    pub cpu: Cpu,
+    pub memory: Bytes,
+}
+
+impl Compute {
+    pub const fn new(cpu: Cpu, memory: Bytes) -> Self {
+        Self { cpu, memory }
+    }
+
+    /// True when neither part exceeds `other`'s.
+    pub fn fits_in(&self, other: &Compute) -> bool {
+        self.cpu <= other.cpu && self.memory <= other.memory
+    }
+}
+
+/// Requests and limits of one container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSize {
+    pub requests: Compute,
+    pub limits: Compute,
+}
+
+/// What the namespace's ResourceQuota allows in total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSize {
+    pub requests: Compute,
+    pub limits: Compute,
+    /// Pods in a non-terminal state (a finished setup Job's pod no longer counts).
+    pub pods: u32,
+    pub persistent_volume_claims: u32,
+    /// Total storage requested by all claims.
+    pub storage: Bytes,
+}
+
+/// What the namespace's LimitRange allows for any one container, and the defaults it
+/// fills in for a container that states none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitRangeSize {
+    pub min: Compute,
+    pub max: Compute,
+    pub default_request: Compute,
+    pub default_limit: Compute,
+}
+
+/// Everything one plan decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSize {
+    pub quota: QuotaSize,
+    pub container: LimitRangeSize,
+    /// The storefront's container (WordPress for WooCommerce).
+    pub web: ContainerSize,
+    /// The database container (MariaDB for WooCommerce).
+    pub database: ContainerSize,
+    /// Every container of the one-off setup Job, init containers included.
+    pub setup: ContainerSize,
+    /// The storefront's volume (wp-content for WooCommerce).
+    pub web_storage: Bytes,
+    pub database_storage: Bytes,
+}
+
+/// The size of every plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlanSizes {
+    pub small: PlanSize,
+    pub medium: PlanSize,
+    pub large: PlanSize,
+}
+
+impl PlanSizes {
+    /// The size of `plan`.
+    pub fn get(&self, plan: Plan) -> &PlanSize {
+        match plan {
+            Plan::Small => &self.small,
+            Plan::Medium => &self.medium,
+            Plan::Large => &self.large,
+        }
+    }
+
+    /// The size of `plan`, to change it.
+    pub fn get_mut(&mut self, plan: Plan) -> &mut PlanSize {
+        match plan {
+            Plan::Small => &mut self.small,
+            Plan::Medium => &mut self.medium,
+            Plan::Large => &mut self.large,
+        }
+    }
+}
+
+const fn compute(millicores: u64, mebibytes: u64) -> Compute {
+    Compute::new(Cpu::millis(millicores), Bytes::mebi(mebibytes))
+}
+
+const fn container(requests: Compute, limits: Compute) -> ContainerSize {
+    ContainerSize { requests, limits }
+}
+
+/// wp-cli loads WordPress and WooCommerce in one PHP process: it needs memory more than CPU.
+const SETUP: ContainerSize = container(compute(100, 128), compute(500, 512));
+
+impl Default for PlanSizes {
+    fn default() -> Self {
+        Self {
+            small: PlanSize {
+                quota: QuotaSize {
+                    requests: compute(500, 1024),
+                    limits: compute(2000, 2048),
+                    pods: 6,
+                    persistent_volume_claims: 2,
+                    storage: Bytes::gibi(4),
+                },
+                container: LimitRangeSize {
+                    min: compute(10, 32),
+                    max: compute(1000, 1024),
+                    default_request: compute(100, 128),
+                    default_limit: compute(250, 256),
+                },
+                web: container(compute(100, 256), compute(500, 512)),
+                database: container(compute(100, 256), compute(500, 512)),
+                setup: SETUP,
+                web_storage: Bytes::gibi(1),
+                database_storage: Bytes::gibi(2),
+            },
+            medium: PlanSize {
+                quota: QuotaSize {
+                    requests: compute(1000, 2048),
+                    limits: compute(4000, 4096),
+                    pods: 8,
+                    persistent_volume_claims: 2,
+                    storage: Bytes::gibi(20),
+                },
+                container: LimitRangeSize {
+                    min: compute(10, 32),
+                    max: compute(2000, 2048),
+                    default_request: compute(100, 128),
+                    default_limit: compute(500, 512),
+                },
+                web: container(compute(250, 512), compute(1000, 1024)),
+                database: container(compute(250, 512), compute(1000, 1024)),
+                setup: SETUP,
+                web_storage: Bytes::gibi(5),
+                database_storage: Bytes::gibi(10),
+            },
+            large: PlanSize {
+                quota: QuotaSize {
+                    requests: compute(2000, 4096),
+                    limits: compute(8000, 8192),
+                    pods: 10,
+                    persistent_volume_claims: 2,
+                    storage: Bytes::gibi(100),
+                },
+                container: LimitRangeSize {
+                    min: compute(10, 32),
+                    max: compute(4000, 8192),
+                    default_request: compute(100, 128),
+                    default_limit: compute(500, 512),
+                },
+                web: container(compute(500, 1024), compute(2000, 2048)),
+                database: container(compute(500, 1024), compute(2000, 4096)),
+                setup: SETUP,
+                web_storage: Bytes::gibi(20),
+                database_storage: Bytes::gibi(50),
+            },
+        }
+    }
+}

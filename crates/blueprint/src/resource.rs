@@ -1,0 +1,141 @@
+//! [`Resource`]: any object a blueprint produces, so an apply engine can handle the whole
+//! ordered set generically (kind, API version, namespace, name, and how to apply it).
+
+use std::fmt;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    LimitRange, Namespace, PersistentVolumeClaim, ResourceQuota, Secret, Service,
+};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{Metadata, Resource as _};
+use serde::Serialize;
+
+/// How the apply engine should write an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyMode {
+    /// Server-side apply with storeplane's field manager and `force`, every reconcile.
+    Apply,
+    /// Create when absent, never overwrite: the object holds generated values that must
+    /// not be regenerated (a re-built Secret would carry new passwords the database has
+    /// never seen).
+    CreateIfAbsent,
+}
+
+macro_rules! resources {
+    ($($variant:ident),+ $(,)?) => {
+        /// One Kubernetes object of a store. Serializes as the object itself, with its
+        /// `apiVersion` and `kind`.
+        #[derive(Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        #[allow(clippy::large_enum_variant)] // built once per reconcile; boxing buys nothing
+        pub enum Resource {
+            $($variant($variant)),+
+        }
+
+        impl Resource {
+            /// The object's `kind`.
+            pub fn kind(&self) -> &'static str {
+                match self { $(Self::$variant(_) => $variant::KIND),+ }
+            }
+
+            /// The object's `apiVersion`.
+            pub fn api_version(&self) -> &'static str {
+                match self { $(Self::$variant(_) => $variant::API_VERSION),+ }
+            }
+
+            /// The object's metadata.
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self { $(Self::$variant(object) => object.metadata()),+ }
+            }
+        }
+
+        $(
+            impl From<$variant> for Resource {
+                fn from(object: $variant) -> Self {
+                    Self::$variant(object)
+                }
+            }
+        )+
+    };
+}
+
+resources!(
+    Namespace,
+    ResourceQuota,
+    LimitRange,
+    NetworkPolicy,
+    Secret,
+    Service,
+    PersistentVolumeClaim,
+    StatefulSet,
+    Deployment,
+    Job,
+    Ingress,
+);
+
+impl Resource {
+    /// The object's name.
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// The object's namespace; `None` for the Namespace itself.
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+
+    /// How the apply engine should write this object.
+    pub fn apply_mode(&self) -> ApplyMode {
+        match self {
+            Self::Secret(_) => ApplyMode::CreateIfAbsent,
+            _ => ApplyMode::Apply,
+        }
+    }
+
+    /// `Kind/namespace/name`, for events and logs.
+    pub fn reference(&self) -> String {
+        match self.namespace() {
+            Some(namespace) => format!("{}/{namespace}/{}", self.kind(), self.name()),
+            None => format!("{}/{}", self.kind(), self.name()),
+        }
+    }
+}
+
+/// Shows every object in full except a Secret's data, which is reduced to its keys so a
+/// logged resource set never leaks a password.
+impl fmt::Debug for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        macro_rules! show {
+            ($object:expr) => {
+                f.debug_tuple(self.kind()).field($object).finish()
+            };
+        }
+        match self {
+            Self::Secret(secret) => f
+                .debug_struct("Secret")
+                .field("metadata", &secret.metadata)
+                .field(
+                    "keys",
+                    &secret
+                        .data
+                        .iter()
+                        .flat_map(|d| d.keys())
+                        .collect::<Vec<_>>(),
+                )
+                .finish_non_exhaustive(),
+            Self::Namespace(o) => show!(o),
+            Self::ResourceQuota(o) => show!(o),
+            Self::LimitRange(o) => show!(o),
+            Self::NetworkPolicy(o) => show!(o),
+            Self::Service(o) => show!(o),
+            Self::PersistentVolumeClaim(o) => show!(o),
+            Self::StatefulSet(o) => show!(o),
+            Self::Deployment(o) => show!(o),
+            Self::Job(o) => show!(o),
+            Self::Ingress(o) => show!(o),
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Platform settings: what the platform team decides for every store (domain, ingress,
+//! storage, images, plan sizes), and their validation into [`ValidatedSettings`], the only
+//! form the builders accept.
+
+use serde::{Deserialize, Serialize};
+use storeplane_domain::Plan;
+
+use crate::BuildError;
+use crate::plan_size::{Compute, ContainerSize, PlanSize, PlanSizes};
+
+/// The platform's choices for every store it provisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlatformSettings {
+    /// Stores are served at `<store name>.<base_domain>`.
+    pub base_domain: String,
+    /// The `ingressClassName` of every store's Ingress.
+    pub ingress_class: String,
+    /// The namespace the ingress controller runs in; the only namespace allowed to reach a
+    /// store's web pod (matched on its `kubernetes.io/metadata.name` label).
+    pub ingress_namespace: String,
+    /// The StorageClass of every volume; the cluster default when unset.
+    pub storage_class: Option<String>,
+    pub images: Images,
+    pub plans: PlanSizes,
+    /// Serve stores over HTTPS (the Ingress gets a `tls` section and URLs use `https`).
+    pub tls: bool,
+    /// A cert-manager ClusterIssuer that issues each store's certificate; requires `tls`.
+    pub cluster_issuer: Option<String>,
+    /// Let the web pod reach public addresses on ports 80 and 443 (payment gateways,
+    /// plugin updates). Off by default: a store talks to nothing outside its namespace.
+    pub allow_internet_egress: bool,
+    /// The Pod Security Standards version the namespace labels pin (`v1.33` or `latest`).
+    pub pod_security_version: String,
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        Self {
+            base_domain: "127.0.0.1.nip.io".to_owned(),
+            ingress_class: "nginx".to_owned(),
+            ingress_namespace: "ingress-nginx".to_owned(),
+            storage_class: None,
+            images: Images::default(),
+            plans: PlanSizes::default(),
+            tls: false,
+            cluster_issuer: None,
+            allow_internet_egress: false,
+            pod_security_version: "v1.33".to_owned(),
+        }
+    }
+}
+
+/// Container images, pinned by tag (or digest) so every store of a release is the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Images {
+    /// The official WordPress (Apache) image.
+    pub wordpress: String,
+    pub mariadb: String,
+    /// The official wp-cli image, run by the setup Job.
+    pub wp_cli: String,
+    /// The WooCommerce release the setup Job downloads from wordpress.org. Unused when
+    /// `wordpress_woo` is set.
+    pub woocommerce_version: String,
+    /// The image built from `images/wordpress-woo` (WordPress with WooCommerce and wp-cli
+    /// baked in). When set it replaces both `wordpress` and `wp_cli`, and the setup Job
+    /// downloads nothing, so it needs no internet access.
+    pub wordpress_woo: Option<String>,
+}
+
+impl Default for Images {
+    fn default() -> Self {
+        Self {
+            wordpress: "docker.io/library/wordpress:6.8.1-php8.3-apache".to_owned(),
+            mariadb: "docker.io/library/mariadb:11.4.5".to_owned(),
+            wp_cli: "docker.io/library/wordpress:cli-2.12.0-php8.3".to_owned(),
+            woocommerce_version: "9.8.5".to_owned(),
+            wordpress_woo: None,
+        }
+    }
+}
+
+impl Images {
+    /// The image of the web Deployment.
+    pub fn web(&self) -> &str {
+        self.wordpress_woo.as_deref().unwrap_or(&self.wordpress)
+    }
+
+    /// The image of the setup Job's wp-cli container.
+    pub fn cli(&self) -> &str {
+        self.wordpress_woo.as_deref().unwrap_or(&self.wp_cli)
+    }
+
+    /// True when WooCommerce comes with the image rather than from wordpress.org.
+    pub fn woocommerce_baked(&self) -> bool {
+        self.wordpress_woo.is_some()
+    }
+}
+
+/// Settings that passed [`PlatformSettings::validate`]; builders take nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedSettings(PlatformSettings);
+
+impl std::ops::Deref for ValidatedSettings {
+    type Target = PlatformSettings;
+    fn deref(&self) -> &PlatformSettings {
+        &self.0
+    }
+}
+
+impl PlatformSettings {
+    /// Checks every setting, naming the first one that is wrong.
+    ///
+    /// Whether a plan's containers fit its quota depends on the objects an engine builds,
+    /// so that check happens in [`crate::Blueprint::build`].
+    pub fn validate(self) -> Result<ValidatedSettings, BuildError> {
+        check_dns_name("base_domain", &self.base_domain)?;
+        check_dns_label("ingress_class", &self.ingress_class)?;
+        check_dns_label("ingress_namespace", &self.ingress_namespace)?;
+        if let Some(class) = &self.storage_class {
+            check_dns_name("storage_class", class)?;
+        }
+        if let Some(issuer) = &self.cluster_issuer {
+            check_dns_name("cluster_issuer", issuer)?;
+            if !self.tls {
+                return Err(invalid("tls", "must be on when cluster_issuer is set"));
+            }
+        }
+        let version = &self.pod_security_version;
+        let pinned = version
+            .strip_prefix("v1.")
+            .is_some_and(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()));
+        if !(pinned || version == "latest") {
+            return Err(invalid(
+                "pod_security_version",
+                "must be \"latest\" or a version such as \"v1.33\"",
+            ));
+        }
+        let images = &self.images;
+        check_image("images.wordpress", &images.wordpress)?;
+        check_image("images.mariadb", &images.mariadb)?;
+        check_image("images.wp_cli", &images.wp_cli)?;
+        if let Some(image) = &images.wordpress_woo {
+            check_image("images.wordpress_woo", image)?;
+        } else if images.woocommerce_version.is_empty()
+            || !images
+                .woocommerce_version
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.')
+        {
+            return Err(invalid(
+                "images.woocommerce_version",
+                "must be a release number such as \"9.8.5\"",
+            ));
+        }
+        for plan in Plan::ALL {
+            check_plan(*plan, self.plans.get(*plan))?;
+        }
+        Ok(ValidatedSettings(self))
+    }
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> BuildError {
+    BuildError::InvalidSetting {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+fn check_dns_label(field: &str, value: &str) -> Result<(), BuildError> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("{value:?} is not a DNS label (lowercase letters, digits and '-')"),
+        ))
+    }
+}
+
+fn check_dns_name(field: &str, value: &str) -> Result<(), BuildError> {
+    if value.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    // A host is `<store name>.<domain>` and store names reach 40 characters; DNS names
+    // stop at 253.
+    if value.len() > 253 - 41 {
+        return Err(invalid(field, "is too long to prefix with a store name"));
+    }
+    value
+        .split('.')
+        .try_for_each(|label| check_dns_label(field, label))
+}
+
+fn check_image(field: &str, value: &str) -> Result<(), BuildError> {
+    if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            field,
+            "must be an image reference without whitespace",
+        ));
+    }
+    Ok(())
+}
+
+fn check_plan(plan: Plan, size: &PlanSize) -> Result<(), BuildError> {
+    let range = &size.container;
+    let field = |rest: &str| format!("plans.{plan}.{rest}");
+    if !range.min.fits_in(&range.max) {
+        return Err(invalid(field("container.min"), "exceeds container.max"));
+    }
+    let defaults = ContainerSize {
+        requests: range.default_request,
+        limits: range.default_limit,
+    };
+    check_container(
+        &field("container.default"),
+        &defaults,
+        &range.min,
+        &range.max,
+    )?;
+    for (role, container) in [
+        ("web", &size.web),
+        ("database", &size.database),
+        ("setup", &size.setup),
+    ] {
+        check_container(&field(role), container, &range.min, &range.max)?;
+    }
+    if size.quota.pods == 0 {
+        return Err(invalid(field("quota.pods"), "must allow at least one pod"));
+    }
+    Ok(())
+}
+
+fn check_container(
+    field: &str,
+    size: &ContainerSize,
+    min: &Compute,
+    max: &Compute,
+) -> Result<(), BuildError> {
+    let checks = [
+        (
+            "requests.cpu",
+            size.requests.cpu >= min.cpu,
+            "is below the container minimum",
+        ),
+        (
+            "requests.memory",
+            size.requests.memory >= min.memory,
+            "is below the container minimum",
+        ),
+        (
+            "limits.cpu",
+            size.limits.cpu <= max.cpu,
+            "exceeds the container maximum",
+        ),
+        (
+            "limits.memory",
+            size.limits.memory <= max.memory,
+            "exceeds the container maximum",
+        ),
+        (
+            "requests.cpu",
+            size.requests.cpu <= size.limits.cpu,
+            "exceeds limits.cpu",
+        ),
+        (
+            "requests.memory",
+            size.requests.memory <= size.limits.memory,
+            "exceeds limits.memory",
+        ),
+    ];
+    match checks.iter().find(|(_, ok, _)| !ok) {
+        Some((part, _, reason)) => Err(invalid(format!("{field}.{part}"), *reason)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quantity::Cpu;
+
+    fn field_of(settings: PlatformSettings) -> String {
+        match settings.validate().unwrap_err() {
+            BuildError::InvalidSetting { field, .. } => field,
+            other => panic!("unexpected error {other}"),
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert!(PlatformSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn an_empty_base_domain_is_named() {
+        let settings = PlatformSettings {
+            base_domain: String::new(),
+            ..PlatformSettings::default()
+        };
+        assert_eq!(field_of(settings), "base_domain");
+    }
+
+    #[test]
+    fn an_issuer_without_tls_is_rejected() {
+        let settings = PlatformSettings {
+            cluster_issuer: Some("letsencrypt".to_owned()),
+            ..PlatformSettings::default()
+        };
+        assert_eq!(field_of(settings), "tls");
+    }
+
+    #[test]
+    fn a_container_larger_than_the_limit_range_is_named_by_plan_and_role() {
+        let mut settings = PlatformSettings::default();
+        settings.plans.medium.database.limits.cpu = Cpu::cores(64);
+        assert_eq!(field_of(settings), "plans.medium.database.limits.cpu");
+    }
+
+    #[test]
+    fn settings_parse_from_yaml_with_defaults_for_what_is_left_out() {
+        let yaml = "base_domain: shops.example.com\ntls: true\ncluster_issuer: letsencrypt\n";
+        let settings: PlatformSettings = serde_saphyr::from_str(yaml).unwrap();
+        assert_eq!(settings.ingress_namespace, "ingress-nginx");
+        assert!(settings.validate().is_ok());
+    }
+}

@@ -1,0 +1,122 @@
+//! WooCommerce: WordPress with the WooCommerce plugin, on MariaDB.
+//!
+//! A store is a MariaDB StatefulSet, a WordPress Deployment whose `wp-content` lives on a
+//! claim, and a setup Job that runs wp-cli against both to install WordPress and
+//! WooCommerce and make the shop sellable. One Kubernetes kind per file below.
+
+mod deployment;
+mod ingress;
+mod job;
+mod network_policy;
+mod persistent_volume_claim;
+mod secret;
+mod service;
+mod stateful_set;
+
+use k8s_openapi::api::core::v1::EnvVar;
+
+use crate::BuildError;
+use crate::engine::{
+    CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind, StoreContext,
+    StoreUrls,
+};
+use crate::pod::{env, secret_env};
+use crate::secrets::{SecretRequirement, StoreSecrets};
+use storeplane_domain::Engine;
+
+pub use secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, REQUIREMENTS};
+
+/// Names of the objects, fixed so every reconcile addresses the same ones.
+const MARIADB: &str = "mariadb";
+const WORDPRESS: &str = "wordpress";
+const SETUP: &str = "woocommerce-setup";
+/// The database and user WordPress uses (not secret: only the password is).
+const DATABASE: &str = "wordpress";
+const WEB_PORT: i32 = 80;
+const DB_PORT: i32 = 3306;
+/// `www-data` in the Debian-based WordPress images: it owns `wp-content`.
+const WWW_DATA: i64 = 33;
+/// `mysql` in the official MariaDB image.
+const MYSQL: i64 = 999;
+
+/// The WooCommerce engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WooCommerce;
+
+impl EngineBlueprint for WooCommerce {
+    fn engine(&self) -> Engine {
+        Engine::WooCommerce
+    }
+
+    fn secret_requirements(&self) -> &'static [SecretRequirement] {
+        REQUIREMENTS
+    }
+
+    fn build(
+        &self,
+        store: &StoreContext<'_>,
+        secrets: &StoreSecrets,
+    ) -> Result<EngineResources, BuildError> {
+        Ok(EngineResources {
+            network_policies: network_policy::network_policies(store),
+            secrets: secret::secrets(store, secrets),
+            database: vec![
+                persistent_volume_claim::mariadb_data(store).into(),
+                service::mariadb(store).into(),
+                stateful_set::mariadb(store).into(),
+            ],
+            app: vec![
+                persistent_volume_claim::wordpress_content(store).into(),
+                deployment::wordpress(store).into(),
+                service::wordpress(store).into(),
+            ],
+            setup: vec![job::setup(store).into()],
+            ingress: vec![ingress::storefront(store)],
+        })
+    }
+
+    fn readiness(&self, _store: &StoreContext<'_>) -> Vec<ReadinessCheck> {
+        [
+            (ReadinessKind::StatefulSet, MARIADB),
+            (ReadinessKind::Deployment, WORDPRESS),
+            (ReadinessKind::Job, SETUP),
+        ]
+        .into_iter()
+        .map(|(kind, name)| ReadinessCheck {
+            kind,
+            name: name.to_owned(),
+        })
+        .collect()
+    }
+
+    fn urls(&self, store: &StoreContext<'_>) -> StoreUrls {
+        let base = store.base_url();
+        StoreUrls {
+            storefront: format!("{base}/"),
+            admin: format!("{base}/wp-admin/"),
+        }
+    }
+
+    fn credentials(&self) -> CredentialsRef {
+        CredentialsRef {
+            secret: ADMIN_SECRET,
+            username_key: ADMIN_USER,
+            password_key: ADMIN_PASSWORD,
+        }
+    }
+}
+
+/// How WordPress (and wp-cli, through the same `wp-config.php`) reaches its database.
+/// The official image's `wp-config-docker.php` reads these variables at run time.
+fn database_env() -> Vec<EnvVar> {
+    vec![
+        env("WORDPRESS_DB_HOST", format!("{MARIADB}:{DB_PORT}")),
+        env("WORDPRESS_DB_NAME", DATABASE),
+        env("WORDPRESS_DB_USER", DATABASE),
+        secret_env(
+            "WORDPRESS_DB_PASSWORD",
+            secret::DATABASE_SECRET,
+            secret::DB_PASSWORD,
+        ),
+    ]
+}

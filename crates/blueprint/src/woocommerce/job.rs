@@ -1,0 +1,158 @@
+//! The setup Job: wp-cli installs WordPress and WooCommerce and prepares the shop
+//! (`setup.sh`, idempotent), after an init container has laid out WordPress for it
+//! (`copy-wordpress.sh`).
+//!
+//! It mounts the same `ReadWriteOnce` `wp-content` claim as the WordPress pod, so it is
+//! scheduled on that pod's node (a `ReadWriteOnce` volume may be used by several pods of
+//! one node: <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes>).
+//! It runs as `www-data` (uid 33), the owner of `wp-content`, and needs no capability.
+//!
+//! No `ttlSecondsAfterFinished`: the completed Job is how the next reconcile knows setup
+//! is done, and a Job's pod template is immutable, so the apply engine replaces rather
+//! than patches it if it ever changes.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::core::v1::{
+    Affinity, Container, EmptyDirVolumeSource, PersistentVolumeClaimVolumeSource, PodAffinity,
+    PodAffinityTerm, PodSpec, PodTemplateSpec, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::persistent_volume_claim::WORDPRESS_CONTENT;
+use super::secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER};
+use super::{SETUP, WWW_DATA, database_env};
+use crate::engine::StoreContext;
+use crate::labels::{self, Component};
+use crate::pod::{container_security, env, pod_security, resources, secret_env};
+
+const SETUP_SCRIPT: &str = include_str!("setup.sh");
+const COPY_SCRIPT: &str = include_str!("copy-wordpress.sh");
+/// Retries after a failed attempt (a database still starting, a download that failed).
+const BACKOFF_LIMIT: i32 = 4;
+/// All attempts together; a setup that takes longer is stuck, and the store fails with it.
+const DEADLINE_SECONDS: i64 = 900;
+
+fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.to_owned(),
+        mount_path: path.to_owned(),
+        ..VolumeMount::default()
+    }
+}
+
+fn scratch(name: &str) -> Volume {
+    Volume {
+        name: name.to_owned(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    }
+}
+
+fn shell(script: &str) -> Vec<String> {
+    vec!["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()]
+}
+
+pub fn setup(store: &StoreContext<'_>) -> Job {
+    let settings = store.settings;
+    let size = resources(&store.plan().setup);
+    let mounts = vec![
+        mount("wordpress", "/var/www/html"),
+        mount("content", "/var/www/html/wp-content"),
+        mount("tmp", "/tmp"),
+    ];
+    let copy = Container {
+        name: "copy-wordpress".to_owned(),
+        image: Some(settings.images.web().to_owned()),
+        command: Some(shell(COPY_SCRIPT)),
+        resources: Some(size.clone()),
+        security_context: Some(container_security(&[], true)),
+        volume_mounts: Some(mounts.clone()),
+        ..Container::default()
+    };
+    let mut env_vars = database_env();
+    env_vars.extend([
+        secret_env("WORDPRESS_ADMIN_USER", ADMIN_SECRET, ADMIN_USER),
+        secret_env("WORDPRESS_ADMIN_PASSWORD", ADMIN_SECRET, ADMIN_PASSWORD),
+        env("WORDPRESS_ADMIN_EMAIL", format!("admin@{}", store.host())),
+        env("STORE_URL", store.base_url()),
+        env("STORE_TITLE", store.spec.name.as_str()),
+        // wp-cli keeps its cache under $HOME; the root filesystem is read-only.
+        env("HOME", "/tmp"),
+    ]);
+    if !settings.images.woocommerce_baked() {
+        env_vars.push(env(
+            "WOOCOMMERCE_VERSION",
+            settings.images.woocommerce_version.clone(),
+        ));
+    }
+    let wp_cli = Container {
+        name: "wp-cli".to_owned(),
+        image: Some(settings.images.cli().to_owned()),
+        command: Some(shell(SETUP_SCRIPT)),
+        working_dir: Some("/var/www/html".to_owned()),
+        env: Some(env_vars),
+        resources: Some(size),
+        security_context: Some(container_security(&[], true)),
+        volume_mounts: Some(mounts),
+        ..Container::default()
+    };
+    let next_to_wordpress = PodAffinityTerm {
+        label_selector: Some(LabelSelector {
+            match_labels: Some(labels::component_selector(Component::Web)),
+            ..LabelSelector::default()
+        }),
+        topology_key: "kubernetes.io/hostname".to_owned(),
+        ..PodAffinityTerm::default()
+    };
+    Job {
+        metadata: store.metadata(SETUP, Component::Setup),
+        spec: Some(JobSpec {
+            backoff_limit: Some(BACKOFF_LIMIT),
+            active_deadline_seconds: Some(DEADLINE_SECONDS),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(store.labels(Component::Setup)),
+                    annotations: Some(BTreeMap::from([(
+                        "kubectl.kubernetes.io/default-container".to_owned(),
+                        "wp-cli".to_owned(),
+                    )])),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    restart_policy: Some("Never".to_owned()),
+                    init_containers: Some(vec![copy]),
+                    containers: vec![wp_cli],
+                    security_context: Some(pod_security(Some(WWW_DATA), WWW_DATA)),
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    affinity: Some(Affinity {
+                        pod_affinity: Some(PodAffinity {
+                            required_during_scheduling_ignored_during_execution: Some(vec![
+                                next_to_wordpress,
+                            ]),
+                            ..PodAffinity::default()
+                        }),
+                        ..Affinity::default()
+                    }),
+                    volumes: Some(vec![
+                        scratch("wordpress"),
+                        Volume {
+                            name: "content".to_owned(),
+                            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                                claim_name: WORDPRESS_CONTENT.to_owned(),
+                                read_only: Some(false),
+                            }),
+                            ..Volume::default()
+                        },
+                        scratch("tmp"),
+                    ]),
+                    ..PodSpec::default()
+                }),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    }
+}

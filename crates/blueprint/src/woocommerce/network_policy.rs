@@ -1,0 +1,112 @@
+//! WooCommerce's allow rules, on top of the store's default deny and DNS policies:
+//!
+//! - ingress controller -> WordPress, web port only;
+//! - WordPress -> MariaDB on 3306 (egress on one side, ingress on the other: with both
+//!   directions denied by default, a flow needs both);
+//! - setup Job -> MariaDB and WordPress;
+//! - WordPress -> internet (80/443) only when the platform allows it, and the setup Job ->
+//!   internet (443) only when it must download WooCommerce from wordpress.org.
+
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::{DB_PORT, WEB_PORT};
+use crate::engine::StoreContext;
+use crate::fence::{internet_peer, namespace_peer, pod_peer, port};
+use crate::labels::{self, Component};
+
+fn policy(
+    store: &StoreContext<'_>,
+    name: &str,
+    pods: Component,
+    ingress: Vec<NetworkPolicyIngressRule>,
+    egress: Vec<NetworkPolicyEgressRule>,
+) -> NetworkPolicy {
+    let mut types = Vec::new();
+    if !ingress.is_empty() {
+        types.push("Ingress".to_owned());
+    }
+    if !egress.is_empty() {
+        types.push("Egress".to_owned());
+    }
+    NetworkPolicy {
+        metadata: store.metadata(name, Component::Isolation),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(labels::component_selector(pods)),
+                ..LabelSelector::default()
+            }),
+            policy_types: Some(types),
+            ingress: (!ingress.is_empty()).then_some(ingress),
+            egress: (!egress.is_empty()).then_some(egress),
+        }),
+    }
+}
+
+fn from(peers: Vec<NetworkPolicyPeer>, tcp_port: i32) -> NetworkPolicyIngressRule {
+    NetworkPolicyIngressRule {
+        from: Some(peers),
+        ports: Some(vec![port("TCP", tcp_port)]),
+    }
+}
+
+fn to(peers: Vec<NetworkPolicyPeer>, tcp_ports: &[i32]) -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to: Some(peers),
+        ports: Some(tcp_ports.iter().map(|p| port("TCP", *p)).collect()),
+    }
+}
+
+pub fn network_policies(store: &StoreContext<'_>) -> Vec<NetworkPolicy> {
+    let settings = store.settings;
+    let mut web_egress = vec![to(vec![pod_peer(Component::Database)], &[DB_PORT])];
+    if settings.allow_internet_egress {
+        web_egress.push(to(vec![internet_peer()], &[80, 443]));
+    }
+    let mut setup_egress = vec![
+        to(vec![pod_peer(Component::Database)], &[DB_PORT]),
+        to(vec![pod_peer(Component::Web)], &[WEB_PORT]),
+    ];
+    if !settings.images.woocommerce_baked() {
+        setup_egress.push(to(vec![internet_peer()], &[443]));
+    }
+    vec![
+        policy(
+            store,
+            "wordpress-ingress",
+            Component::Web,
+            vec![
+                from(vec![namespace_peer(&settings.ingress_namespace)], WEB_PORT),
+                from(vec![pod_peer(Component::Setup)], WEB_PORT),
+            ],
+            Vec::new(),
+        ),
+        policy(
+            store,
+            "wordpress-egress",
+            Component::Web,
+            Vec::new(),
+            web_egress,
+        ),
+        policy(
+            store,
+            "mariadb-ingress",
+            Component::Database,
+            vec![from(
+                vec![pod_peer(Component::Web), pod_peer(Component::Setup)],
+                DB_PORT,
+            )],
+            Vec::new(),
+        ),
+        policy(
+            store,
+            "setup-egress",
+            Component::Setup,
+            Vec::new(),
+            setup_egress,
+        ),
+    ]
+}

@@ -1,0 +1,48 @@
+# Makes a store sellable: WordPress installed, WooCommerce active with its pages,
+# cash on delivery, pretty permalinks and one product to buy. Every step checks before it
+# creates, or sets a value that is already right, so running it twice changes nothing.
+# Credentials come from the environment (Secrets) and never reach a command line.
+set -eu
+admin="--user=$WORDPRESS_ADMIN_USER"
+
+echo "waiting for the database"
+until php -r '
+  mysqli_report(MYSQLI_REPORT_OFF);
+  [$host, $port] = array_pad(explode(":", getenv("WORDPRESS_DB_HOST")), 2, 3306);
+  exit(@mysqli_connect($host, getenv("WORDPRESS_DB_USER"),
+    getenv("WORDPRESS_DB_PASSWORD"), getenv("WORDPRESS_DB_NAME"), (int) $port) ? 0 : 1);
+'; do
+  sleep 3
+done
+
+if ! wp core is-installed; then
+  echo "installing WordPress"
+  printf '%s\n' "$WORDPRESS_ADMIN_PASSWORD" | wp core install --prompt=admin_password \
+    --url="$STORE_URL" --title="$STORE_TITLE" --admin_user="$WORDPRESS_ADMIN_USER" \
+    --admin_email="$WORDPRESS_ADMIN_EMAIL" --skip-email
+fi
+
+if ! wp plugin is-installed woocommerce; then
+  if [ -z "${WOOCOMMERCE_VERSION:-}" ]; then
+    echo "WooCommerce is not in the image and no version to download is set" >&2
+    exit 1
+  fi
+  wp plugin install woocommerce --version="$WOOCOMMERCE_VERSION"
+fi
+wp plugin is-active woocommerce || wp plugin activate woocommerce
+
+# Creates only the shop, cart, checkout and my-account pages that are missing.
+wp wc tool run install_pages "$admin"
+
+[ "$(wp option get permalink_structure)" = '/%postname%/' ] ||
+  wp rewrite structure '/%postname%/'
+
+wp wc payment_gateway update cod --enabled=true "$admin" >/dev/null
+# New WooCommerce sites start in "coming soon" mode, which hides the shop from visitors.
+wp option update woocommerce_coming_soon no
+
+if [ -z "$(wp wc product list --sku=storeplane-sample --field=id "$admin")" ]; then
+  wp wc product create --name='Sample product' --sku=storeplane-sample --type=simple \
+    --status=publish --regular_price=19.99 "$admin"
+fi
+echo "store is set up"

@@ -1,0 +1,14 @@
+//! The blueprint as a whole: golden manifests per plan, the isolation and sizing
+//! invariants every store must keep, and the errors bad settings give.
+
+// Fixture helpers are not `#[test]` functions, so the workspace's test allowance misses them.
+#![allow(clippy::unwrap_used)]
+
+#[path = "blueprint/fixtures.rs"]
+mod fixtures;
+#[path = "blueprint/golden.rs"]
+mod golden;
+#[path = "blueprint/invariants.rs"]
+mod invariants;
+#[path = "blueprint/validation.rs"]
+mod validation;

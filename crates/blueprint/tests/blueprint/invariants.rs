@@ -1,0 +1,456 @@
+//! What must hold for every store, whatever its plan, name or the platform's settings:
+//! isolation (network policies, no exposed Services, no leaked secret), sizing (every
+//! container bounded, the whole store within its quota), hygiene (labels, probes,
+//! seccomp) and apply order.
+
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use proptest::prelude::*;
+use storeplane_blueprint::labels::{COMPONENT, MANAGED_BY, PART_OF, STORE_ID};
+use storeplane_blueprint::quantity::{Bytes, Cpu};
+use storeplane_blueprint::{Plan, PlatformSettings, Resource, StoreResources, objects_to_yaml};
+
+use crate::fixtures;
+
+/// Every pod template of the store: (owner name, pod spec, whether it is a Job's).
+fn pods(objects: &[Resource]) -> Vec<(String, &PodSpec, bool)> {
+    objects
+        .iter()
+        .filter_map(|object| {
+            let (template, is_job) = match object {
+                Resource::Deployment(d) => (&d.spec.as_ref()?.template, false),
+                Resource::StatefulSet(s) => (&s.spec.as_ref()?.template, false),
+                Resource::Job(j) => (&j.spec.as_ref()?.template, true),
+                _ => return None,
+            };
+            Some((object.name().to_owned(), template.spec.as_ref()?, is_job))
+        })
+        .collect()
+}
+
+fn all_containers(pod: &PodSpec) -> impl Iterator<Item = &Container> {
+    pod.containers
+        .iter()
+        .chain(pod.init_containers.iter().flatten())
+}
+
+fn policies(objects: &[Resource]) -> Vec<&NetworkPolicy> {
+    objects
+        .iter()
+        .filter_map(|o| match o {
+            Resource::NetworkPolicy(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn cpu(q: &Quantity) -> Cpu {
+    q.0.parse().unwrap()
+}
+
+fn bytes(q: &Quantity) -> Bytes {
+    q.0.parse().unwrap()
+}
+
+fn check_default_deny_covers_every_pod(objects: &[Resource]) {
+    let deny = policies(objects)
+        .into_iter()
+        .find(|p| {
+            let spec = p.spec.as_ref().unwrap();
+            let selector = spec.pod_selector.as_ref().unwrap();
+            let selects_all = selector.match_labels.as_ref().is_none_or(|m| m.is_empty())
+                && selector
+                    .match_expressions
+                    .as_ref()
+                    .is_none_or(|m| m.is_empty());
+            let types = spec.policy_types.clone().unwrap_or_default();
+            selects_all
+                && types.contains(&"Ingress".to_owned())
+                && types.contains(&"Egress".to_owned())
+                && spec.ingress.is_none()
+                && spec.egress.is_none()
+        })
+        .expect("a default-deny policy selecting every pod");
+    assert!(!pods(objects).is_empty());
+    for object in objects
+        .iter()
+        .filter(|o| pods(std::slice::from_ref(o)).len() == 1)
+    {
+        assert_eq!(object.namespace(), deny.metadata.namespace.as_deref());
+    }
+}
+
+fn check_peer(peer: &NetworkPolicyPeer, allowed_namespaces: &[&str], egress: bool) {
+    if let Some(namespaces) = &peer.namespace_selector {
+        let labels = namespaces.match_labels.clone().unwrap_or_default();
+        assert!(namespaces.match_expressions.is_none(), "{peer:?}");
+        assert_eq!(
+            labels.len(),
+            1,
+            "a namespace selector must name one namespace: {peer:?}"
+        );
+        let name = labels
+            .get("kubernetes.io/metadata.name")
+            .expect("selected by name");
+        assert!(allowed_namespaces.contains(&name.as_str()), "{name}");
+    } else if let Some(block) = &peer.ip_block {
+        assert!(egress, "no ingress from IP blocks: {peer:?}");
+        let except = block.except.clone().unwrap_or_default();
+        for private in [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "169.254.0.0/16",
+        ] {
+            assert!(
+                except.contains(&private.to_owned()),
+                "{private} must be excluded"
+            );
+        }
+    } else {
+        assert!(
+            peer.pod_selector.is_some(),
+            "a peer with no selector: {peer:?}"
+        );
+    }
+}
+
+fn check_no_policy_admits_another_store(objects: &[Resource], settings: &PlatformSettings) {
+    let allowed = ["kube-system", settings.ingress_namespace.as_str()];
+    for policy in policies(objects) {
+        let spec = policy.spec.as_ref().unwrap();
+        for rule in spec.ingress.iter().flatten() {
+            let from = rule
+                .from
+                .as_ref()
+                .expect("an ingress rule names its sources");
+            assert!(!from.is_empty(), "an empty `from` admits everyone");
+            from.iter().for_each(|p| check_peer(p, &allowed, false));
+        }
+        for rule in spec.egress.iter().flatten() {
+            let to = rule
+                .to
+                .as_ref()
+                .expect("an egress rule names its destinations");
+            assert!(!to.is_empty(), "an empty `to` allows everywhere");
+            to.iter().for_each(|p| check_peer(p, &allowed, true));
+        }
+    }
+}
+
+fn check_containers_within_limit_range(resources: &StoreResources) {
+    let item = &resources.limit_range.spec.as_ref().unwrap().limits[0];
+    let (min, max) = (item.min.as_ref().unwrap(), item.max.as_ref().unwrap());
+    for (owner, pod, _) in pods(&resources.ordered()) {
+        for c in all_containers(pod) {
+            let r = c
+                .resources
+                .as_ref()
+                .unwrap_or_else(|| panic!("{owner}/{}", c.name));
+            let (requests, limits) = (r.requests.as_ref().unwrap(), r.limits.as_ref().unwrap());
+            assert!(
+                cpu(&requests["cpu"]) >= cpu(&min["cpu"]),
+                "{owner}/{}",
+                c.name
+            );
+            assert!(
+                bytes(&requests["memory"]) >= bytes(&min["memory"]),
+                "{owner}/{}",
+                c.name
+            );
+            assert!(
+                cpu(&limits["cpu"]) <= cpu(&max["cpu"]),
+                "{owner}/{}",
+                c.name
+            );
+            assert!(
+                bytes(&limits["memory"]) <= bytes(&max["memory"]),
+                "{owner}/{}",
+                c.name
+            );
+            assert!(
+                cpu(&requests["cpu"]) <= cpu(&limits["cpu"]),
+                "{owner}/{}",
+                c.name
+            );
+            assert!(
+                bytes(&requests["memory"]) <= bytes(&limits["memory"]),
+                "{owner}/{}",
+                c.name
+            );
+        }
+    }
+}
+
+/// Conservatively, as if init containers ran alongside the others: every pod of the store
+/// at once, at its limits, and every claim fit the quota.
+fn check_everything_fits_the_quota(resources: &StoreResources) {
+    let hard = resources
+        .resource_quota
+        .spec
+        .as_ref()
+        .unwrap()
+        .hard
+        .clone()
+        .unwrap();
+    let objects = resources.ordered();
+    let (mut requests_cpu, mut requests_memory, mut limits_cpu, mut limits_memory) = (0, 0, 0, 0);
+    let all = pods(&objects);
+    for (_, pod, _) in &all {
+        for c in all_containers(pod) {
+            let r = c.resources.as_ref().unwrap();
+            requests_cpu += cpu(&r.requests.as_ref().unwrap()["cpu"]).0;
+            requests_memory += bytes(&r.requests.as_ref().unwrap()["memory"]).0;
+            limits_cpu += cpu(&r.limits.as_ref().unwrap()["cpu"]).0;
+            limits_memory += bytes(&r.limits.as_ref().unwrap()["memory"]).0;
+        }
+    }
+    assert!(requests_cpu <= cpu(&hard["requests.cpu"]).0);
+    assert!(requests_memory <= bytes(&hard["requests.memory"]).0);
+    assert!(limits_cpu <= cpu(&hard["limits.cpu"]).0);
+    assert!(limits_memory <= bytes(&hard["limits.memory"]).0);
+    assert!(all.len() as u64 <= hard["pods"].0.parse::<u64>().unwrap());
+    let claims: Vec<_> = objects
+        .iter()
+        .filter_map(|o| match o {
+            Resource::PersistentVolumeClaim(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let storage: u64 = claims
+        .iter()
+        .map(|c| {
+            bytes(
+                &c.spec
+                    .as_ref()
+                    .unwrap()
+                    .resources
+                    .as_ref()
+                    .unwrap()
+                    .requests
+                    .as_ref()
+                    .unwrap()["storage"],
+            )
+            .0
+        })
+        .sum();
+    assert!(claims.len() as u64 <= hard["persistentvolumeclaims"].0.parse::<u64>().unwrap());
+    assert!(storage <= bytes(&hard["requests.storage"]).0);
+    assert_eq!(hard["services.nodeports"].0, "0");
+    assert_eq!(hard["services.loadbalancers"].0, "0");
+}
+
+fn check_no_secret_value_leaves_its_secret(objects: &[Resource]) {
+    let outside: Vec<Resource> = objects
+        .iter()
+        .filter(|o| !matches!(o, Resource::Secret(_)))
+        .cloned()
+        .collect();
+    let yaml = objects_to_yaml(&outside).unwrap();
+    let json = serde_json::to_string(&outside).unwrap();
+    let debug = format!("{objects:?}");
+    for value in fixtures::confidential_values() {
+        assert!(!yaml.contains(&value), "a secret value is in the YAML");
+        assert!(!json.contains(&value), "a secret value is in the JSON");
+        assert!(!debug.contains(&value), "a secret value is in Debug output");
+    }
+}
+
+fn check_labels_and_namespace(objects: &[Resource], namespace: &str) {
+    for object in objects {
+        let labels = object.metadata().labels.clone().unwrap_or_default();
+        let reference = object.reference();
+        assert_eq!(
+            labels.get(MANAGED_BY).map(String::as_str),
+            Some("storeplane"),
+            "{reference}"
+        );
+        assert_eq!(
+            labels.get(PART_OF).map(String::as_str),
+            Some("storeplane"),
+            "{reference}"
+        );
+        assert_eq!(
+            labels.get(STORE_ID).map(String::as_str),
+            Some(fixtures::STORE_ID),
+            "{reference}"
+        );
+        assert!(labels.contains_key(COMPONENT), "{reference}");
+        match object {
+            Resource::Namespace(_) => assert_eq!(object.name(), namespace),
+            _ => assert_eq!(object.namespace(), Some(namespace), "{reference}"),
+        }
+    }
+}
+
+fn check_services_are_internal(objects: &[Resource]) {
+    for object in objects {
+        if let Resource::Service(service) = object {
+            let kind = service.spec.as_ref().unwrap().type_.as_deref();
+            assert!(
+                matches!(kind, None | Some("ClusterIP")),
+                "{}",
+                object.reference()
+            );
+        }
+    }
+}
+
+fn check_probes_and_security(objects: &[Resource]) {
+    for (owner, pod, is_job) in pods(objects) {
+        let pod_seccomp = pod
+            .security_context
+            .as_ref()
+            .and_then(|s| s.seccomp_profile.as_ref());
+        assert_eq!(
+            pod_seccomp.map(|s| s.type_.as_str()),
+            Some("RuntimeDefault"),
+            "{owner}"
+        );
+        assert_eq!(pod.automount_service_account_token, Some(false), "{owner}");
+        for c in all_containers(pod) {
+            let context = c.security_context.as_ref().unwrap();
+            assert_eq!(
+                context.allow_privilege_escalation,
+                Some(false),
+                "{owner}/{}",
+                c.name
+            );
+            let drop = context.capabilities.as_ref().and_then(|c| c.drop.clone());
+            assert_eq!(drop, Some(vec!["ALL".to_owned()]), "{owner}/{}", c.name);
+            let seccomp = context.seccomp_profile.as_ref().map(|s| s.type_.as_str());
+            assert_eq!(seccomp, Some("RuntimeDefault"), "{owner}/{}", c.name);
+            assert!(context.privileged.is_none_or(|p| !p), "{owner}/{}", c.name);
+        }
+        if !is_job {
+            for c in &pod.containers {
+                assert!(c.readiness_probe.is_some(), "{owner}/{} readiness", c.name);
+                assert!(c.liveness_probe.is_some(), "{owner}/{} liveness", c.name);
+            }
+        }
+    }
+}
+
+fn check_apply_order(objects: &[Resource]) {
+    assert_eq!(objects.first().map(Resource::kind), Some("Namespace"));
+    assert_eq!(objects.last().map(Resource::kind), Some("Ingress"));
+    let position = |kinds: &[&str]| -> Vec<usize> {
+        objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| kinds.contains(&o.kind()))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let fences = position(&["ResourceQuota", "LimitRange", "NetworkPolicy"]);
+    let secrets = position(&["Secret"]);
+    let workloads = position(&["StatefulSet", "Deployment", "Job"]);
+    assert!(fences.iter().max() < secrets.iter().min());
+    assert!(secrets.iter().max() < workloads.iter().min());
+    assert_eq!(workloads.len(), 3);
+    assert_eq!(
+        objects[*workloads.last().unwrap()].kind(),
+        "Job",
+        "setup runs after the app"
+    );
+}
+
+fn check_all(resources: &StoreResources, settings: &PlatformSettings) {
+    let objects = resources.ordered();
+    check_default_deny_covers_every_pod(&objects);
+    check_no_policy_admits_another_store(&objects, settings);
+    check_containers_within_limit_range(resources);
+    check_everything_fits_the_quota(resources);
+    check_no_secret_value_leaves_its_secret(&objects);
+    check_labels_and_namespace(&objects, &fixtures::store_id().namespace());
+    check_services_are_internal(&objects);
+    check_probes_and_security(&objects);
+    check_apply_order(&objects);
+}
+
+#[test]
+fn every_plan_keeps_every_invariant_with_the_default_settings() {
+    for plan in Plan::ALL {
+        check_all(&fixtures::build(*plan), &PlatformSettings::default());
+    }
+}
+
+#[test]
+fn every_plan_keeps_every_invariant_with_every_option_on() {
+    for plan in Plan::ALL {
+        let settings = fixtures::everything_on();
+        check_all(
+            &fixtures::build_with(settings.clone(), "demo", *plan),
+            &settings,
+        );
+    }
+}
+
+#[test]
+fn the_web_pod_reaches_the_internet_only_when_the_platform_allows_it() {
+    let internet = |resources: &StoreResources| {
+        policies(&resources.ordered())
+            .iter()
+            .filter(|p| p.metadata.name.as_deref() == Some("wordpress-egress"))
+            .flat_map(|p| p.spec.clone().unwrap().egress.unwrap_or_default())
+            .any(|rule| rule.to.unwrap().iter().any(|peer| peer.ip_block.is_some()))
+    };
+    assert!(!internet(&fixtures::build(Plan::Small)));
+    assert!(internet(&fixtures::build_with(
+        fixtures::everything_on(),
+        "demo",
+        Plan::Small
+    )));
+}
+
+#[test]
+fn the_setup_job_downloads_nothing_when_woocommerce_is_baked_in() {
+    let setup_internet = |resources: &StoreResources| {
+        policies(&resources.ordered())
+            .iter()
+            .filter(|p| p.metadata.name.as_deref() == Some("setup-egress"))
+            .flat_map(|p| p.spec.clone().unwrap().egress.unwrap_or_default())
+            .any(|rule| rule.to.unwrap().iter().any(|peer| peer.ip_block.is_some()))
+    };
+    assert!(setup_internet(&fixtures::build(Plan::Small)));
+    let mut baked = PlatformSettings::default();
+    baked.images.wordpress_woo = Some("registry.example/wordpress-woo:1".to_owned());
+    assert!(!setup_internet(&fixtures::build_with(
+        baked,
+        "demo",
+        Plan::Small
+    )));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_store_on_any_settings_keeps_every_invariant(
+        name in "[a-z][a-z0-9-]{1,30}[a-z0-9]",
+        plan in prop::sample::select(Plan::ALL.to_vec()),
+        tls in any::<bool>(),
+        issuer in any::<bool>(),
+        internet in any::<bool>(),
+        baked in any::<bool>(),
+        ingress_namespace in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
+    ) {
+        prop_assume!(name.parse::<storeplane_blueprint::StoreName>().is_ok());
+        let mut settings = PlatformSettings {
+            tls: tls || issuer,
+            cluster_issuer: issuer.then(|| "letsencrypt".to_owned()),
+            allow_internet_egress: internet,
+            ingress_namespace,
+            ..PlatformSettings::default()
+        };
+        if baked {
+            settings.images.wordpress_woo = Some("registry.example/wordpress-woo:1".to_owned());
+        }
+        let resources = fixtures::build_with(settings.clone(), &name, plan);
+        check_all(&resources, &settings);
+        let host = format!("{name}.{}", settings.base_domain);
+        let scheme = if settings.tls { "https" } else { "http" };
+        prop_assert_eq!(resources.urls.storefront, format!("{scheme}://{host}/"));
+    }
+}
