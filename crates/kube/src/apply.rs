@@ -1,0 +1,239 @@
+//! [`Applier`] and the apply step: a store's objects written in order with server-side
+//! apply, Secrets created only when absent.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
+use kube::core::ApiResource;
+use kube::{Api, Client};
+use storeplane_blueprint::{ApplyMode, Resource};
+
+use crate::kinds::{self, ObjectRef};
+use crate::outcome::{self, Applied, Observed, Outcome};
+use crate::transient::is_transient;
+
+/// The one field manager storeplane writes with. Every apply forces conflicts: storeplane
+/// owns every field it sets on its own objects.
+pub const FIELD_MANAGER: &str = "storeplane";
+
+/// Attempts per write, counting the first. kube-rs already retries 429, 503 and 504
+/// (honouring `Retry-After`); this covers the other transient failures (500, a dropped
+/// connection) without turning a lasting outage into a long hang.
+const ATTEMPTS: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Writes, prunes, waits for and tears down stores, through one client and one field
+/// manager.
+///
+/// Cloning is cheap and clones share what the applier remembers of objects between
+/// passes (their `uid` and `resourceVersion`), which is how [`Applier::apply`] tells
+/// unchanged objects from configured ones without extra requests.
+#[derive(Clone)]
+pub struct Applier {
+    pub(crate) client: Client,
+    observed: Arc<Mutex<HashMap<ObjectRef, Observed>>>,
+}
+
+impl fmt::Debug for Applier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Applier")
+            .field("field_manager", &FIELD_MANAGER)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Applying or pruning an object failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("failed to apply {object}: {source}")]
+    Apply {
+        object: ObjectRef,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("failed to encode {object}: {source}")]
+    Encode {
+        object: ObjectRef,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("failed to list {kind} in {namespace} for pruning: {source}")]
+    List {
+        kind: String,
+        namespace: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("failed to prune {object}: {source}")]
+    Prune {
+        object: ObjectRef,
+        #[source]
+        source: kube::Error,
+    },
+}
+
+impl ApplyError {
+    /// True when retrying later may succeed (server errors, throttling, connection
+    /// failures); false for errors that the same request would hit again (`Invalid`).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Apply { source, .. } | Self::List { source, .. } | Self::Prune { source, .. } => {
+                is_transient(source)
+            }
+            Self::Encode { .. } => false,
+        }
+    }
+}
+
+impl Applier {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            observed: Arc::default(),
+        }
+    }
+
+    /// Applies `resources` in the order given, one request each, stopping at the first
+    /// failure (later objects depend on earlier ones: a namespace before its contents,
+    /// policies before pods).
+    ///
+    /// [`ApplyMode::Apply`] objects are written with server-side apply, field manager
+    /// [`FIELD_MANAGER`], `force`. [`ApplyMode::CreateIfAbsent`] objects (Secrets) are
+    /// created, and an existing one is left alone and reported unchanged: their values
+    /// are generated once and must never be replaced.
+    ///
+    /// Idempotent: applying the same objects again changes nothing and reports every
+    /// object unchanged. Every await is a cancellation point; a pass cancelled midway
+    /// leaves the objects written so far, and the next pass converges.
+    pub async fn apply(&self, resources: &[Resource]) -> Result<Vec<Applied>, ApplyError> {
+        let mut applied = Vec::with_capacity(resources.len());
+        for resource in resources {
+            let outcome = match resource.apply_mode() {
+                ApplyMode::Apply => self.server_side_apply(resource).await?,
+                ApplyMode::CreateIfAbsent => self.create_if_absent(resource).await?,
+            };
+            tracing::debug!(object = %resource.reference(), outcome = outcome.as_str(), "applied");
+            applied.push(Applied {
+                kind: resource.kind(),
+                name: match resource.namespace() {
+                    Some(namespace) => format!("{namespace}/{}", resource.name()),
+                    None => resource.name().to_owned(),
+                },
+                outcome,
+            });
+        }
+        Ok(applied)
+    }
+
+    async fn server_side_apply(&self, resource: &Resource) -> Result<Outcome, ApplyError> {
+        let object = ObjectRef::from(resource);
+        let api = self.api_for(resource);
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let sent = digest(resource).map_err(|source| ApplyError::Encode {
+            object: object.clone(),
+            source,
+        })?;
+        let patch = Patch::Apply(resource);
+        let sent_at = outcome::now_seconds();
+        let response = with_retries(|| api.patch(resource.name(), &params, &patch))
+            .await
+            .map_err(|source| ApplyError::Apply {
+                object: object.clone(),
+                source,
+            })?;
+        let known = self.remembered(&object);
+        let outcome = outcome::decide(known.as_ref(), &response.metadata, sent, sent_at);
+        self.remember(object, Observed::of(&response.metadata, sent));
+        Ok(outcome)
+    }
+
+    async fn create_if_absent(&self, resource: &Resource) -> Result<Outcome, ApplyError> {
+        let object = ObjectRef::from(resource);
+        let api = self.api_for(resource);
+        // Through JSON because the dynamic API takes a `DynamicObject`; the error names
+        // the object only, never its (secret) contents.
+        let body: DynamicObject = serde_json::to_value(resource)
+            .and_then(serde_json::from_value)
+            .map_err(|source| ApplyError::Encode {
+                object: object.clone(),
+                source,
+            })?;
+        let params = PostParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            ..PostParams::default()
+        };
+        match with_retries(|| api.create(&params, &body)).await {
+            Ok(_) => Ok(Outcome::Created),
+            // Also what a retried create whose first attempt landed sees: the object is
+            // there, which is all create-if-absent promises.
+            Err(kube::Error::Api(status)) if status.is_already_exists() => Ok(Outcome::Unchanged),
+            Err(source) => Err(ApplyError::Apply { object, source }),
+        }
+    }
+
+    pub(crate) fn api_for(&self, resource: &Resource) -> Api<DynamicObject> {
+        let kind = kinds::api_resource(resource);
+        match resource.namespace() {
+            Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, &kind),
+            None => Api::all_with(self.client.clone(), &kind),
+        }
+    }
+
+    pub(crate) fn namespaced_api(&self, namespace: &str, kind: &ApiResource) -> Api<DynamicObject> {
+        Api::namespaced_with(self.client.clone(), namespace, kind)
+    }
+
+    fn remembered(&self, object: &ObjectRef) -> Option<Observed> {
+        // A panic elsewhere cannot leave this map inconsistent: every write is one insert.
+        let observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        observed.get(object).cloned()
+    }
+
+    fn remember(&self, object: ObjectRef, seen: Option<Observed>) {
+        let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        match seen {
+            Some(seen) => observed.insert(object, seen),
+            None => observed.remove(&object),
+        };
+    }
+
+    pub(crate) fn forget(&self, object: &ObjectRef) {
+        let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        observed.remove(object);
+    }
+}
+
+/// A digest of the object as sent, to notice a changed desired object between passes.
+/// `DefaultHasher` is only stable within one process, which is all the memory it feeds.
+fn digest(resource: &Resource) -> Result<u64, serde_json::Error> {
+    let mut hasher = DefaultHasher::new();
+    serde_json::to_vec(resource)?.hash(&mut hasher);
+    Ok(hasher.finish())
+}
+
+/// Runs `request` up to [`ATTEMPTS`] times while it fails transiently, doubling the
+/// pause between attempts.
+pub(crate) async fn with_retries<T, F, Fut>(mut request: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(error) if attempt < ATTEMPTS && is_transient(&error) => {
+                tracing::debug!(error = %error, attempt, "transient Kubernetes API error; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! storeplane's Kubernetes layer: the apply, wait and teardown steps of the provisioning
+//! pipeline, plus reading a store's initial admin credentials.
+//!
+//! Everything goes through one [`Applier`], which holds a `kube::Client` and writes with
+//! one field manager, `storeplane`.
+//!
+//! # Design
+//!
+//! - **Ordered server-side apply.** [`Applier::apply`] writes a blueprint's objects in the
+//!   order given, with `force` so storeplane always wins conflicts on fields it owns;
+//!   Secrets are created only when absent and never overwritten. Each object's
+//!   [`Outcome`] (created, configured, unchanged) comes from the apply response alone:
+//!   one request per object.
+//! - **Prune by label.** [`Applier::prune`] lists the store-labelled objects of every kind
+//!   a blueprint can produce (one list per kind) and deletes those not applied in the
+//!   pass, like Stackable's `ClusterResources`. It is optional, so a cheap reconcile can
+//!   skip it.
+//! - **Readiness by watch.** [`Applier::wait_ready`] watches each workload until it is
+//!   ready (one watch request each), and on failure or timeout reads *why* from the
+//!   cluster (a container's waiting reason, a Job's failed condition). Applying a store
+//!   and waiting for it costs one request per object plus one per workload.
+//! - **Teardown never hangs silently.** [`Applier::delete_namespace`] watches the
+//!   namespace until it is gone and, at the timeout, names the finalizers that hold it.
+//! - **Errors say what to do next.** Every error names the object and says whether it is
+//!   transient (`is_transient()`: retry later) or permanent.
+
+mod apply;
+mod credentials;
+mod kinds;
+mod outcome;
+mod prune;
+mod readiness;
+mod teardown;
+mod transient;
+mod watch;
+
+pub use apply::{Applier, ApplyError, FIELD_MANAGER};
+pub use credentials::CredentialsError;
+pub use kinds::ObjectRef;
+pub use outcome::{Applied, Outcome};
+pub use prune::Pruned;
+pub use readiness::{NotReady, NotReadyCause};
+pub use teardown::{TeardownError, TeardownOutcome};

@@ -1,0 +1,58 @@
+//! Fixed inputs: a store built by the real blueprint, recognisable secrets, and a fresh
+//! simulator with an [`Applier`] talking to it.
+
+use kube_sim::{SimConfig, SimHandle};
+use storeplane_blueprint::{
+    Blueprint, Engine, Plan, PlatformSettings, SecretKind, StoreId, StoreResources, StoreSecrets,
+    StoreSpec,
+};
+use storeplane_kube::{Applier, ObjectRef};
+
+pub const STORE_ID: &str = "01936f3e-8b7a-7c2d-9e4f-0123456789ab";
+
+pub fn store_id() -> StoreId {
+    STORE_ID.parse().expect("a valid store id")
+}
+
+pub fn namespace() -> String {
+    store_id().namespace()
+}
+
+/// Every secret a WooCommerce store needs, each value starting with `prefix`.
+pub fn secrets(prefix: &str) -> StoreSecrets {
+    let requirements = Blueprint::secret_requirements(Engine::WooCommerce).expect("woocommerce");
+    StoreSecrets::generate(requirements, |requirement| match requirement.kind {
+        SecretKind::Random { length } => {
+            format!("{:0<length$}", format!("{prefix}-{}-", requirement.key))
+        }
+        SecretKind::Login { default } => default.to_owned(),
+    })
+}
+
+/// The demo store, with secrets starting with `prefix`.
+pub fn store_with(prefix: &str) -> StoreResources {
+    let spec = StoreSpec {
+        name: "demo".parse().expect("a valid name"),
+        engine: Engine::WooCommerce,
+        plan: Plan::Small,
+    };
+    Blueprint::new(PlatformSettings::default())
+        .expect("default settings are valid")
+        .build(store_id(), &spec, &secrets(prefix))
+        .expect("the demo store builds")
+}
+
+pub fn store() -> StoreResources {
+    store_with("first")
+}
+
+pub fn refs(resources: &[storeplane_blueprint::Resource]) -> Vec<ObjectRef> {
+    resources.iter().map(ObjectRef::from).collect()
+}
+
+/// A simulator with default settings (workloads become ready at once) and an applier.
+pub async fn sim() -> anyhow::Result<(SimHandle, Applier)> {
+    let sim = SimHandle::start(SimConfig::default()).await?;
+    let applier = Applier::new(sim.client()?);
+    Ok((sim, applier))
+}
