@@ -2,6 +2,7 @@
 
 mod cli;
 mod cluster;
+mod credentials;
 mod database;
 mod logging;
 mod migrate;

@@ -10,15 +10,17 @@ use chrono::Utc;
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 use storeplane_api::dto::ClusterView;
-use storeplane_api::{
-    ApiSettings, AppState, AuthMode, InMemoryCredentials, Metrics, RateLimit, secret,
-};
+use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit, secret};
+use storeplane_blueprint::{Blueprint, PlatformSettings};
 use storeplane_db::Repository;
 use storeplane_domain::{Role, UserName};
+use storeplane_kube::Applier;
+use storeplane_worker::{ProvisionRunner, Timeouts, Worker, WorkerSettings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::cluster::{Cluster, ClusterArgs};
+use crate::credentials::ClusterCredentials;
 use crate::database::DatabaseArgs;
 use crate::shutdown;
 
@@ -134,6 +136,16 @@ pub struct ServeArgs {
     #[arg(long, env = "STOREPLANE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Stores provisioned at once by this process's workers; 0 runs no workers here (run
+    /// `storeplane worker` processes instead).
+    #[arg(
+        long,
+        env = "STOREPLANE_WORKERS",
+        default_value_t = 4,
+        value_name = "N"
+    )]
+    pub workers: usize,
+
     /// The URL people open storeplane at, for the login link (default: the listen address).
     #[arg(long, env = "STOREPLANE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -193,13 +205,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("failed to listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     let auth = settings.auth.clone();
-    // Until the provisioning engine lands, no store has credentials in a cluster.
-    let credentials = Arc::new(InMemoryCredentials::default());
+    let applier = Applier::new(cluster.client.clone());
+    let credentials = Arc::new(ClusterCredentials {
+        applier: applier.clone(),
+    });
+    let blueprint = Blueprint::new(PlatformSettings {
+        base_domain: args.base_domain.clone(),
+        ..PlatformSettings::default()
+    })?;
     let (state, feed) =
         AppState::start(repo.clone(), settings, credentials, Metrics::global()).await?;
     let router = storeplane_api::router(state.clone());
 
     let (stop_tx, mut stop_rx) = watch::channel(false);
+    let workers = (args.workers > 0).then(|| {
+        let runner = ProvisionRunner::new(repo.clone(), blueprint, applier, Timeouts::default());
+        let settings = WorkerSettings {
+            concurrency: args.workers,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace),
+            ..WorkerSettings::new(lease_holder())
+        };
+        tokio::spawn(Worker::new(repo.clone(), Arc::new(runner), settings).run(stop_rx.clone()))
+    });
     let mut server = tokio::spawn(storeplane_api::serve(listener, router, async move {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     }));
@@ -236,8 +263,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "in-flight requests outlived the grace period; stopping anyway"
         ),
     }
+    if let Some(workers) = workers {
+        // The workers give in-flight jobs the same grace period, then hand their leases back.
+        workers.await.context("the worker task failed")?;
+    }
     tracing::info!("storeplane stopped");
     Ok(())
+}
+
+/// A lease holder name unique to this process: host, process id and a random part (pids
+/// repeat across containers).
+fn lease_holder() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "storeplane".to_owned());
+    let random: u32 = rand::random();
+    format!("{host}-{}-{random:08x}", std::process::id())
 }
 
 /// The admin user that the printed login link signs in.

@@ -11,6 +11,10 @@ use storeplane_domain::Job;
 #[async_trait]
 pub trait JobRunner: Send + Sync + 'static {
     async fn run(&self, job: &Job) -> Result<(), RunError>;
+
+    /// Called once a job's last allowed attempt failed with `error` (the job is dead):
+    /// the place to record the failure where people will see it.
+    async fn gave_up(&self, _job: &Job, _error: &RunError) {}
 }
 
 /// Why a job attempt failed, in words a person can act on (it reaches the job's record

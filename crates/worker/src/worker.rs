@@ -207,6 +207,7 @@ async fn run_one(
             {
                 Ok(after) if after.state == JobState::Dead => {
                     tracing::warn!(error = %failure, "job failed for good");
+                    runner.gave_up(&after, &failure).await;
                     "dead"
                 }
                 Ok(after) => {

@@ -116,3 +116,52 @@ fn live_updates_reach_subscribers_of_another_server_process_sharing_postgres() {
         assert_eq!(timeline["store_id"], store["id"]);
     });
 }
+
+#[test]
+fn a_store_is_provisioned_on_the_simulated_cluster_revealed_once_and_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(&data);
+    let alice = token(&data, "alice", false);
+
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["create", "acme", "--wait", "--timeout", "60"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for step in [
+        "Namespace",
+        "NetworkPolicy",
+        "StatefulSet",
+        "Deployment",
+        "Job",
+        "Ingress",
+        "ready",
+    ] {
+        assert!(
+            stdout.contains(step),
+            "the timeline shows {step}:\n{stdout}"
+        );
+    }
+
+    let (code, stdout, stderr) = store_command(&server, &alice, &["reveal", "acme"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("admin") && stdout.contains("/wp-admin/"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = store_command(&server, &alice, &["reveal", "acme"]);
+    assert_ne!(code, 0, "credentials are shown once");
+    assert!(stderr.contains("already revealed"), "{stderr}");
+
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["delete", "acme", "--wait", "--timeout", "60"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (_, list, _) = store_command(&server, &alice, &["list", "--output", "json"]);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list["items"][0]["status"], "deleted", "{list}");
+}
