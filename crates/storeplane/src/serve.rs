@@ -100,7 +100,7 @@ pub struct ServeArgs {
     )]
     pub base_domain: String,
 
-    /// Serve store URLs as https (set when the ingress terminates TLS).
+    /// Serve stores over HTTPS: store URLs use https and each Ingress gets a TLS section.
     #[arg(long, env = "STOREPLANE_STORE_HTTPS")]
     pub store_https: bool,
 
@@ -211,6 +211,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     });
     let blueprint = Blueprint::new(PlatformSettings {
         base_domain: args.base_domain.clone(),
+        tls: args.store_https,
         ..PlatformSettings::default()
     })?;
     let (state, feed) =
