@@ -8,6 +8,7 @@ use crate::logging::LogArgs;
 use crate::render::RenderArgs;
 use crate::serve::ServeArgs;
 use crate::token::TokenArgs;
+use crate::worker::WorkerArgs;
 
 /// storeplane: self-service e-commerce stores on Kubernetes, each in its own fenced-off
 /// namespace.
@@ -25,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the API server, the dashboard and the in-process workers.
     Serve(ServeArgs),
+    /// Run provisioning workers only (scale out on PostgreSQL by adding these).
+    Worker(WorkerArgs),
     /// Apply pending database migrations and exit (`serve` also applies them at start).
     Migrate(MigrateArgs),
     /// Manage API tokens.

@@ -6,10 +6,12 @@ mod credentials;
 mod database;
 mod logging;
 mod migrate;
+mod provisioning;
 mod render;
 mod serve;
 mod shutdown;
 mod token;
+mod worker;
 
 pub use cli::{Cli, Command};
 
@@ -23,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Migrate(args) => migrate::run(args).await,
+            Command::Worker(args) => worker::run(args).await,
             Command::Token(args) => token::run(args).await,
             Command::Store(args) => storeplane_client::run(args).await,
             Command::Render(args) => render::run(args),

@@ -11,17 +11,16 @@ use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 use storeplane_api::dto::ClusterView;
 use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit, secret};
-use storeplane_blueprint::{Blueprint, PlatformSettings};
 use storeplane_db::Repository;
 use storeplane_domain::{Role, UserName};
 use storeplane_kube::Applier;
-use storeplane_worker::{ProvisionRunner, Timeouts, Worker, WorkerSettings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::cluster::{Cluster, ClusterArgs};
 use crate::credentials::ClusterCredentials;
 use crate::database::DatabaseArgs;
+use crate::provisioning::ProvisioningArgs;
 use crate::shutdown;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,6 +40,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub provisioning: ProvisioningArgs,
 
     /// Address to listen on.
     #[arg(
@@ -91,19 +93,6 @@ pub struct ServeArgs {
     )]
     pub trusted_proxies: Vec<IpNet>,
 
-    /// Stores are reached at `<name>.<base domain>`.
-    #[arg(
-        long,
-        env = "STOREPLANE_BASE_DOMAIN",
-        default_value = "127.0.0.1.nip.io",
-        value_name = "DOMAIN"
-    )]
-    pub base_domain: String,
-
-    /// Serve stores over HTTPS: store URLs use https and each Ingress gets a TLS section.
-    #[arg(long, env = "STOREPLANE_STORE_HTTPS")]
-    pub store_https: bool,
-
     /// Live stores each user may have; 0 for no limit.
     #[arg(
         long,
@@ -135,16 +124,6 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure` (when users reach storeplane over HTTPS).
     #[arg(long, env = "STOREPLANE_SECURE_COOKIES")]
     pub secure_cookies: bool,
-
-    /// Stores provisioned at once by this process's workers; 0 runs no workers here (run
-    /// `storeplane worker` processes instead).
-    #[arg(
-        long,
-        env = "STOREPLANE_WORKERS",
-        default_value_t = 4,
-        value_name = "N"
-    )]
-    pub workers: usize,
 
     /// The URL people open storeplane at, for the login link (default: the listen address).
     #[arg(long, env = "STOREPLANE_PUBLIC_URL", value_name = "URL")]
@@ -178,8 +157,12 @@ impl ServeArgs {
             auth,
             trusted_proxies: self.trusted_proxies.clone(),
             urls: storeplane_api::dto::StoreUrls {
-                scheme: if self.store_https { "https" } else { "http" },
-                base_domain: self.base_domain.clone(),
+                scheme: if self.provisioning.store_https {
+                    "https"
+                } else {
+                    "http"
+                },
+                base_domain: self.provisioning.base_domain.clone(),
             },
             store_quota: self.store_quota,
             rate_limit: RateLimit {
@@ -209,25 +192,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let credentials = Arc::new(ClusterCredentials {
         applier: applier.clone(),
     });
-    let blueprint = Blueprint::new(PlatformSettings {
-        base_domain: args.base_domain.clone(),
-        tls: args.store_https,
-        ..PlatformSettings::default()
-    })?;
     let (state, feed) =
         AppState::start(repo.clone(), settings, credentials, Metrics::global()).await?;
     let router = storeplane_api::router(state.clone());
 
     let (stop_tx, mut stop_rx) = watch::channel(false);
-    let workers = (args.workers > 0).then(|| {
-        let runner = ProvisionRunner::new(repo.clone(), blueprint, applier, Timeouts::default());
-        let settings = WorkerSettings {
-            concurrency: args.workers,
-            shutdown_grace: Duration::from_secs(args.shutdown_grace),
-            ..WorkerSettings::new(lease_holder())
-        };
-        tokio::spawn(Worker::new(repo.clone(), Arc::new(runner), settings).run(stop_rx.clone()))
-    });
+    let workers = args.provisioning.spawn_workers(
+        repo.clone(),
+        applier,
+        Duration::from_secs(args.shutdown_grace),
+        stop_rx.clone(),
+    )?;
     let mut server = tokio::spawn(storeplane_api::serve(listener, router, async move {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     }));
@@ -270,14 +245,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("storeplane stopped");
     Ok(())
-}
-
-/// A lease holder name unique to this process: host, process id and a random part (pids
-/// repeat across containers).
-fn lease_holder() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "storeplane".to_owned());
-    let random: u32 = rand::random();
-    format!("{host}-{}-{random:08x}", std::process::id())
 }
 
 /// The admin user that the printed login link signs in.

@@ -165,3 +165,34 @@ fn a_store_is_provisioned_on_the_simulated_cluster_revealed_once_and_deleted() {
     let list: Value = serde_json::from_str(&list).unwrap();
     assert_eq!(list["items"][0]["status"], "deleted", "{list}");
 }
+
+#[test]
+fn worker_processes_provision_stores_for_a_server_that_runs_none() {
+    let schema = PgSchema::create();
+    let sim = crate::support::Sim::start();
+    let kubeconfig = sim.kubeconfig();
+    let shared = [
+        "--database-url",
+        schema.url.as_str(),
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+    ];
+    let server = Server::start_on_cluster(&[&shared[..], &["--workers", "0"]].concat());
+    let mut worker = storeplane(&[&["worker"], &shared[..]].concat())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let alice = token(&shared[..2], "alice", false);
+
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["create", "acme", "--wait", "--timeout", "60"],
+    );
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("is ready"), "{stdout}");
+    let namespaces = sim.kubectl(&["get", "namespaces", "-o", "name"], None);
+    assert!(namespaces.contains("namespace/store-"), "{namespaces}");
+}

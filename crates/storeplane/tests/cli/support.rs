@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_storeplane");
 
@@ -97,14 +97,18 @@ pub struct Server {
 impl Server {
     /// `storeplane serve --sim ARGS` (the built-in simulated cluster).
     pub fn start(args: &[&str]) -> Self {
-        let mut child =
-            storeplane(&[&["serve", "--sim", "--listen", "127.0.0.1:0"], args].concat())
-                .env("STOREPLANE_LOG", "info")
-                .env("STOREPLANE_LOG_FORMAT", "json")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("storeplane starts");
+        Self::start_on_cluster(&[&["--sim"], args].concat())
+    }
+
+    /// `storeplane serve ARGS`, which must say which cluster.
+    pub fn start_on_cluster(args: &[&str]) -> Self {
+        let mut child = storeplane(&[&["serve", "--listen", "127.0.0.1:0"], args].concat())
+            .env("STOREPLANE_LOG", "info")
+            .env("STOREPLANE_LOG_FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("storeplane starts");
         let logs = lines_of(child.stderr.take().unwrap());
         let stdout = lines_of(child.stdout.take().unwrap());
         let base = loop {
@@ -156,6 +160,83 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `storeplane sim` running until dropped, with the kubeconfig it wrote.
+pub struct Sim {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Sim {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        let child = storeplane(&[
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--kubeconfig-out",
+            kubeconfig.to_str().unwrap(),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        let started = Instant::now();
+        while !kubeconfig.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no kubeconfig written"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, dir }
+    }
+
+    /// Runs kubectl against the simulator: its stdout, or a panic with its stderr.
+    pub fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let kubeconfig = self.dir.path().join("kubeconfig");
+        let mut child = std::process::Command::new("kubectl")
+            .args([
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+                "--request-timeout",
+                "10s",
+            ])
+            .args(args)
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl is installed");
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            std::io::Write::write_all(&mut input, text.as_bytes()).unwrap();
+        }
+        drop(input);
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sim {
+    /// The kubeconfig `storeplane sim` wrote.
+    pub fn kubeconfig(&self) -> std::path::PathBuf {
+        self.dir.path().join("kubeconfig")
     }
 }
 
