@@ -8,7 +8,7 @@ use clap::Args;
 use storeplane_blueprint::{Blueprint, PlatformSettings};
 use storeplane_db::Repository;
 use storeplane_kube::Applier;
-use storeplane_worker::{ProvisionRunner, Timeouts, Worker, WorkerSettings};
+use storeplane_worker::{ProvisionRunner, Timeouts, Worker, WorkerSettings, schedule_drift_checks};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -36,6 +36,15 @@ pub struct ProvisioningArgs {
         value_name = "N"
     )]
     pub workers: usize,
+
+    /// Seconds between drift checks of ready stores (jittered by half); 0 turns them off.
+    #[arg(
+        long,
+        env = "STOREPLANE_DRIFT_INTERVAL",
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
+    pub drift_interval: u64,
 }
 
 impl ProvisioningArgs {
@@ -62,9 +71,19 @@ impl ProvisioningArgs {
             shutdown_grace: grace,
             ..WorkerSettings::new(lease_holder())
         };
-        Ok(Some(tokio::spawn(
-            Worker::new(repo, Arc::new(runner), settings).run(stop),
-        )))
+        let max_attempts = settings.retry.max_attempts;
+        let worker = Worker::new(repo.clone(), Arc::new(runner), settings).run(stop.clone());
+        let drift_interval = Duration::from_secs(self.drift_interval);
+        Ok(Some(tokio::spawn(async move {
+            if drift_interval.is_zero() {
+                worker.await;
+            } else {
+                tokio::join!(
+                    worker,
+                    schedule_drift_checks(repo, drift_interval, max_attempts, stop)
+                );
+            }
+        })))
     }
 }
 

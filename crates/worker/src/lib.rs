@@ -6,10 +6,12 @@
 //! What a job *does* (provisioning a store on Kubernetes) is the runner's business; this
 //! crate only knows the queue's contract.
 
+mod drift;
 mod provision;
 mod runner;
 mod worker;
 
+pub use drift::schedule_drift_checks;
 pub use provision::{ProvisionRunner, Timeouts};
 pub use runner::{JobRunner, RunError};
 pub use worker::{Worker, WorkerSettings};

@@ -150,22 +150,24 @@ impl ProvisionRunner {
                 Outcome::Configured => "configured",
                 Outcome::Unchanged => "unchanged",
             };
-            let kind = if store.status == StoreStatus::Ready && object.outcome != Outcome::Unchanged
-            {
-                EventKind::DriftRestored
-            } else {
-                EventKind::ObjectApplied
-            };
-            if store.status != StoreStatus::Ready || object.outcome != Outcome::Unchanged {
-                let detail = json!({"kind": object.kind, "name": object.name, "outcome": verb});
-                self.event(
-                    &store,
-                    kind,
+            let (kind, message) = match (store.status, object.outcome) {
+                // A ready store re-applied: only what had to be put back is news.
+                (StoreStatus::Ready, Outcome::Unchanged) => continue,
+                (StoreStatus::Ready, Outcome::Created) => (
+                    EventKind::DriftRestored,
+                    format!("{} {} was missing; restored", object.kind, object.name),
+                ),
+                (StoreStatus::Ready, Outcome::Configured) => (
+                    EventKind::DriftRestored,
+                    format!("{} {} had drifted; restored", object.kind, object.name),
+                ),
+                _ => (
+                    EventKind::ObjectApplied,
                     format!("{} {} {verb}", object.kind, object.name),
-                    detail,
-                )
-                .await?;
-            }
+                ),
+            };
+            let detail = json!({"kind": object.kind, "name": object.name, "outcome": verb});
+            self.event(&store, kind, message, detail).await?;
         }
         let keep: Vec<ObjectRef> = objects.iter().map(ObjectRef::from).collect();
         let namespace = store.namespace();

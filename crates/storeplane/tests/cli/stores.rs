@@ -196,3 +196,56 @@ fn worker_processes_provision_stores_for_a_server_that_runs_none() {
     let namespaces = sim.kubectl(&["get", "namespaces", "-o", "name"], None);
     assert!(namespaces.contains("namespace/store-"), "{namespaces}");
 }
+
+#[test]
+fn a_network_policy_deleted_by_hand_is_restored_by_the_drift_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = crate::support::Sim::start();
+    let kubeconfig = sim.kubeconfig();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start_on_cluster(
+        &[
+            &data[..],
+            &[
+                "--kubeconfig",
+                kubeconfig.to_str().unwrap(),
+                "--drift-interval",
+                "1",
+            ],
+        ]
+        .concat(),
+    );
+    let alice = token(&data, "alice", false);
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["create", "acme", "--wait", "--timeout", "60"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (_, list, _) = store_command(&server, &alice, &["list", "--output", "json"]);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let namespace = list["items"][0]["namespace"].as_str().unwrap().to_owned();
+
+    sim.kubectl(
+        &["delete", "networkpolicy", "default-deny", "-n", &namespace],
+        None,
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let (_, events, _) = store_command(&server, &alice, &["events", "acme"]);
+        if events.contains("NetworkPolicy") && events.contains("default-deny was missing; restored")
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no drift restored within 20 s:\n{events}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let policies = sim.kubectl(
+        &["get", "networkpolicies", "-n", &namespace, "-o", "name"],
+        None,
+    );
+    assert!(policies.contains("default-deny"), "{policies}");
+}
