@@ -263,7 +263,7 @@ async fn print_login_link(repo: &dyn Repository, base: &str) -> anyhow::Result<(
     repo.create_login_token(&secret::hash(&token), admin.id, now + LOGIN_LINK_TTL, now)
         .await?;
     println!(
-        "storeplane is running. Sign in to the dashboard (link valid once, for 24 h):\n\n    {base}/login?token={token}\n"
+        "storeplane is running. Sign in from a browser (the link works once, within 24 h):\n\n    {base}/login?token={token}\n"
     );
     Ok(())
 }
