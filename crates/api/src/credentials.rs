@@ -52,8 +52,7 @@ pub struct CredentialsError {
     pub reason: String,
 }
 
-/// Credentials held in memory: for tests, and for a server without a cluster, where no
-/// store ever gets credentials.
+/// Credentials held in memory, for tests (`serve` reads them from the store's Secret).
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryCredentials {
     by_store: Arc<RwLock<HashMap<StoreId, AdminCredentials>>>,
