@@ -33,11 +33,16 @@ use crate::sql::{SqlBackend, impl_conn, lease_sql};
 ///
 /// The same statement queues a notification on [`EVENTS_CHANNEL`], which PostgreSQL
 /// delivers to every listening process when (and only if) the transaction commits.
-const EVENT_ORDER_LOCK: &str =
-    "SELECT pg_advisory_xact_lock(6004511417960911955), pg_notify('storeplane_events', '')";
+const EVENT_ORDER_LOCK: &str = "SELECT pg_advisory_xact_lock(6004511417960911955), pg_notify('storeplane_events', coalesce(current_schema(), ''))";
 
 /// The channel `LISTEN`ed on for new events.
 const EVENTS_CHANNEL: &str = "storeplane_events";
+
+/// Queues a notification on [`JOBS_CHANNEL`] from a transaction that made a job runnable.
+const JOBS_NOTIFY: &str = "SELECT pg_notify('storeplane_jobs', coalesce(current_schema(), ''))";
+
+/// The channel idle workers `LISTEN` on for runnable jobs.
+const JOBS_CHANNEL: &str = "storeplane_jobs";
 
 /// How long to wait before listening again after the listener connection failed.
 const RELISTEN_DELAY: Duration = Duration::from_secs(1);
@@ -62,7 +67,12 @@ impl fmt::Debug for PgRepository {
     }
 }
 
-impl_conn!(Postgres, PgConnection, Some(EVENT_ORDER_LOCK));
+impl_conn!(
+    Postgres,
+    PgConnection,
+    Some(EVENT_ORDER_LOCK),
+    Some(JOBS_NOTIFY)
+);
 
 impl SqlBackend for PgRepository {
     type Db = Postgres;
@@ -96,43 +106,61 @@ impl SqlBackend for PgRepository {
     }
 
     fn event_wakeups(&self) -> BoxStream<'static, ()> {
-        // The listener holds a connection of its own (outside the pool's limit) and, once
-        // listening, reconnects by itself; only a failed first connection is retried here.
-        let pool = self.pool.clone();
-        stream::unfold(None::<PgListener>, move |listener| {
-            let pool = pool.clone();
-            async move {
-                let Some(mut listener) = listener else {
-                    loop {
-                        match listen(&pool).await {
-                            // Events may have been written while nobody listened: wake
-                            // the reader once now that nothing more can be missed.
-                            Ok(listener) => return Some(((), Some(listener))),
-                            Err(error) => {
-                                tracing::warn!(%error, "cannot listen for new events; retrying");
-                                tokio::time::sleep(RELISTEN_DELAY).await;
-                            }
-                        }
-                    }
-                };
-                match listener.recv().await {
-                    Ok(_) => Some(((), Some(listener))),
-                    Err(error) => {
-                        tracing::warn!(%error, "event listener failed; listening again");
-                        tokio::time::sleep(RELISTEN_DELAY).await;
-                        Some(((), None))
-                    }
-                }
-            }
-        })
-        .boxed()
+        wakeups(self.pool.clone(), EVENTS_CHANNEL)
+    }
+
+    fn job_wakeups(&self) -> BoxStream<'static, ()> {
+        wakeups(self.pool.clone(), JOBS_CHANNEL)
     }
 }
 
-async fn listen(pool: &Pool<Postgres>) -> Result<PgListener, sqlx::Error> {
+/// Yields once listening on `channel` (something may have been notified while nobody
+/// listened), then once per notification from this repository's schema. Channels are the
+/// database's, so notifiers send their schema as the payload and listeners of other
+/// schemas (another installation sharing the database) ignore it. The listener holds a
+/// connection of its own (outside the pool's limit) and, once listening, reconnects by
+/// itself; only a failed first connection is retried here.
+fn wakeups(pool: Pool<Postgres>, channel: &'static str) -> BoxStream<'static, ()> {
+    stream::unfold(None::<(PgListener, String)>, move |listening| {
+        let pool = pool.clone();
+        async move {
+            let Some((mut listener, schema)) = listening else {
+                loop {
+                    match listen(&pool, channel).await {
+                        Ok(listening) => return Some(((), Some(listening))),
+                        Err(error) => {
+                            tracing::warn!(%error, channel, "cannot listen for notifications; retrying");
+                            tokio::time::sleep(RELISTEN_DELAY).await;
+                        }
+                    }
+                }
+            };
+            loop {
+                match listener.recv().await {
+                    Ok(notification) if notification.payload() == schema => {
+                        return Some(((), Some((listener, schema))));
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, channel, "listener failed; listening again");
+                        tokio::time::sleep(RELISTEN_DELAY).await;
+                        return Some(((), None));
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+/// A listener on `channel`, and the schema whose notifications it wants.
+async fn listen(pool: &Pool<Postgres>, channel: &str) -> Result<(PgListener, String), sqlx::Error> {
+    let schema: String = sqlx::query_scalar("SELECT coalesce(current_schema(), '')")
+        .fetch_one(pool)
+        .await?;
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(EVENTS_CHANNEL).await?;
-    Ok(listener)
+    listener.listen(channel).await?;
+    Ok((listener, schema))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use storeplane_domain::{Job, JobId, JobKind, RetryPolicy, StoreId};
+use storeplane_domain::{Job, JobId, JobKind, JobState, RetryPolicy, StoreId};
 
 use crate::DbError;
 use crate::repository::Enqueued;
@@ -116,6 +116,7 @@ pub(crate) async fn enqueue_in<C: Conn>(
             millis(now)
         ];
         if let Some(job) = to_job(conn.fetch_optional(INSERT, insert).await?)? {
+            notify_workers(conn).await?;
             return Ok(Enqueued {
                 job,
                 coalesced: false,
@@ -126,12 +127,34 @@ pub(crate) async fn enqueue_in<C: Conn>(
             args![store_arg.as_str(), kind.as_str(), millis(now)],
         );
         if let Some(job) = to_job(joined.await?)? {
+            notify_workers(conn).await?;
             return Ok(Enqueued {
                 job,
                 coalesced: true,
             });
         }
     }
+}
+
+/// Wakes the idle workers of every process once `conn`'s transaction commits (on
+/// PostgreSQL; elsewhere the caller announces the commit, see [`SqlBackend::announce_jobs`]).
+async fn notify_workers<C: Conn>(conn: &mut C) -> Result<(), DbError> {
+    if let Some(notify) = C::JOBS_NOTIFY {
+        conn.execute(notify, Vec::new()).await?;
+    }
+    Ok(())
+}
+
+/// After a statement that may have queued `job` again committed: wakes idle workers if it
+/// did.
+async fn requeued<B: SqlBackend>(backend: &B, job: Job) -> Result<Job, DbError> {
+    if job.state == JobState::Queued {
+        if <<B::Db as sqlx::Database>::Connection as Conn>::JOBS_NOTIFY.is_some() {
+            notify_workers(&mut *backend.writer().await?).await?;
+        }
+        backend.announce_jobs();
+    }
+    Ok(job)
 }
 
 pub(crate) async fn enqueue<B: SqlBackend>(
@@ -142,7 +165,7 @@ pub(crate) async fn enqueue<B: SqlBackend>(
     now: DateTime<Utc>,
 ) -> Result<Enqueued, DbError> {
     let mut conn = backend.writer().await?;
-    enqueue_in(&mut *conn, store, kind, max_attempts, now)
+    let enqueued = enqueue_in(&mut *conn, store, kind, max_attempts, now)
         .await
         .map_err(|e| match e {
             DbError::Query(q)
@@ -152,7 +175,10 @@ pub(crate) async fn enqueue<B: SqlBackend>(
                 DbError::NotFound { what: "store" }
             }
             other => other,
-        })
+        })?;
+    drop(conn);
+    backend.announce_jobs();
+    Ok(enqueued)
 }
 
 pub(crate) async fn lease<B: SqlBackend>(
@@ -205,14 +231,15 @@ pub(crate) async fn complete<B: SqlBackend>(
     holder: &str,
     now: DateTime<Utc>,
 ) -> Result<Job, DbError> {
-    transition(
+    let done = transition(
         backend,
         COMPLETE,
         args![job.0, holder, millis(now)],
         job,
         holder,
     )
-    .await
+    .await?;
+    requeued(backend, done).await
 }
 
 pub(crate) async fn release<B: SqlBackend>(
@@ -221,14 +248,15 @@ pub(crate) async fn release<B: SqlBackend>(
     holder: &str,
     now: DateTime<Utc>,
 ) -> Result<Job, DbError> {
-    transition(
+    let released = transition(
         backend,
         RELEASE,
         args![job.0, holder, millis(now)],
         job,
         holder,
     )
-    .await
+    .await?;
+    requeued(backend, released).await
 }
 
 /// What a failed attempt leads to: `(state, run_at, attempts)`.

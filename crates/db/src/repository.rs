@@ -251,6 +251,13 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
     /// every reconnect), since events may have been written while nobody listened.
     fn event_wakeups(&self) -> BoxStream<'static, ()>;
 
+    /// Yields whenever a job may have become runnable (queued, queued again after a rerun
+    /// request, or handed back), by this process or on PostgreSQL by any process sharing
+    /// the database: idle workers lease at once instead of at their next poll. A hint with
+    /// the same guarantees as [`Repository::event_wakeups`]; jobs that become runnable by
+    /// the clock (a retry's backoff, an expired lease) are found by polling.
+    fn job_wakeups(&self) -> BoxStream<'static, ()>;
+
     // ---- job queue ----
 
     /// Queues a job for the store, or joins its active job (`coalesced`): a queued job is

@@ -105,6 +105,10 @@ impl<B: SqlBackend> Repository for B {
         SqlBackend::event_wakeups(self)
     }
 
+    fn job_wakeups(&self) -> BoxStream<'static, ()> {
+        SqlBackend::job_wakeups(self)
+    }
+
     async fn create_store(&self, request: CreateStore) -> Result<CreateStoreOutcome, DbError> {
         stores::create(self, request).await
     }

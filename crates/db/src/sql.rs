@@ -94,6 +94,11 @@ pub(crate) trait Conn: Send {
     /// visible to readers in `seq` order; `None` where commits are already serialized.
     const EVENT_ORDER_LOCK: Option<&'static str>;
 
+    /// Run in a transaction that made a job runnable, to wake the workers of every process
+    /// sharing the database (delivered when, and only if, it commits); `None` where
+    /// [`SqlBackend::announce_jobs`] wakes this process's workers instead.
+    const JOBS_NOTIFY: Option<&'static str>;
+
     /// Runs a statement, returning the number of rows it changed.
     fn execute(
         &mut self,
@@ -116,9 +121,10 @@ pub(crate) trait Conn: Send {
 
 /// Implements [`Conn`] for a driver's connection type.
 macro_rules! impl_conn {
-    ($db:ty, $conn:ty, $event_order_lock:expr) => {
+    ($db:ty, $conn:ty, $event_order_lock:expr, $jobs_notify:expr) => {
         impl $crate::sql::Conn for $conn {
             const EVENT_ORDER_LOCK: Option<&'static str> = $event_order_lock;
+            const JOBS_NOTIFY: Option<&'static str> = $jobs_notify;
 
             async fn execute(
                 &mut self,
@@ -225,6 +231,13 @@ pub(crate) trait SqlBackend: Send + Sync + fmt::Debug {
 
     /// Wakes whenever events may have been appended; see `Repository::event_wakeups`.
     fn event_wakeups(&self) -> BoxStream<'static, ()>;
+
+    /// Tells this process's workers that a transaction that made a job runnable committed.
+    /// Nothing to do where the database itself notifies listeners (PostgreSQL).
+    fn announce_jobs(&self) {}
+
+    /// Wakes whenever a job may have become runnable; see `Repository::job_wakeups`.
+    fn job_wakeups(&self) -> BoxStream<'static, ()>;
 }
 
 /// The columns of `stores`, in [`crate::rows::StoreRow`] order.

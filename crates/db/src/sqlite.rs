@@ -34,6 +34,8 @@ pub struct SqliteRepository {
     /// Bumped after every commit that appended events; live-update readers watch it. One
     /// process owns the file's writes in normal operation, so an in-process signal suffices.
     events: Arc<watch::Sender<()>>,
+    /// Bumped after every commit that made a job runnable; idle workers watch it.
+    jobs: Arc<watch::Sender<()>>,
 }
 
 #[derive(Debug)]
@@ -55,6 +57,7 @@ impl SqliteRepository {
             writer: Arc::new(Mutex::new(None)),
             read_through_writer,
             events: Arc::new(watch::Sender::new(())),
+            jobs: Arc::new(watch::Sender::new(())),
         }
     }
 
@@ -132,7 +135,7 @@ impl DerefMut for ReadConn<'_> {
 
 // Commits are serialized by the single writer, so events already become visible in `seq`
 // order without a lock.
-impl_conn!(Sqlite, SqliteConnection, None);
+impl_conn!(Sqlite, SqliteConnection, None, None);
 
 impl SqlBackend for SqliteRepository {
     type Db = Sqlite;
@@ -184,9 +187,22 @@ impl SqlBackend for SqliteRepository {
     }
 
     fn event_wakeups(&self) -> BoxStream<'static, ()> {
-        stream::unfold(self.events.subscribe(), |mut rx| async move {
-            rx.changed().await.ok().map(|()| ((), rx))
-        })
-        .boxed()
+        changes(&self.events)
     }
+
+    fn announce_jobs(&self) {
+        self.jobs.send_replace(());
+    }
+
+    fn job_wakeups(&self) -> BoxStream<'static, ()> {
+        changes(&self.jobs)
+    }
+}
+
+/// Yields once per change of `signal` after this call (changes in between coalesce).
+fn changes(signal: &watch::Sender<()>) -> BoxStream<'static, ()> {
+    stream::unfold(signal.subscribe(), |mut rx| async move {
+        rx.changed().await.ok().map(|()| ((), rx))
+    })
+    .boxed()
 }

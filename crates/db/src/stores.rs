@@ -180,6 +180,7 @@ pub(crate) async fn create<B: SqlBackend>(
     timeline::insert(conn, &created).await?;
     B::commit(tx).await?;
     backend.announce_events();
+    backend.announce_jobs();
     Ok(CreateStoreOutcome::Created { store, job })
 }
 
@@ -297,6 +298,7 @@ pub(crate) async fn request_deletion<B: SqlBackend>(
             timeline::insert(&mut *tx, &status_event(&store, from, reason, actor, now)).await?;
             B::commit(tx).await?;
             backend.announce_events();
+            backend.announce_jobs();
             Ok(store)
         }
     }
@@ -343,6 +345,7 @@ pub(crate) async fn retry<B: SqlBackend>(
             timeline::insert(&mut *tx, &status_event(&store, from, reason, actor, now)).await?;
             B::commit(tx).await?;
             backend.announce_events();
+            backend.announce_jobs();
             Ok(store)
         }
     }

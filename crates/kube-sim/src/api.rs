@@ -47,6 +47,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
         .route("/kube-sim/faults", any(admin::faults))
+        .route("/kube-sim/stats", get(admin::stats))
         .fallback(resource::dispatch)
         .with_state(state)
 }

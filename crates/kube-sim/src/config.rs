@@ -100,7 +100,8 @@ pub struct SimArgs {
     )]
     pub fault_reset_verbs: Vec<Verb>,
 
-    /// A namespace whose pods never become ready (ImagePullBackOff). Repeatable.
+    /// A namespace whose pods never become ready (ImagePullBackOff), `*` for all.
+    /// Repeatable.
     #[arg(
         long = "never-ready-namespace",
         env = "KUBE_SIM_NEVER_READY_NAMESPACES",
@@ -108,7 +109,7 @@ pub struct SimArgs {
     )]
     pub never_ready_namespaces: Vec<String>,
 
-    /// A job that fails instead of completing, as `NAMESPACE/NAME` or `NAMESPACE/*`.
+    /// A job that fails instead of completing, as `NAMESPACE/NAME`; either part may be `*`.
     /// Repeatable.
     #[arg(
         long = "failing-job",

@@ -114,23 +114,30 @@ pub struct Faults {
     pub reset_rate: f64,
     /// Verbs the reset applies to; empty means every verb.
     pub reset_verbs: Vec<Verb>,
-    /// Namespaces whose pods stay in `ImagePullBackOff` and never become ready.
+    /// Namespaces whose pods stay in `ImagePullBackOff` and never become ready (`*` for
+    /// every namespace).
     pub never_ready_namespaces: BTreeSet<String>,
-    /// Jobs that fail instead of completing, as `namespace/name` (`namespace/*` for all
-    /// jobs in a namespace).
+    /// Jobs that fail instead of completing, as `namespace/name`; either part may be `*`
+    /// (`namespace/*` for all jobs in a namespace, `*/name` for that job everywhere).
     pub failing_jobs: BTreeSet<String>,
 }
 
 impl Faults {
     /// Whether pods in `namespace` are held not-ready.
     pub fn pods_never_ready(&self, namespace: &str) -> bool {
-        self.never_ready_namespaces.contains(namespace)
+        self.never_ready_namespaces.contains(namespace) || self.never_ready_namespaces.contains("*")
     }
 
     /// Whether the job `namespace/name` should fail.
     pub fn job_fails(&self, namespace: &str, name: &str) -> bool {
-        self.failing_jobs.contains(&format!("{namespace}/{name}"))
-            || self.failing_jobs.contains(&format!("{namespace}/*"))
+        [
+            format!("{namespace}/{name}"),
+            format!("{namespace}/*"),
+            format!("*/{name}"),
+            "*/*".to_owned(),
+        ]
+        .iter()
+        .any(|rule| self.failing_jobs.contains(rule))
     }
 }
 
@@ -147,12 +154,18 @@ pub struct Decision {
 
 /// Shared, runtime-adjustable fault settings.
 #[derive(Debug, Clone, Default)]
-pub struct FaultControl(Arc<RwLock<Faults>>);
+pub struct FaultControl(Arc<RwLock<Faults>>, Arc<std::sync::atomic::AtomicU64>);
 
 impl FaultControl {
     /// Control starting from `faults`.
     pub fn new(faults: Faults) -> Self {
-        Self(Arc::new(RwLock::new(faults)))
+        Self(Arc::new(RwLock::new(faults)), Arc::default())
+    }
+
+    /// API requests received so far (faulted ones included), for measuring how many
+    /// requests a client's work costs: `GET /kube-sim/stats`.
+    pub fn requests(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The current settings.
@@ -172,6 +185,7 @@ impl FaultControl {
 
     /// Decides the fate of one request for `verb`.
     pub fn decide(&self, verb: Verb) -> Decision {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let faults = self.0.read().unwrap_or_else(|e| e.into_inner());
         let applies = |verbs: &[Verb]| verbs.is_empty() || verbs.contains(&verb);
         let delay = (faults.latency_ms > 0).then(|| Duration::from_millis(faults.latency_ms));
@@ -257,6 +271,19 @@ mod tests {
         );
         assert_eq!(verb(Method::GET, "/api/v1"), None);
         assert_eq!(verb(Method::GET, "/kube-sim/faults"), None);
+    }
+
+    #[test]
+    fn wildcards_select_every_namespace_or_job() {
+        let faults = Faults {
+            never_ready_namespaces: ["*".to_owned()].into(),
+            failing_jobs: ["*/setup".to_owned()].into(),
+            ..Faults::default()
+        };
+        assert!(faults.pods_never_ready("store-anything"));
+        assert!(faults.job_fails("store-a", "setup"));
+        assert!(!faults.job_fails("store-a", "backup"));
+        assert!(!Faults::default().pods_never_ready("store-a"));
     }
 
     #[test]

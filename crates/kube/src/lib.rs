@@ -29,6 +29,7 @@ mod credentials;
 mod kinds;
 mod outcome;
 mod prune;
+mod rate_limit;
 mod readiness;
 mod teardown;
 mod transient;
@@ -39,5 +40,13 @@ pub use credentials::CredentialsError;
 pub use kinds::ObjectRef;
 pub use outcome::{Applied, Outcome};
 pub use prune::Pruned;
+pub use rate_limit::{ClientRateLimit, RateLimitLayer, RateLimited};
 pub use readiness::{NotReady, NotReadyCause};
 pub use teardown::{TeardownError, TeardownOutcome};
+
+/// A Kubernetes client for `config` whose requests keep to `limit`.
+pub fn client(config: kube::Config, limit: ClientRateLimit) -> Result<kube::Client, kube::Error> {
+    Ok(kube::client::ClientBuilder::try_from(config)?
+        .with_layer(&RateLimitLayer::new(limit))
+        .build())
+}

@@ -2,6 +2,7 @@
 //! real one through a kubeconfig or the pod's service account. storeplane never falls back
 //! to the simulator by itself: with no cluster found and no `--sim`, it says so and stops.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube_sim::{SimConfig, SimHandle};
+use storeplane_kube::ClientRateLimit;
 
 /// How long start-up waits for the cluster's API server to answer.
 const REACH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,6 +30,25 @@ pub struct ClusterArgs {
     /// Kubeconfig context to use (default: the current context).
     #[arg(long, env = "STOREPLANE_KUBE_CONTEXT", value_name = "NAME")]
     pub kube_context: Option<String>,
+
+    /// Kubernetes API requests per second this process may send (a token bucket shared by
+    /// all its workers and the API).
+    #[arg(
+        long,
+        env = "STOREPLANE_KUBE_QPS",
+        default_value = "50",
+        value_name = "N"
+    )]
+    pub kube_qps: NonZeroU32,
+
+    /// Kubernetes API requests that may go at once above `--kube-qps`.
+    #[arg(
+        long,
+        env = "STOREPLANE_KUBE_BURST",
+        default_value = "100",
+        value_name = "N"
+    )]
+    pub kube_burst: NonZeroU32,
 }
 
 /// The cluster storeplane manages.
@@ -68,8 +89,12 @@ impl ClusterArgs {
             (config, name, None)
         };
         let server = config.cluster_url.to_string();
-        let client =
-            kube::Client::try_from(config).context("failed to build a Kubernetes client")?;
+        let limit = ClientRateLimit {
+            qps: self.kube_qps,
+            burst: self.kube_burst,
+        };
+        let client = storeplane_kube::client(config, limit)
+            .context("failed to build a Kubernetes client")?;
         let version = tokio::time::timeout(REACH_TIMEOUT, client.apiserver_version())
             .await
             .map_err(|_| anyhow::anyhow!("the Kubernetes API server of cluster {name} ({server}) did not answer within {} s", REACH_TIMEOUT.as_secs()))?

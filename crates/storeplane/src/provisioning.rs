@@ -1,34 +1,119 @@
 //! What `serve` and `worker` share: how stores are built and how many are provisioned at
 //! once, and starting the workers that do it.
 
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Args;
 use storeplane_blueprint::{Blueprint, PlatformSettings};
 use storeplane_db::Repository;
 use storeplane_kube::Applier;
-use storeplane_worker::{ProvisionRunner, Timeouts, Worker, WorkerSettings, schedule_drift_checks};
+use storeplane_worker::{
+    ProvisionRunner, StorefrontCheck, Timeouts, Worker, WorkerSettings, schedule_drift_checks,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// The platform's choices for every store: a settings file, and flags for the common ones
+/// (a flag wins over the file).
 #[derive(Debug, Clone, Args)]
-pub struct ProvisioningArgs {
-    /// Stores are reached at `<name>.<base domain>`.
-    #[arg(
-        long,
-        env = "STOREPLANE_BASE_DOMAIN",
-        default_value = "127.0.0.1.nip.io",
-        value_name = "DOMAIN"
-    )]
-    pub base_domain: String,
+pub struct PlatformArgs {
+    /// YAML file of platform settings (base_domain, ingress_class, ingress_namespace,
+    /// storage_class, images, plans, tls, cluster_issuer, allow_internet_egress,
+    /// pod_security_version); see docs/configuration.md.
+    #[arg(long, env = "STOREPLANE_PLATFORM_CONFIG", value_name = "FILE")]
+    pub platform_config: Option<PathBuf>,
+
+    /// Stores are reached at `<name>.<base domain>` [default: 127.0.0.1.nip.io].
+    #[arg(long, env = "STOREPLANE_BASE_DOMAIN", value_name = "DOMAIN")]
+    pub base_domain: Option<String>,
 
     /// Serve stores over HTTPS: store URLs use https and each Ingress gets a TLS section.
     #[arg(long, env = "STOREPLANE_STORE_HTTPS")]
     pub store_https: bool,
 
-    /// Stores provisioned at once by this process's workers; with `serve`, 0 runs no
-    /// workers in that process (run `storeplane worker` processes instead).
+    /// The ingress class of every store's Ingress [default: nginx].
+    #[arg(long, env = "STOREPLANE_INGRESS_CLASS", value_name = "CLASS")]
+    pub ingress_class: Option<String>,
+
+    /// The namespace of the ingress controller, the only one allowed to reach a store's
+    /// web pod [default: ingress-nginx].
+    #[arg(long, env = "STOREPLANE_INGRESS_NAMESPACE", value_name = "NAMESPACE")]
+    pub ingress_namespace: Option<String>,
+
+    /// The StorageClass of every store volume [default: the cluster's default].
+    #[arg(long, env = "STOREPLANE_STORAGE_CLASS", value_name = "CLASS")]
+    pub storage_class: Option<String>,
+
+    /// A cert-manager ClusterIssuer for store certificates (implies --store-https).
+    #[arg(long, env = "STOREPLANE_CLUSTER_ISSUER", value_name = "NAME")]
+    pub cluster_issuer: Option<String>,
+
+    /// Let store web pods reach the internet on ports 80 and 443 (payment gateways).
+    #[arg(long, env = "STOREPLANE_ALLOW_INTERNET_EGRESS")]
+    pub allow_internet_egress: bool,
+}
+
+impl PlatformArgs {
+    /// The settings file with the flags laid over it, validated: a wrong setting stops
+    /// start-up with its name.
+    pub fn settings(&self) -> anyhow::Result<PlatformSettings> {
+        let mut settings = match &self.platform_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("failed to read platform settings {}", path.display())
+                })?;
+                serde_saphyr::from_str::<PlatformSettings>(&text).map_err(|error| {
+                    // The parser's message comes with a source snippet; the first line
+                    // (position and problem) is what belongs in a one-line error.
+                    let error = error.to_string();
+                    let first = error.lines().next().unwrap_or_default();
+                    anyhow::anyhow!(
+                        "platform settings {} are not valid: {}",
+                        path.display(),
+                        first.trim_start_matches("error: ")
+                    )
+                })?
+            }
+            None => PlatformSettings::default(),
+        };
+        let overrides = [
+            (&self.base_domain, &mut settings.base_domain),
+            (&self.ingress_class, &mut settings.ingress_class),
+            (&self.ingress_namespace, &mut settings.ingress_namespace),
+        ];
+        for (flag, setting) in overrides {
+            if let Some(value) = flag {
+                value.clone_into(setting);
+            }
+        }
+        if self.storage_class.is_some() {
+            settings.storage_class.clone_from(&self.storage_class);
+        }
+        if self.cluster_issuer.is_some() {
+            settings.cluster_issuer.clone_from(&self.cluster_issuer);
+            settings.tls = true;
+        }
+        settings.tls |= self.store_https;
+        settings.allow_internet_egress |= self.allow_internet_egress;
+        // Validated here so a bad setting stops start-up rather than every provisioning.
+        settings.clone().validate()?;
+        Ok(settings)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProvisioningArgs {
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+
+    /// Stores provisioned at once by this process's workers, which also caps this
+    /// process's concurrent reconciles; with `serve`, 0 runs no workers in that process
+    /// (run `storeplane worker` processes instead).
     #[arg(
         long,
         env = "STOREPLANE_WORKERS",
@@ -45,6 +130,65 @@ pub struct ProvisioningArgs {
         value_name = "SECONDS"
     )]
     pub drift_interval: u64,
+
+    /// Seconds a store's workloads may take to become ready before the attempt fails with
+    /// the reason read from the cluster.
+    #[arg(
+        long,
+        env = "STOREPLANE_READY_TIMEOUT",
+        default_value_t = 600,
+        value_name = "SECONDS"
+    )]
+    pub ready_timeout: u64,
+
+    /// Seconds a store's namespace may take to go away before the teardown attempt fails
+    /// naming what holds it.
+    #[arg(
+        long,
+        env = "STOREPLANE_TEARDOWN_TIMEOUT",
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
+    pub teardown_timeout: u64,
+
+    /// Seconds the storefront check at the end of provisioning may take; 0 skips it.
+    /// The check is best effort: its result goes on the timeline and never fails a store.
+    #[arg(
+        long,
+        env = "STOREPLANE_STOREFRONT_CHECK_TIMEOUT",
+        default_value_t = 5,
+        value_name = "SECONDS"
+    )]
+    pub storefront_check_timeout: u64,
+
+    /// Reach every storefront at this address for the check (the ingress controller's
+    /// Service, say) instead of through DNS; the request still names the store's host.
+    #[arg(
+        long,
+        env = "STOREPLANE_STOREFRONT_CHECK_VIA",
+        value_name = "HOST:PORT"
+    )]
+    pub storefront_check_via: Option<SocketAddr>,
+
+    /// Seconds a job's lease lasts without a heartbeat: how soon another worker takes over
+    /// the jobs of a worker that died. Heartbeats come every third of it.
+    #[arg(
+        long,
+        env = "STOREPLANE_LEASE_TTL",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(3..),
+        value_name = "SECONDS"
+    )]
+    pub lease_ttl: u64,
+
+    /// Attempts a provisioning or teardown job gets before the store is marked failed.
+    #[arg(
+        long,
+        env = "STOREPLANE_MAX_ATTEMPTS",
+        default_value = "5",
+        value_name = "N"
+    )]
+    pub max_attempts: NonZeroU32,
 }
 
 impl ProvisioningArgs {
@@ -53,6 +197,7 @@ impl ProvisioningArgs {
     pub fn spawn_workers(
         &self,
         repo: Arc<dyn Repository>,
+        settings: PlatformSettings,
         applier: Applier,
         grace: Duration,
         stop: watch::Receiver<bool>,
@@ -60,17 +205,28 @@ impl ProvisioningArgs {
         if self.workers == 0 {
             return Ok(None);
         }
-        let blueprint = Blueprint::new(PlatformSettings {
-            base_domain: self.base_domain.clone(),
-            tls: self.store_https,
-            ..PlatformSettings::default()
-        })?;
-        let runner = ProvisionRunner::new(repo.clone(), blueprint, applier, Timeouts::default());
-        let settings = WorkerSettings {
+        let blueprint = Blueprint::new(settings)?;
+        let timeouts = Timeouts {
+            ready: Duration::from_secs(self.ready_timeout),
+            teardown: Duration::from_secs(self.teardown_timeout),
+        };
+        let mut runner = ProvisionRunner::new(repo.clone(), blueprint, applier, timeouts);
+        if self.storefront_check_timeout > 0 {
+            let check = StorefrontCheck::new(
+                Duration::from_secs(self.storefront_check_timeout),
+                self.storefront_check_via,
+            )
+            .context("failed to set up the storefront check")?;
+            runner = runner.with_storefront_check(check);
+        }
+        let mut settings = WorkerSettings {
             concurrency: self.workers,
+            lease: Duration::from_secs(self.lease_ttl),
+            heartbeat: Duration::from_secs(self.lease_ttl) / 3,
             shutdown_grace: grace,
             ..WorkerSettings::new(lease_holder())
         };
+        settings.retry.max_attempts = self.max_attempts.get();
         let max_attempts = settings.retry.max_attempts;
         let worker = Worker::new(repo.clone(), Arc::new(runner), settings).run(stop.clone());
         let drift_interval = Duration::from_secs(self.drift_interval);

@@ -1,15 +1,23 @@
 //! `storeplane render`: print the Kubernetes objects a store is made of, as the
 //! provisioning engine would apply them, without touching any cluster.
 
+use anyhow::Context;
 use clap::Args;
-use storeplane_blueprint::{Blueprint, PlatformSettings, SecretKind, StoreSecrets};
+use storeplane_blueprint::{Blueprint, SecretKind, StoreSecrets};
 use storeplane_domain::{Engine, Plan, StoreId, StoreName, StoreSpec};
+
+use crate::provisioning::PlatformArgs;
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// The store's name (it becomes `<name>.<base domain>`).
-    #[arg(long, value_name = "NAME")]
-    pub name: StoreName,
+    #[arg(long, value_name = "NAME", required_unless_present = "print_settings")]
+    pub name: Option<StoreName>,
+
+    /// Print the effective platform settings (defaults, the settings file, then flags) as
+    /// YAML instead: a starting point for a `--platform-config` file.
+    #[arg(long)]
+    pub print_settings: bool,
 
     /// The store's engine.
     #[arg(long, default_value = "woocommerce", value_name = "ENGINE")]
@@ -23,14 +31,8 @@ pub struct RenderArgs {
     #[arg(long, value_name = "UUID")]
     pub id: Option<StoreId>,
 
-    /// Stores are reached at `<name>.<base domain>`.
-    #[arg(
-        long,
-        env = "STOREPLANE_BASE_DOMAIN",
-        default_value = "127.0.0.1.nip.io",
-        value_name = "DOMAIN"
-    )]
-    pub base_domain: String,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
 }
 
 /// Stands in for every generated secret: real values are made by the worker, once, inside
@@ -38,13 +40,15 @@ pub struct RenderArgs {
 const PLACEHOLDER: &str = "generated-at-provisioning";
 
 pub fn run(args: RenderArgs) -> anyhow::Result<()> {
-    let settings = PlatformSettings {
-        base_domain: args.base_domain,
-        ..PlatformSettings::default()
-    };
+    let settings = args.platform.settings()?;
+    if args.print_settings {
+        print!("{}", serde_saphyr::to_string(&settings)?);
+        return Ok(());
+    }
+    let name = args.name.context("--name is required")?;
     let blueprint = Blueprint::new(settings)?;
     let spec = StoreSpec {
-        name: args.name,
+        name,
         engine: args.engine,
         plan: args.plan,
     };

@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 use storeplane_api::dto::ClusterView;
 use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit, secret};
+use storeplane_blueprint::PlatformSettings;
 use storeplane_db::Repository;
 use storeplane_domain::{Role, UserName};
 use storeplane_kube::Applier;
@@ -131,7 +132,11 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn settings(&self, cluster: &Cluster) -> anyhow::Result<ApiSettings> {
+    fn settings(
+        &self,
+        cluster: &Cluster,
+        platform: &PlatformSettings,
+    ) -> anyhow::Result<ApiSettings> {
         let auth = match self.auth {
             AuthKind::Token => AuthMode::Token,
             AuthKind::Proxy => {
@@ -157,12 +162,8 @@ impl ServeArgs {
             auth,
             trusted_proxies: self.trusted_proxies.clone(),
             urls: storeplane_api::dto::StoreUrls {
-                scheme: if self.provisioning.store_https {
-                    "https"
-                } else {
-                    "http"
-                },
-                base_domain: self.provisioning.base_domain.clone(),
+                scheme: if platform.tls { "https" } else { "http" },
+                base_domain: platform.base_domain.clone(),
             },
             store_quota: self.store_quota,
             rate_limit: RateLimit {
@@ -170,6 +171,7 @@ impl ServeArgs {
                 burst: self.rate_limit_burst,
             },
             secure_cookies: self.secure_cookies,
+            job_max_attempts: self.provisioning.max_attempts.get(),
             cluster: ClusterView {
                 name: cluster.name.clone(),
                 simulated: cluster.simulated,
@@ -180,9 +182,10 @@ impl ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let platform = args.provisioning.platform.settings()?;
     let repo = args.database.connect().await?;
     let cluster = args.cluster.connect().await?;
-    let settings = args.settings(&cluster)?;
+    let settings = args.settings(&cluster, &platform)?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("failed to listen on {}", args.listen))?;
@@ -199,6 +202,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let workers = args.provisioning.spawn_workers(
         repo.clone(),
+        platform,
         applier,
         Duration::from_secs(args.shutdown_grace),
         stop_rx.clone(),

@@ -40,13 +40,20 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         args.provisioning.workers > 0,
         "--workers must be at least 1 for `storeplane worker`"
     );
+    let platform = args.provisioning.platform.settings()?;
     let repo = args.database.connect().await?;
     let cluster = args.cluster.connect().await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let grace = Duration::from_secs(args.shutdown_grace);
     let workers = args
         .provisioning
-        .spawn_workers(repo, Applier::new(cluster.client.clone()), grace, stop_rx)?
+        .spawn_workers(
+            repo,
+            platform,
+            Applier::new(cluster.client.clone()),
+            grace,
+            stop_rx,
+        )?
         .context("no workers to run")?;
     shutdown::signal().await;
     let _ = stop_tx.send(true);

@@ -6,6 +6,8 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/pipeline.rs"]
+mod pipeline;
 #[path = "cli/sim.rs"]
 mod sim;
 #[path = "cli/startup.rs"]

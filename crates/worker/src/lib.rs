@@ -9,9 +9,11 @@
 mod drift;
 mod provision;
 mod runner;
+mod storefront;
 mod worker;
 
 pub use drift::schedule_drift_checks;
 pub use provision::{ProvisionRunner, Timeouts};
 pub use runner::{JobRunner, RunError};
+pub use storefront::{StorefrontCheck, Verdict};
 pub use worker::{Worker, WorkerSettings};

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use futures::StreamExt;
 use storeplane_db::{DbError, Repository};
 use storeplane_domain::{Job, JobState, RetryPolicy};
 use tokio::sync::watch;
@@ -24,7 +25,9 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// How often a running job's lease is extended (well under `lease`).
     pub heartbeat: Duration,
-    /// How long to wait before asking again when the queue was empty.
+    /// How long to wait before asking again when the queue was empty. A job queued by any
+    /// process wakes idle workers at once (see `Repository::job_wakeups`); the poll finds
+    /// what becomes runnable by the clock: retries after their backoff, expired leases.
     pub idle_poll: Duration,
     /// After a shutdown signal, how long in-flight jobs may take before their leases are
     /// handed back.
@@ -89,6 +92,9 @@ impl Worker {
         let settings = self.settings.clone();
         let (hand_back, hand_back_rx) = watch::channel(false);
         let mut running = JoinSet::new();
+        // Listening from before the first lease, so a job queued between an empty lease
+        // and the wait below still wakes it.
+        let mut queued = self.repo.job_wakeups();
         tracing::info!(holder = %settings.holder, concurrency = settings.concurrency, "worker started");
         while !*shutdown.borrow() {
             while running.try_join_next().is_some() {}
@@ -118,6 +124,7 @@ impl Worker {
                 Ok(None) => {
                     tokio::select! {
                         () = tokio::time::sleep(settings.idle_poll) => {}
+                        Some(()) = queued.next() => {}
                         _ = shutdown.changed() => {}
                     }
                 }

@@ -1,5 +1,6 @@
 //! The simulator's own endpoint, `/kube-sim/faults`: read (`GET`), replace (`PUT` or
-//! `POST` with a [`Faults`] JSON document) or clear (`DELETE`) the injected faults.
+//! `POST` with a [`Faults`] JSON document) or clear (`DELETE`) the injected faults; and
+//! `/kube-sim/stats`, the count of API requests served.
 
 use std::sync::Arc;
 
@@ -12,6 +13,11 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::error::ApiError;
 use crate::faults::Faults;
+
+/// `GET /kube-sim/stats`: API requests received so far (`{"requests": N}`).
+pub async fn stats(State(state): State<Arc<AppState>>) -> Response {
+    Json(serde_json::json!({"requests": state.faults.requests()})).into_response()
+}
 
 /// Handles every method on `/kube-sim/faults`.
 pub async fn faults(State(state): State<Arc<AppState>>, method: Method, body: Bytes) -> Response {

@@ -1,7 +1,8 @@
 //! The simulated kubelet (pods start, become ready, or finish) and volume binding.
 //!
 //! Pods of a namespace listed in the never-ready fault stay Pending with their containers
-//! waiting in `ImagePullBackOff`, reported the way kubelet reports it. Pods owned by a Job
+//! waiting in `ImagePullBackOff`, reported the way kubelet reports it, until the fault is
+//! lifted. Pods owned by a Job
 //! run to completion (or fail, if the job is listed in the failing-jobs fault).
 
 use serde_json::{Value, json};
@@ -33,16 +34,58 @@ fn run_pod(cluster: &Cluster, ns: &str, name: &str) {
     if pod.pointer("/status/startTime").is_some() || crate::store::is_deleting(&pod) {
         return;
     }
-    let faults = cluster.faults.get();
-    let status = if faults.pods_never_ready(ns) {
-        image_pull_backoff(&pod)
-    } else {
-        match controller_of(&pod) {
-            Some(("Job", job)) => finished(&pod, !faults.job_fails(ns, job)),
-            _ => running(&pod),
+    if cluster.faults.get().pods_never_ready(ns) {
+        write_status(
+            cluster,
+            kind_named("Pod"),
+            ns,
+            name,
+            image_pull_backoff(&pod),
+        );
+        retry_pull(cluster, ns, name);
+        return;
+    }
+    write_status(
+        cluster,
+        kind_named("Pod"),
+        ns,
+        name,
+        started(cluster, ns, &pod),
+    );
+}
+
+/// What a pod whose images are there becomes: a Job's pod finishes, any other runs.
+fn started(cluster: &Cluster, ns: &str, pod: &Value) -> Value {
+    match controller_of(pod) {
+        Some(("Job", job)) => finished(pod, !cluster.faults.get().job_fails(ns, job)),
+        _ => running(pod),
+    }
+}
+
+/// How often a pod in `ImagePullBackOff` tries again (kubelet backs off up to 5 minutes;
+/// a test double need not make anyone wait that long).
+const PULL_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Like kubelet, keeps pulling: once the never-ready fault is lifted, the pod starts.
+fn retry_pull(cluster: &Cluster, ns: &str, name: &str) {
+    let cluster = cluster.clone();
+    let (ns, name) = (ns.to_string(), name.to_string());
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(PULL_RETRY).await;
+            let Ok(pod) = cluster.store.get(kind_named("Pod"), Some(&ns), &name) else {
+                return;
+            };
+            if crate::store::is_deleting(&pod) {
+                return;
+            }
+            if !cluster.faults.get().pods_never_ready(&ns) {
+                let status = started(&cluster, &ns, &pod);
+                write_status(&cluster, kind_named("Pod"), &ns, &name, status);
+                return;
+            }
         }
-    };
-    write_status(cluster, kind_named("Pod"), ns, name, status);
+    });
 }
 
 fn containers(pod: &Value) -> Vec<Value> {

@@ -70,3 +70,98 @@ fn a_rendered_store_applies_to_the_simulated_cluster_and_comes_up() {
         "{policies}"
     );
 }
+
+#[test]
+fn platform_settings_come_from_the_settings_file_with_flags_laid_over_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("platform.yaml");
+    std::fs::write(
+        &file,
+        "base_domain: shops.example.com\ningress_class: traefik\ningress_namespace: kube-system\nstorage_class: fast-ssd\n",
+    )
+    .unwrap();
+    let (code, yaml, stderr) = run_to_end(storeplane(&[
+        "render",
+        "--name",
+        "acme",
+        "--platform-config",
+        file.to_str().unwrap(),
+        "--ingress-class",
+        "nginx-internal",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(yaml.contains("ingressClassName: nginx-internal"), "{yaml}");
+    assert!(!yaml.contains("traefik"), "the flag wins over the file");
+    assert!(yaml.contains("storageClassName: fast-ssd"), "{yaml}");
+    assert!(yaml.contains("host: acme.shops.example.com"), "{yaml}");
+    assert!(
+        yaml.contains("kubernetes.io/metadata.name: kube-system"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn a_wrong_platform_setting_stops_serve_with_one_line_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("platform.yaml");
+    for (text, names) in [
+        ("ingres_class: nginx\n", "ingres_class"),
+        ("ingress_class: Not_A_Label\n", "ingress_class"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let (code, _, stderr) = run_to_end(storeplane(&[
+            "serve",
+            "--sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            tmp.path().join("data").to_str().unwrap(),
+            "--platform-config",
+            file.to_str().unwrap(),
+        ]));
+        assert_ne!(code, 0);
+        assert_eq!(stderr.lines().count(), 1, "exactly one line:\n{stderr}");
+        assert!(
+            stderr.contains("platform.yaml") || names == "ingress_class",
+            "{stderr}"
+        );
+        assert!(stderr.contains(names), "{stderr}");
+    }
+}
+
+#[test]
+fn the_printed_settings_read_back_as_a_settings_file_to_the_same_stores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, printed, stderr) = run_to_end(storeplane(&[
+        "render",
+        "--print-settings",
+        "--base-domain",
+        "shops.example.com",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        printed.contains("base_domain: shops.example.com"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("small:"),
+        "plan sizes are printed: {printed}"
+    );
+    let file = tmp.path().join("platform.yaml");
+    std::fs::write(&file, &printed).unwrap();
+    let id = "01936f3e-8b7a-7c2d-9e4f-0123456789ab";
+    let render = |extra: &[&str]| {
+        let args = [
+            &["render", "--name", "acme", "--plan", "large", "--id", id],
+            extra,
+        ]
+        .concat();
+        let (code, yaml, stderr) = run_to_end(storeplane(&args));
+        assert_eq!(code, 0, "{stderr}");
+        yaml
+    };
+    assert_eq!(
+        render(&["--platform-config", file.to_str().unwrap()]),
+        render(&["--base-domain", "shops.example.com"])
+    );
+}

@@ -21,7 +21,9 @@ fn store_command(server: &Server, token: &str, args: &[&str]) -> (i32, String, S
 fn the_store_commands_create_list_show_and_delete_a_store() {
     let tmp = tempfile::tempdir().unwrap();
     let data = ["--data-dir", tmp.path().to_str().unwrap()];
-    let server = Server::start(&data);
+    // No workers: the store stays where the commands put it (provisioning would otherwise
+    // make it ready, credentials and all, within milliseconds).
+    let server = Server::start(&[&data[..], &["--workers", "0"]].concat());
     let alice = token(&data, "alice", false);
 
     let (code, stdout, stderr) =

@@ -171,15 +171,26 @@ pub struct Sim {
 
 impl Sim {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// `storeplane sim ARGS` (fault flags, `--ready-delay`, ...).
+    pub fn start_with(args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
-        let child = storeplane(&[
-            "sim",
-            "--listen",
-            "127.0.0.1:0",
-            "--kubeconfig-out",
-            kubeconfig.to_str().unwrap(),
-        ])
+        let child = storeplane(
+            &[
+                &[
+                    "sim",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--kubeconfig-out",
+                    kubeconfig.to_str().unwrap(),
+                ],
+                args,
+            ]
+            .concat(),
+        )
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -237,6 +248,34 @@ impl Sim {
     /// The kubeconfig `storeplane sim` wrote.
     pub fn kubeconfig(&self) -> std::path::PathBuf {
         self.dir.path().join("kubeconfig")
+    }
+
+    /// Replaces the simulator's faults through its admin endpoint.
+    pub fn set_faults(&self, faults: &serde_json::Value) {
+        let kubeconfig = std::fs::read_to_string(self.kubeconfig()).unwrap();
+        let server = kubeconfig
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("server:"))
+            .expect("the kubeconfig names the server")
+            .trim()
+            .to_owned();
+        block_on(async {
+            let response = client()
+                .put(format!("{server}/kube-sim/faults"))
+                .json(faults)
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+        });
+    }
+
+    /// `--kubeconfig FILE`, for the storeplane processes that use this simulator.
+    pub fn kubeconfig_args(&self) -> [String; 2] {
+        [
+            "--kubeconfig".to_owned(),
+            self.kubeconfig().to_str().unwrap().to_owned(),
+        ]
     }
 }
 

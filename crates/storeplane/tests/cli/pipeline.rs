@@ -1,0 +1,567 @@
+//! The whole provisioning pipeline through real processes: `storeplane serve`,
+//! `storeplane worker` and `storeplane sim` talking over HTTP, with workers killed,
+//! API faults injected, pods that never come up and namespaces that will not go.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::{PgSchema, Server, Sim, block_on, client, run_to_end, storeplane, token};
+
+/// The HTTP API as one user.
+struct Api {
+    base: String,
+    token: String,
+}
+
+impl Api {
+    fn new(server: &Server, token: String) -> Self {
+        Self {
+            base: server.base.clone(),
+            token,
+        }
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        block_on(async {
+            let mut request = client()
+                .request(method, format!("{}/api/v1{path}", self.base))
+                .bearer_auth(&self.token);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        })
+    }
+
+    fn create(&self, name: &str) -> Value {
+        let (status, store) = self.call(
+            reqwest::Method::POST,
+            "/stores",
+            Some(json!({"name": name, "engine": "woocommerce", "plan": "small"})),
+        );
+        assert_eq!(status, 202, "creating {name}: {store}");
+        store
+    }
+
+    fn delete(&self, id: &str) {
+        let (status, body) = self.call(reqwest::Method::DELETE, &format!("/stores/{id}"), None);
+        assert_eq!(status, 202, "deleting {id}: {body}");
+    }
+
+    fn store(&self, id: &str) -> Value {
+        let (status, store) = self.call(reqwest::Method::GET, &format!("/stores/{id}"), None);
+        assert_eq!(status, 200, "{store}");
+        store
+    }
+
+    /// Every event of the store, oldest first.
+    fn events(&self, id: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let (status, page) = self.call(
+                reqwest::Method::GET,
+                &format!("/stores/{id}/events?limit=200{cursor}"),
+                None,
+            );
+            assert_eq!(status, 200, "{page}");
+            events.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return events,
+            }
+        }
+    }
+
+    /// Waits until the store's status is `status`, failing early on another final one.
+    fn wait_for(&self, id: &str, status: &str, within: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let store = self.store(id);
+            if store["status"] == status {
+                return store;
+            }
+            assert!(
+                started.elapsed() < within,
+                "store {id} not {status} within {within:?}: {store}\n{}",
+                timeline(&self.events(id))
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// The timeline as lines, for assertion messages.
+fn timeline(events: &[Value]) -> String {
+    events
+        .iter()
+        .map(|e| format!("{} {}", e["kind"], e["message"]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn messages(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect()
+}
+
+/// `storeplane worker ARGS`, killed when dropped.
+struct WorkerProcess(Child);
+
+impl WorkerProcess {
+    fn start(args: &[&str]) -> Self {
+        Self(
+            storeplane(&[&["worker"], args].concat())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    }
+
+    /// SIGKILL: no shutdown, no lease handed back.
+    fn kill_9(mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What a namespace holds, as `kind/name` -> uid, for the kinds a store is made of.
+fn objects(sim: &Sim, namespace: &str) -> BTreeMap<String, String> {
+    let listing = sim.kubectl(
+        &[
+            "get",
+            "secrets,services,persistentvolumeclaims,statefulsets,deployments,jobs,ingresses,networkpolicies,resourcequotas,limitranges",
+            "-n",
+            namespace,
+            "-o",
+            "jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.uid}{\"\\n\"}{end}",
+        ],
+        None,
+    );
+    listing
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(object, uid)| (object.to_owned(), uid.to_owned()))
+        .collect()
+}
+
+/// The `kind/name` of every namespaced object `storeplane render` makes for this store.
+fn rendered(store: &Value) -> BTreeSet<String> {
+    let (code, yaml, stderr) = run_to_end(storeplane(&[
+        "render",
+        "--name",
+        store["name"].as_str().unwrap(),
+        "--plan",
+        store["plan"].as_str().unwrap(),
+        "--id",
+        store["id"].as_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let documents: Vec<Value> = serde_saphyr::from_multiple(&yaml).unwrap();
+    documents
+        .iter()
+        .filter(|d| d["kind"] != "Namespace")
+        .map(|d| {
+            format!(
+                "{}/{}",
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Namespaces storeplane made.
+fn store_namespaces(sim: &Sim) -> Vec<String> {
+    sim.kubectl(&["get", "namespaces", "-o", "name"], None)
+        .lines()
+        .filter(|n| n.starts_with("namespace/store-"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_worker_killed_mid_provision_is_taken_over_and_the_store_converges_without_duplicates() {
+    let schema = PgSchema::create();
+    // Pods take 3 s to become ready, so the kill lands while the worker waits for them.
+    let sim = Sim::start_with(&["--ready-delay", "3000"]);
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    let shared = [
+        "--database-url",
+        schema.url.as_str(),
+        kube_flag.as_str(),
+        kubeconfig.as_str(),
+    ];
+    let server = Server::start_on_cluster(&[&shared[..], &["--workers", "0"]].concat());
+    let api = Api::new(&server, token(&shared[..2], "alice", false));
+    let first = WorkerProcess::start(&[&shared[..], &["--lease-ttl", "3"]].concat());
+
+    let store = api.create("acme");
+    let id = store["id"].as_str().unwrap();
+    let namespace = store["namespace"].as_str().unwrap();
+    let started = Instant::now();
+    while !messages(&api.events(id)).contains(&"waiting for the store to become ready") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never got to the wait"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let before = objects(&sim, namespace);
+    first.kill_9();
+    let _second = WorkerProcess::start(&[&shared[..], &["--lease-ttl", "3"]].concat());
+
+    api.wait_for(id, "ready", Duration::from_secs(60));
+
+    let after = objects(&sim, namespace);
+    let names: BTreeSet<String> = after.keys().cloned().collect();
+    assert_eq!(
+        names,
+        rendered(&store),
+        "the namespace holds exactly the store's objects"
+    );
+    for (object, uid) in &before {
+        assert_eq!(after.get(object), Some(uid), "{object} was re-created");
+    }
+    assert_eq!(store_namespaces(&sim), [format!("namespace/{namespace}")]);
+    let events = api.events(id);
+    let readies = messages(&events)
+        .iter()
+        .filter(|m| m.starts_with("ready at "))
+        .count();
+    assert_eq!(readies, 1, "{}", timeline(&events));
+}
+
+#[test]
+fn with_30_percent_api_errors_and_added_latency_a_store_still_becomes_ready() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 15 % 503 and 15 % 429 on every verb (the client retries these), 5 % 500 on patches
+    // (it does not: the job's own retry takes over), and 20 ms on every request.
+    let sim = Sim::start_with(&[
+        "--fault-error",
+        "*=0.15:503",
+        "--fault-error",
+        "*=0.15:429",
+        "--fault-error",
+        "patch=0.05:500",
+        "--fault-latency",
+        "20",
+    ]);
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start_on_cluster(
+        &[
+            &data[..],
+            &[
+                kube_flag.as_str(),
+                kubeconfig.as_str(),
+                "--max-attempts",
+                "10",
+            ],
+        ]
+        .concat(),
+    );
+    let api = Api::new(&server, token(&data, "alice", false));
+
+    let store = api.create("acme");
+    let id = store["id"].as_str().unwrap();
+    api.wait_for(id, "ready", Duration::from_secs(120));
+
+    let namespace = store["namespace"].as_str().unwrap();
+    let names: BTreeSet<String> = objects(&sim, namespace).keys().cloned().collect();
+    assert_eq!(names, rendered(&store));
+}
+
+#[test]
+fn a_pod_that_never_becomes_ready_fails_the_store_with_its_reason_and_retry_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = Sim::start_with(&["--never-ready-namespace", "*"]);
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start_on_cluster(
+        &[
+            &data[..],
+            &[
+                kube_flag.as_str(),
+                kubeconfig.as_str(),
+                "--ready-timeout",
+                "1",
+                "--max-attempts",
+                "2",
+            ],
+        ]
+        .concat(),
+    );
+    let api = Api::new(&server, token(&data, "alice", false));
+
+    let store = api.create("acme");
+    let id = store["id"].as_str().unwrap();
+    let failed = api.wait_for(id, "failed", Duration::from_secs(60));
+
+    let reason = failed["status_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("ImagePullBackOff"), "{failed}");
+    let events = api.events(id);
+    let gave_up = events
+        .iter()
+        .find(|e| e["kind"] == "failed")
+        .unwrap_or_else(|| panic!("no failure on the timeline:\n{}", timeline(&events)));
+    assert!(
+        gave_up["message"]
+            .as_str()
+            .unwrap()
+            .contains("ImagePullBackOff"),
+        "{}",
+        timeline(&events)
+    );
+    assert!(
+        messages(&events)
+            .iter()
+            .any(|m| m.starts_with("attempt 1 failed")),
+        "{}",
+        timeline(&events)
+    );
+
+    // The cause goes away; a retry picks up where the store stopped.
+    let faults = Value::Object(Default::default());
+    sim.set_faults(&faults);
+    let (status, body) = api.call(reqwest::Method::POST, &format!("/stores/{id}/retry"), None);
+    assert_eq!(status, 202, "{body}");
+    api.wait_for(id, "ready", Duration::from_secs(60));
+}
+
+#[test]
+fn a_namespace_held_by_a_finalizer_is_reported_with_the_finalizer_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = Sim::start();
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start_on_cluster(
+        &[
+            &data[..],
+            &[
+                kube_flag.as_str(),
+                kubeconfig.as_str(),
+                "--teardown-timeout",
+                "1",
+                "--max-attempts",
+                "1",
+            ],
+        ]
+        .concat(),
+    );
+    let api = Api::new(&server, token(&data, "alice", false));
+    let store = api.create("acme");
+    let id = store["id"].as_str().unwrap();
+    let namespace = store["namespace"].as_str().unwrap();
+    api.wait_for(id, "ready", Duration::from_secs(30));
+    // Something outside storeplane (a backup tool, say) holds an object of the store.
+    sim.kubectl(
+        &[
+            "patch",
+            "service",
+            "wordpress",
+            "-n",
+            namespace,
+            "--type",
+            "merge",
+            "-p",
+            r#"{"metadata":{"finalizers":["backup.example.com/hold"]}}"#,
+        ],
+        None,
+    );
+
+    api.delete(id);
+    let failed = api.wait_for(id, "failed", Duration::from_secs(30));
+
+    let events = api.events(id);
+    let reason = failed["status_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("backup.example.com/hold"), "{failed}");
+    assert!(
+        messages(&events)
+            .iter()
+            .any(|m| m.contains("backup.example.com/hold")),
+        "{}",
+        timeline(&events)
+    );
+    let phase = sim.kubectl(
+        &[
+            "get",
+            "namespace",
+            namespace,
+            "-o",
+            "jsonpath={.status.phase}",
+        ],
+        None,
+    );
+    assert_eq!(phase, "Terminating");
+}
+
+#[test]
+fn two_workers_on_postgres_provision_50_stores_exactly_once_when_one_is_killed() {
+    let schema = PgSchema::create();
+    let sim = Sim::start_with(&["--ready-delay", "200"]);
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    let shared = [
+        "--database-url",
+        schema.url.as_str(),
+        kube_flag.as_str(),
+        kubeconfig.as_str(),
+    ];
+    let server = Server::start_on_cluster(
+        &[
+            &shared[..],
+            &[
+                "--workers",
+                "0",
+                "--store-quota",
+                "0",
+                "--rate-limit-per-minute",
+                "0",
+            ],
+        ]
+        .concat(),
+    );
+    let api = Api::new(&server, token(&shared[..2], "alice", false));
+    let worker_args = [&shared[..], &["--lease-ttl", "3", "--workers", "4"]].concat();
+    let doomed = WorkerProcess::start(&worker_args);
+    let _survivor = WorkerProcess::start(&worker_args);
+
+    let stores: Vec<Value> = (0..50)
+        .map(|i| api.create(&format!("shop-{i:02}")))
+        .collect();
+    let ready = |api: &Api| {
+        stores
+            .iter()
+            .filter(|s| api.store(s["id"].as_str().unwrap())["status"] == "ready")
+            .count()
+    };
+    let started = Instant::now();
+    while ready(&api) < 10 {
+        assert!(started.elapsed() < Duration::from_secs(60), "too slow");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    doomed.kill_9();
+    for store in &stores {
+        api.wait_for(
+            store["id"].as_str().unwrap(),
+            "ready",
+            Duration::from_secs(120),
+        );
+    }
+
+    assert_eq!(store_namespaces(&sim).len(), 50);
+    for store in &stores {
+        let id = store["id"].as_str().unwrap();
+        let events = api.events(id);
+        let secrets_created: Vec<&str> = messages(&events)
+            .into_iter()
+            .filter(|m| m.starts_with("Secret ") && m.ends_with(" created"))
+            .collect();
+        let secrets_rendered = rendered(store)
+            .iter()
+            .filter(|o| o.starts_with("Secret/"))
+            .count();
+        assert_eq!(
+            secrets_created.len(),
+            secrets_rendered,
+            "each secret created exactly once:\n{}",
+            timeline(&events)
+        );
+        assert!(
+            !messages(&events)
+                .iter()
+                .any(|m| m.starts_with("Secret ") && m.ends_with(" configured")),
+            "a secret was rewritten:\n{}",
+            timeline(&events)
+        );
+        let readies = messages(&events)
+            .iter()
+            .filter(|m| m.starts_with("ready at "))
+            .count();
+        assert_eq!(readies, 1, "{}", timeline(&events));
+        let namespace = store["namespace"].as_str().unwrap();
+        let names: BTreeSet<String> = objects(&sim, namespace).keys().cloned().collect();
+        assert_eq!(names, rendered(store), "{namespace}");
+    }
+}
+
+#[test]
+fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded() {
+    // Stands in for the ingress controller: answers one request, reporting its Host.
+    let ingress = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = ingress.local_addr().unwrap().to_string();
+    let host = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = ingress.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let read = stream.read(&mut request).unwrap();
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        String::from_utf8_lossy(&request[..read])
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("host: ")
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(
+        &[
+            &data[..],
+            &[
+                "--base-domain",
+                "shops.example.test",
+                "--storefront-check-via",
+                &address,
+            ],
+        ]
+        .concat(),
+    );
+    let api = Api::new(&server, token(&data, "alice", false));
+
+    let store = api.create("acme");
+    let id = store["id"].as_str().unwrap();
+    api.wait_for(id, "ready", Duration::from_secs(30));
+
+    assert_eq!(host.join().unwrap(), "acme.shops.example.test");
+    let started = Instant::now();
+    loop {
+        let events = api.events(id);
+        if let Some(check) = events.iter().find(|e| e["detail"]["step"] == "verify") {
+            assert_eq!(check["detail"]["status"], 200, "{check}");
+            assert!(
+                check["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("storefront answered HTTP 200"),
+                "{check}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}",
+            timeline(&events)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
