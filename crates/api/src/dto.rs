@@ -167,3 +167,26 @@ pub struct ClusterView {
     /// True for kube-sim, the built-in simulated cluster (a test double).
     pub simulated: bool,
 }
+
+/// An engine and whether stores can be created with it today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EngineView {
+    pub engine: Engine,
+    pub available: bool,
+}
+
+/// A plan and the share of the cluster it gives a store (its namespace's quota), as
+/// Kubernetes quantities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PlanView {
+    pub plan: Plan,
+    /// CPU limit of the whole store, e.g. `2` (cores) or `500m`.
+    #[schema(example = "2")]
+    pub cpu: String,
+    /// Memory limit of the whole store, e.g. `2Gi`.
+    #[schema(example = "2Gi")]
+    pub memory: String,
+    /// Storage all its volumes may claim, e.g. `4Gi`.
+    #[schema(example = "4Gi")]
+    pub storage: String,
+}

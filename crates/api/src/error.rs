@@ -256,8 +256,9 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// Answers for paths that match no route.
-pub async fn no_route() -> ApiError {
+/// The answer for a path nothing serves (the dashboard's fallback gives it for paths that
+/// are neither a route nor a dashboard page).
+pub fn unknown_path() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",

@@ -1,13 +1,15 @@
 //! storeplane's HTTP API: the axum router (stores, timelines, live updates, sign-in,
-//! health, metrics, the OpenAPI document) and the server loop with graceful shutdown.
+//! health, metrics, the OpenAPI document, the embedded dashboard) and the server loop with graceful shutdown.
 //!
 //! [`router`] builds the whole application from an [`AppState`], so tests drive it with
 //! `tower::ServiceExt::oneshot` and no socket; [`serve`] runs it on a listener the caller
 //! bound (port 0 in tests).
 
 mod auth;
+mod catalog;
 mod credentials;
 mod cursor;
+mod dashboard;
 pub mod dto;
 mod error;
 mod feed;

@@ -5,19 +5,20 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ClusterView, CreateStoreRequest, CredentialsView, ErrorBody, ErrorDetail, EventView, Page,
-    SessionView, StoreView, UserView,
+    ClusterView, CreateStoreRequest, CredentialsView, EngineView, ErrorBody, ErrorDetail,
+    EventView, Page, PlanView, SessionView, StoreView, UserView,
 };
-use crate::{credentials, feed, session, stores};
+use crate::{catalog, credentials, feed, session, stores};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "storeplane", description = "Self-service e-commerce stores on Kubernetes."),
     paths(
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
-        credentials::reveal, feed::stream, session::whoami, session::cluster,
+        credentials::reveal, feed::stream, session::whoami, session::cluster, catalog::engines,
+        catalog::plans,
     ),
-    components(schemas(ClusterView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail)),
+    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail)),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
 )]

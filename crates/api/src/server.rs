@@ -12,13 +12,17 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::openapi::ApiDoc;
 use crate::settings::MAX_BODY_BYTES;
-use crate::{AppState, credentials, error, feed, health, metrics, session, stores};
+use crate::{
+    AppState, catalog, credentials, dashboard, error, feed, health, metrics, session, stores,
+};
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/session", get(session::whoami))
         .route("/cluster", get(session::cluster))
+        .route("/engines", get(catalog::engines))
+        .route("/plans", get(catalog::plans))
         .route("/stores", get(stores::list).post(stores::create))
         .route("/stores/{id}", get(stores::get).delete(stores::delete))
         .route("/stores/{id}/retry", post(stores::retry))
@@ -30,14 +34,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.metrics.clone());
     Router::new()
         .nest("/api/v1", api)
-        .route("/", get(health::index))
+        .route("/", get(dashboard::index))
         .route("/login", get(session::login))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)
         .merge(metrics_route)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
-        .fallback(error::no_route)
+        .fallback(dashboard::fallback)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(axum::middleware::from_fn(metrics::track))

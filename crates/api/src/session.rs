@@ -33,23 +33,38 @@ pub async fn whoami(caller: Caller) -> ApiJson<SessionView> {
 
 #[derive(Debug, Deserialize)]
 pub struct LoginParams {
-    token: String,
+    token: Option<String>,
 }
 
-/// Exchanges a one-time login link for a session cookie and goes to the dashboard.
+/// Exchanges a one-time login link for a session cookie and goes to the dashboard. A link
+/// that is unknown, expired or used gets a page that says so (a person opened it in a
+/// browser), not the API's JSON.
 pub async fn login(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<LoginParams>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
-    let user = state.repo.consume_login_token(&secret::hash(&params.token), now).await.map_err(|e| match e {
-        DbError::NotFound { .. } => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "this login link is unknown, expired or already used; restart `storeplane serve` or ask an admin for a new one",
-        ),
-        other => other.into(),
-    })?;
+    let Some(token) = params.token.filter(|t| !t.is_empty()) else {
+        return Ok(login_failed(
+            "This sign-in link is incomplete",
+            "It has no token. Copy the whole link that <code>storeplane serve</code> printed, or ask an admin for a new one.",
+        ));
+    };
+    let user = match state
+        .repo
+        .consume_login_token(&secret::hash(&token), now)
+        .await
+    {
+        Ok(user) => user,
+        Err(DbError::NotFound { .. }) => {
+            return Ok(login_failed(
+                "This sign-in link no longer works",
+                "Each link works once and only for a limited time; this one is unknown, expired or already used. \
+                 Restart <code>storeplane serve</code> to print a new one, or ask an admin for one.",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
     let session_id = secret::generate("sps_");
     let ttl = state.settings.session_ttl;
     state
@@ -76,6 +91,62 @@ pub async fn login(
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
+
+/// A page for a person whose sign-in link failed: what happened and what to do (`401`).
+fn login_failed(title: &str, explanation: &str) -> Response {
+    let page = LOGIN_FAILED_PAGE
+        .replace("{title}", title)
+        .replace("{explanation}", explanation);
+    (
+        StatusCode::UNAUTHORIZED,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+/// Self-contained (inline styles, no script) so it renders even without the dashboard's
+/// files, in the dashboard's colours, light or dark.
+const LOGIN_FAILED_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>Sign-in link no longer works · storeplane</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<style>
+  :root { --bg: #faf8f5; --card: #fff; --fg: #2f2a24; --muted: #716a61; --border: #e6e1d9; --accent: #b5793a; }
+  @media (prefers-color-scheme: dark) {
+    :root { --bg: #1d1a17; --card: #25221e; --fg: #ece8e1; --muted: #aaa299; --border: #3a352f; --accent: #d9a25f; }
+  }
+  * { box-sizing: border-box; }
+  body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center; padding: 1rem;
+         background: var(--bg); color: var(--fg); font: 15px/1.55 ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+  main { width: 100%; max-width: 28rem; background: var(--card); border: 1px solid var(--border); border-radius: 0.625rem;
+         padding: 1.5rem; box-shadow: 0 1px 2px rgb(0 0 0 / 0.05); }
+  .brand { display: flex; align-items: center; gap: 0.5rem; font-weight: 600; margin-bottom: 1.25rem; }
+  .brand img { width: 1.5rem; height: 1.5rem; }
+  h1 { font-size: 1.125rem; margin: 0 0 0.5rem; }
+  p { margin: 0 0 1rem; color: var(--muted); }
+  code { font: 0.9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--fg); }
+  a { color: var(--fg); text-decoration-color: var(--accent); text-underline-offset: 3px; }
+  a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; border-radius: 2px; }
+</style>
+</head>
+<body>
+<main>
+  <div class="brand"><img src="/favicon.svg" alt="">storeplane</div>
+  <h1>{title}</h1>
+  <p>{explanation}</p>
+  <p><a href="/">Open the dashboard</a> if you are already signed in.</p>
+</main>
+</body>
+</html>
+"#;
 
 /// The Kubernetes cluster stores are provisioned in.
 #[utoipa::path(

@@ -5,7 +5,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use storeplane_domain::Engine;
 
-use crate::dto::{ClusterView, StoreUrls};
+use crate::dto::{ClusterView, PlanView, StoreUrls};
 
 /// How callers prove who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub struct ApiSettings {
     pub secure_cookies: bool,
     /// The cluster stores are provisioned in.
     pub cluster: ClusterView,
+    /// The plans and their sizes, as the dashboard shows them (empty: sizes unknown).
+    pub plans: Vec<PlanView>,
 }
 
 impl Default for ApiSettings {
@@ -69,6 +71,7 @@ impl Default for ApiSettings {
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,
             cluster: ClusterView::default(),
+            plans: Vec::new(),
         }
     }
 }

@@ -8,6 +8,8 @@ mod support;
 
 #[path = "api/auth.rs"]
 mod auth;
+#[path = "api/dashboard.rs"]
+mod dashboard;
 #[path = "api/events.rs"]
 mod events;
 #[path = "api/fuzz.rs"]

@@ -9,11 +9,11 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
-use storeplane_api::dto::ClusterView;
+use storeplane_api::dto::{ClusterView, PlanView};
 use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit, secret};
 use storeplane_blueprint::PlatformSettings;
 use storeplane_db::Repository;
-use storeplane_domain::{Role, UserName};
+use storeplane_domain::{Plan, Role, UserName};
 use storeplane_kube::Applier;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -176,9 +176,26 @@ impl ServeArgs {
                 name: cluster.name.clone(),
                 simulated: cluster.simulated,
             },
+            plans: plan_views(platform),
             ..ApiSettings::default()
         })
     }
+}
+
+/// Each plan's share of the cluster (its namespace's quota), as the dashboard shows it.
+fn plan_views(platform: &PlatformSettings) -> Vec<PlanView> {
+    Plan::ALL
+        .iter()
+        .map(|&plan| {
+            let quota = platform.plans.get(plan).quota;
+            PlanView {
+                plan,
+                cpu: quota.limits.cpu.to_string(),
+                memory: quota.limits.memory.to_string(),
+                storage: quota.storage.to_string(),
+            }
+        })
+        .collect()
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {

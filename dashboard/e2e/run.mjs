@@ -1,0 +1,363 @@
+// Browser tests: headless Chromium (the system's, driven by playwright-core) against real
+// `storeplane` processes on the simulated cluster. Run by scripts/test-dashboard.sh:
+//
+//   STOREPLANE_BIN=target/debug/storeplane node e2e/run.mjs
+//
+// E2E_SCREENSHOTS=DIR saves the README's screenshots there. CHROMIUM overrides the browser
+// path (default /usr/bin/chromium). Figures are printed as `figure: name = value`.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { serve, sim, stopAll } from "./server.mjs";
+
+const SHOTS = process.env.E2E_SCREENSHOTS;
+const FAILURES = process.env.E2E_FAILURES ?? "e2e-failures";
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+});
+
+let failed = false;
+let current = null;
+
+function newContext() {
+  return browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: "light" });
+}
+
+/** Runs one test in a new page of `shared` (a signed-in browser) or of a fresh context. */
+async function test(name, body, shared = null) {
+  const started = Date.now();
+  const context = shared ?? (await newContext());
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  current = page;
+  try {
+    await body(page, context);
+    if (problems.length) throw new Error(problems.join("\n"));
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failed = true;
+    console.log(`FAIL ${name}\n${error.stack ?? error}`);
+    mkdirSync(FAILURES, { recursive: true });
+    await page.screenshot({ path: join(FAILURES, `${name.replace(/\W+/g, "-")}.png`), fullPage: true }).catch(() => {});
+  } finally {
+    await (shared ? page.close() : context.close());
+  }
+}
+
+function figure(name, value) {
+  console.log(`figure: ${name} = ${value}`);
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function shot(page, file, options = {}) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, file), ...options });
+}
+
+/** Calls the API from the page, as the dashboard would (cookie + CSRF token). */
+function callApi(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const session = await (await fetch("/api/v1/session")).json();
+      const reply = await fetch(`/api/v1${path}`, {
+        method,
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token ?? "" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: reply.status, body: await reply.json().catch(() => null) };
+    },
+    { method, path, body },
+  );
+}
+
+/** Resolves with the page's clock when `selector` appears (checked on every DOM change). */
+function whenVisible(page, selector, timeout = 15_000) {
+  return page.evaluate(
+    ({ selector, timeout }) =>
+      new Promise((resolve, reject) => {
+        if (document.querySelector(selector)) return resolve(Date.now());
+        const observer = new MutationObserver(() => {
+          if (document.querySelector(selector)) {
+            observer.disconnect();
+            resolve(Date.now());
+          }
+        });
+        observer.observe(document.body, { childList: true, subtree: true, attributes: true });
+        setTimeout(() => {
+          observer.disconnect();
+          reject(new Error(`${selector} did not appear within ${timeout} ms`));
+        }, timeout);
+      }),
+    { selector, timeout },
+  );
+}
+
+async function createStore(page, name) {
+  await page.getByRole("button", { name: /Create (your first )?store/ }).first().click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByRole("button", { name: "Create store" }).click();
+  await dialog.waitFor({ state: "detached" });
+}
+
+async function noHorizontalScroll(page, what) {
+  const { width, culprits } = await page.evaluate(() => ({
+    width: document.documentElement.scrollWidth,
+    culprits: [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+      .slice(-3)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}`.slice(0, 120)),
+  }));
+  expect(width <= 360, `${what} is ${width} px wide at a 360 px viewport: ${culprits.join(" | ")}`);
+}
+
+try {
+  // ---- The journey: sign in, create, watch it provision, reveal once, delete. ----
+  let live = await serve();
+  const dataDir = live.dataDir;
+  const port = live.port;
+  const journey = await newContext();
+  await test(
+    "signing in with the login link, then reusing it",
+    async (page) => {
+      await page.goto(live.loginLink);
+      await page.getByRole("heading", { name: "Stores", exact: true }).waitFor();
+      await page.getByText("No stores yet").waitFor();
+      expect((await page.getByTestId("cluster").textContent()).includes("simulated"), "the header names the cluster");
+      const again = await page.goto(live.loginLink);
+      expect(again.status() === 401, `a used link answers ${again.status()}`);
+      await page.getByRole("heading", { name: "This sign-in link no longer works" }).waitFor();
+    },
+    journey,
+  );
+
+  await test("creating a store and watching it become ready live", async (page) => {
+    await page.goto(`${live.url}/`);
+    await page.getByText("No stores yet").waitFor();
+    const storeListRequests = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/stores") && r.method() === "GET") storeListRequests.push(r.url());
+    });
+    // Keyboard: the create button is reachable and opens the form.
+    await page.getByRole("button", { name: "Create your first store" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("Acme");
+    await dialog.getByText('invalid store name "Acme": it must be lowercase').waitFor();
+    await dialog.getByLabel("Name").fill("acme");
+    await dialog.getByText("2 CPU · 2Gi memory · 4Gi storage").waitFor();
+    expect(await dialog.getByRole("radio", { name: /Medusa/ }).isDisabled(), "Medusa is not offered yet");
+    const submitted = Date.now();
+    await dialog.getByRole("button", { name: "Create store" }).click();
+    await page.locator('[data-store="acme"]').waitFor();
+    figure("create to row shown (ms)", Date.now() - submitted);
+    const readyAt = await whenVisible(page, '[data-store="acme"] [data-status="ready"]');
+    expect(storeListRequests.length === 0, `the list was fetched again (polling?): ${storeListRequests}`);
+    const store = (await callApi(page, "GET", "/stores?name=acme")).body.items[0];
+    const lag = readyAt - Date.parse(store.updated_at);
+    figure("store ready to badge shown (ms)", lag);
+    expect(lag < 1000, `the Ready badge appeared ${lag} ms after the store became ready`);
+    expect((await page.getByTestId("count-ready").textContent()) === "1", "the Ready counter counts it");
+
+    for (const name of ["bistro", "corner-shop"]) await createStore(page, name);
+    await whenVisible(page, '[data-store="corner-shop"] [data-status="ready"]');
+    await page.getByText("just now").first().hover();
+    await shot(page, "dashboard-stores.png");
+  }, journey);
+
+  await test("the store page, revealing credentials once, and deleting", async (page) => {
+    await page.goto(`${live.url}/`);
+    await page.getByRole("link", { name: "acme", exact: true }).click();
+    await page.getByRole("heading", { name: "acme" }).waitFor();
+    const timeline = page.getByRole("list", { name: "Timeline" });
+    await timeline.getByText("status changed from provisioning to ready").waitFor();
+    expect((await page.getByTestId("objects").locator("tbody tr").count()) > 5, "the store's objects are listed");
+    await timeline.getByText("Details").first().click();
+
+    await page.getByRole("button", { name: "Reveal admin credentials" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByTestId("secret-password").waitFor();
+    const done = dialog.getByRole("button", { name: "Done" });
+    expect(await done.isDisabled(), "Done is disabled before the acknowledgement");
+    await shot(page, "dashboard-credentials.png");
+    await page.keyboard.press("Escape");
+    expect(await dialog.isVisible(), "Escape does not close it before the acknowledgement");
+    await dialog.getByRole("checkbox", { name: "I have saved these" }).check();
+    await done.click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByTestId("credentials-gone").waitFor();
+    expect((await page.getByRole("button", { name: "Reveal admin credentials" }).count()) === 0, "no second reveal offered");
+    const second = await callApi(page, "POST", `/stores/${page.url().split("/").pop()}/credentials/reveal`);
+    expect(second.status === 410 && second.body.error.code === "credentials_revealed", `a second reveal answered ${second.status}`);
+    await timeline.getByText(/revealed/i).first().waitFor();
+    await page.mouse.move(0, 0);
+    await shot(page, "dashboard-store.png");
+
+    // At 360 px, everything still fits.
+    await page.setViewportSize({ width: 360, height: 740 });
+    await noHorizontalScroll(page, "the store page");
+
+    await page.getByRole("button", { name: "Delete" }).click();
+    const confirm = page.getByRole("dialog");
+    const remove = confirm.getByRole("button", { name: "Delete store" });
+    expect(await remove.isDisabled(), "delete waits for the typed name");
+    await confirm.getByLabel(/Type acme to confirm/).fill("acme");
+    await remove.click();
+    await page.locator('[data-status="deleting"], [data-status="deleted"]').first().waitFor();
+    await timeline.locator('[data-kind="teardown"]').first().waitFor();
+    await page.locator('[data-status="deleted"]').first().waitFor();
+
+    await page.getByRole("link", { name: "All stores" }).click();
+    await noHorizontalScroll(page, "the store list");
+    await page.locator('[data-store="bistro"]').waitFor();
+    expect((await page.locator('[data-store="acme"]').count()) === 0, "a deleted store leaves the list");
+  }, journey);
+
+  await test("deleting from a second tab: the list drops it live", async (page) => {
+    await page.goto(`${live.url}/`);
+    await page.locator('[data-store="bistro"]').waitFor();
+    const other = await page.context().newPage();
+    await other.goto(`${live.url}/`);
+    await other.getByRole("link", { name: "bistro", exact: true }).click();
+    await other.getByRole("button", { name: "Delete" }).click();
+    await other.getByRole("dialog").getByLabel(/Type bistro to confirm/).fill("bistro");
+    await other.getByRole("dialog").getByRole("button", { name: "Delete store" }).click();
+    await page.locator('[data-store="bistro"]').waitFor({ state: "detached" });
+  }, journey);
+
+  await test("live updates recover after a server restart", async (page) => {
+    await page.goto(`${live.url}/`);
+    await page.locator('[data-store="corner-shop"]').waitFor();
+    await live.stop();
+    await page.getByTestId("connection-lost").waitFor();
+    live = await serve({ dataDir, port });
+    await page.getByTestId("connection-lost").waitFor({ state: "detached", timeout: 20_000 });
+    const created = await callApi(page, "POST", "/stores", { name: "after-restart", engine: "woocommerce", plan: "small" });
+    expect(created.status === 202, `create answered ${created.status}`);
+    const readyAt = await whenVisible(page, '[data-store="after-restart"] [data-status="ready"]');
+    const store = (await callApi(page, "GET", `/stores/${created.body.id}`)).body;
+    figure("ready to badge shown after a restart (ms)", readyAt - Date.parse(store.updated_at));
+  }, journey);
+
+  await test("API errors appear next to what caused them", async (page) => {
+    await page.goto(`${live.url}/`);
+    await page.getByRole("button", { name: "Create store" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("corner-shop");
+    await dialog.getByRole("button", { name: "Create store" }).click();
+    await dialog.getByRole("alert").filter({ hasText: /corner-shop/ }).waitFor();
+  }, journey);
+  await journey.close();
+  await live.stop();
+  live.remove();
+
+  // ---- A store that fails: the reason is shown. ----
+  const cluster = await sim({ args: ["--ready-delay", "1500"] });
+  const strict = await serve({
+    args: ["--kubeconfig", cluster.kubeconfig, "--max-attempts", "1", "--ready-timeout", "3"],
+  });
+  await test("a failing store shows why", async (page) => {
+    await page.goto(strict.loginLink);
+    await page.getByText("No stores yet").waitFor();
+    await createStore(page, "doomed");
+    await page.getByRole("link", { name: "doomed", exact: true }).click();
+    const namespace = (await page.getByTestId("namespace").textContent()).trim();
+    await cluster.setFaults({ neverReadyNamespaces: [namespace], failingJobs: [`${namespace}/*`] });
+    await page.locator('h1 ~ [data-status="failed"], [data-status="failed"]').first().waitFor({ timeout: 30_000 });
+    const reason = (await page.getByTestId("status-reason").textContent()).trim();
+    expect(reason.length > 10, `the reason is shown: ${reason}`);
+    figure("failure reason", JSON.stringify(reason));
+    await page.getByRole("list", { name: "Timeline" }).locator('[data-kind="failed"]').waitFor();
+    await page.getByRole("button", { name: "Retry" }).waitFor();
+    await shot(page, "dashboard-failed.png", { fullPage: true });
+  });
+  await strict.stop();
+  strict.remove();
+  await cluster.stop();
+  cluster.remove();
+
+  // ---- 1,000 stores: the list stays responsive. ----
+  const big = await serve({ args: ["--sim", "--workers", "0", "--store-quota", "0", "--rate-limit-per-minute", "0"] });
+  await test("the list renders 1,000 stores quickly", async (page) => {
+    await page.goto(big.loginLink);
+    await page.getByText("No stores yet").waitFor();
+    const created = await page.evaluate(async () => {
+      const session = await (await fetch("/api/v1/session")).json();
+      let ok = 0;
+      const one = async (i) => {
+        const reply = await fetch("/api/v1/stores", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+          body: JSON.stringify({ name: `store-${String(i).padStart(4, "0")}`, engine: "woocommerce", plan: "small" }),
+        });
+        if (reply.status === 202) ok += 1;
+      };
+      for (let i = 0; i < 1000; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => one(i + j)));
+      return ok;
+    });
+    expect(created === 1000, `created ${created} stores`);
+    const navigated = Date.now();
+    await page.reload();
+    await page.locator('[data-testid="store-list"][data-count="1000"] > li').first().waitFor();
+    figure("1,000 stores: load to list shown (ms)", Date.now() - navigated);
+    // Render time: from a filter change that brings back all 1,000 stores to the next frame
+    // with the list laid out.
+    const timings = [];
+    for (let round = 0; round < 5; round += 1) {
+      await page.getByLabel("Filter by status").selectOption("failed");
+      await page.getByText("No store matches.").waitFor();
+      timings.push(
+        await page.evaluate(
+          () =>
+            new Promise((resolve) => {
+              const select = document.getElementById("status-filter");
+              const started = performance.now();
+              select.value = "live";
+              select.dispatchEvent(new Event("change", { bubbles: true }));
+              const check = () => {
+                const list = document.querySelector('[data-testid="store-list"][data-count="1000"]');
+                if (list?.querySelector("li")) {
+                  list.getBoundingClientRect();
+                  requestAnimationFrame(() => resolve(performance.now() - started));
+                } else requestAnimationFrame(check);
+              };
+              check();
+            }),
+        ),
+      );
+    }
+    // Every store is reachable: the oldest is at the bottom.
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.locator('[data-store="store-0000"]').waitFor();
+    timings.sort((a, b) => a - b);
+    const median = timings[2];
+    figure("1,000 stores: render after a filter change, median of 5 (ms)", median.toFixed(1));
+    expect(median < 100, `rendering 1,000 stores took ${median.toFixed(1)} ms`);
+  });
+  await big.stop();
+  big.remove();
+} catch (error) {
+  failed = true;
+  console.log(`FAIL setup\n${error.stack ?? error}`);
+  await current?.screenshot({ path: join(FAILURES, "setup.png") }).catch(() => {});
+} finally {
+  await browser.close();
+  await stopAll();
+}
+process.exit(failed ? 1 : 0);
