@@ -245,6 +245,43 @@ pub static KINDS: &[ResourceKind] = &[
         "RoleBinding",
         true,
     ),
+    kind(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "clusterrole",
+        "ClusterRole",
+        false,
+    ),
+    kind(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        "ClusterRoleBinding",
+        false,
+    ),
+    short(
+        with_generation(with_status(kind(
+            "policy",
+            "v1",
+            "poddisruptionbudgets",
+            "poddisruptionbudget",
+            "PodDisruptionBudget",
+            true,
+        ))),
+        &["pdb"],
+    ),
+    // A CustomResourceDefinition on a real cluster (the Prometheus operator's); served as
+    // if installed, so charts that render one can be applied.
+    kind(
+        "monitoring.coreos.com",
+        "v1",
+        "servicemonitors",
+        "servicemonitor",
+        "ServiceMonitor",
+        true,
+    ),
 ];
 
 /// Index of a kind in [`KINDS`]; cheap to copy and compare.
@@ -293,6 +330,16 @@ mod tests {
         assert_eq!(get(id).kind, "Deployment");
         assert_eq!(get(id).api_version(), "apps/v1");
         assert_eq!(by_path("", "v1", "widgets"), None);
+    }
+
+    #[test]
+    fn cluster_scoped_rbac_kinds_are_served_outside_namespaces() {
+        for plural in ["clusterroles", "clusterrolebindings"] {
+            let id = by_path("rbac.authorization.k8s.io", "v1", plural).expect("served");
+            assert!(!get(id).namespaced, "{plural}");
+        }
+        let pdb = by_path("policy", "v1", "poddisruptionbudgets").expect("served");
+        assert!(get(pdb).namespaced);
     }
 
     #[test]

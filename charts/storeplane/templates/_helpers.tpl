@@ -1,0 +1,145 @@
+{{/* The chart name, overridable. */}}
+{{- define "storeplane.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The name every object of this release starts with. */}}
+{{- define "storeplane.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains (include "storeplane.name" .) .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "storeplane.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "storeplane.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "storeplane.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "storeplane.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "storeplane.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: storeplane
+{{- end -}}
+
+{{- define "storeplane.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "storeplane.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "storeplane.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the PostgreSQL URL, and its key. */}}
+{{- define "storeplane.databaseSecretName" -}}
+{{- default (printf "%s-database" (include "storeplane.fullname" .)) .Values.database.postgres.existingSecret -}}
+{{- end -}}
+
+{{- define "storeplane.databaseSecretKey" -}}
+{{- if .Values.database.postgres.existingSecret -}}
+{{- .Values.database.postgres.existingSecretKey -}}
+{{- else -}}
+database-url
+{{- end -}}
+{{- end -}}
+
+{{/* Where people open storeplane: the explicit value, else the Ingress host. */}}
+{{- define "storeplane.publicUrl" -}}
+{{- if .Values.server.publicUrl -}}
+{{- .Values.server.publicUrl | trimSuffix "/" -}}
+{{- else if .Values.ingress.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Checks that the values make sense together; fails the render otherwise. */}}
+{{- define "storeplane.validate" -}}
+{{- $mode := .Values.database.mode -}}
+{{- if not (has $mode (list "sqlite" "postgres")) -}}
+{{- fail (printf "database.mode must be sqlite or postgres, not %q" $mode) -}}
+{{- end -}}
+{{- if and (eq $mode "sqlite") (gt (int .Values.replicaCount) 1) -}}
+{{- fail "database.mode sqlite runs one replica (the database is a file on one volume): set replicaCount to 1, or use database.mode postgres" -}}
+{{- end -}}
+{{- if and (eq $mode "sqlite") .Values.workers.enabled -}}
+{{- fail "workers.enabled needs database.mode postgres: separate worker processes share the job queue through PostgreSQL" -}}
+{{- end -}}
+{{- if and (eq $mode "postgres") (not .Values.database.postgres.existingSecret) (not .Values.database.postgres.url) -}}
+{{- fail "database.mode postgres needs database.postgres.url or database.postgres.existingSecret" -}}
+{{- end -}}
+{{- if and .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
+{{- fail "ingress.tls.enabled needs ingress.tls.secretName (cert-manager fills it when ingress.tls.clusterIssuer is set)" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment shared by `serve` and `worker`: metadata store, cluster, provisioning. */}}
+{{- define "storeplane.commonEnv" -}}
+- name: STOREPLANE_LOG_FORMAT
+  value: {{ .Values.log.format | quote }}
+- name: STOREPLANE_LOG
+  value: {{ .Values.log.filter | quote }}
+- name: STOREPLANE_DATA_DIR
+  value: /var/lib/storeplane
+{{- if eq .Values.database.mode "postgres" }}
+- name: STOREPLANE_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "storeplane.databaseSecretName" . }}
+      key: {{ include "storeplane.databaseSecretKey" . }}
+{{- end }}
+- name: STOREPLANE_DATABASE_MAX_CONNECTIONS
+  value: {{ .Values.database.maxConnections | quote }}
+- name: STOREPLANE_DATABASE_CONNECT_TIMEOUT
+  value: {{ .Values.database.connectTimeoutSeconds | quote }}
+- name: STOREPLANE_PLATFORM_CONFIG
+  value: /etc/storeplane/platform.yaml
+- name: STOREPLANE_KUBE_QPS
+  value: {{ .Values.kube.qps | quote }}
+- name: STOREPLANE_KUBE_BURST
+  value: {{ .Values.kube.burst | quote }}
+- name: STOREPLANE_DRIFT_INTERVAL
+  value: {{ .Values.provisioning.driftIntervalSeconds | quote }}
+- name: STOREPLANE_READY_TIMEOUT
+  value: {{ .Values.provisioning.readyTimeoutSeconds | quote }}
+- name: STOREPLANE_TEARDOWN_TIMEOUT
+  value: {{ .Values.provisioning.teardownTimeoutSeconds | quote }}
+- name: STOREPLANE_MAX_ATTEMPTS
+  value: {{ .Values.provisioning.maxAttempts | quote }}
+- name: STOREPLANE_SHUTDOWN_GRACE
+  value: {{ .Values.shutdownGraceSeconds | quote }}
+{{- end -}}
+
+{{/* Pod and container hardening shared by every storeplane container. */}}
+{{- define "storeplane.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "storeplane.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}

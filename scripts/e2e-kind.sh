@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# The whole definition of done on a real cluster, as a test: exits non-zero at the first
+# failure, naming it.
+#   1. create a store through the API and wait until it is ready;
+#   2. open the storefront, add the sample product to the cart and check out with
+#      cash on delivery through the WooCommerce Store API;
+#   3. reveal the admin credentials (once; a second reveal must be refused) and find the
+#      order through the WooCommerce REST API, signed in as that admin;
+#   4. helm upgrade storeplane to a new image, then helm rollback: the store, its
+#      namespace and its order are untouched by both;
+#   5. delete the store and confirm its namespace is gone.
+#
+# Runs against the cluster scripts/dev-cluster.sh makes (and runs it first if that cluster
+# does not exist). Needs: docker, kubectl, kind, helm (as dev-cluster.sh finds them), curl,
+# jq. Settings: CLUSTER_NAME (storeplane), NAMESPACE (storeplane), E2E_STORE (e2e-<time>),
+# E2E_READY_TIMEOUT seconds (900).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLUSTER_NAME="${CLUSTER_NAME:-storeplane}"
+NAMESPACE="${NAMESPACE:-storeplane}"
+RELEASE=storeplane
+API="http://storeplane.127.0.0.1.nip.io"
+STORE="${E2E_STORE:-e2e-$(date +%s)}"
+READY_TIMEOUT="${E2E_READY_TIMEOUT:-900}"
+context="kind-${CLUSTER_NAME}"
+started="$(date +%s)"
+work="$(mktemp -d)"
+trap 'rm -rf "${work}"' EXIT
+
+step() { echo "==> [$(($(date +%s) - started))s] $*"; }
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+for tool in docker kubectl curl jq; do
+    command -v "${tool}" >/dev/null 2>&1 || fail "${tool} is required"
+done
+k() { kubectl --context "${context}" "$@"; }
+
+if ! kubectl config get-contexts -o name | grep -qx "${context}"; then
+    step "no cluster ${CLUSTER_NAME} yet: running scripts/dev-cluster.sh"
+    CLUSTER_NAME="${CLUSTER_NAME}" NAMESPACE="${NAMESPACE}" scripts/dev-cluster.sh
+fi
+helm_bin="$(command -v helm || echo "${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}/helm-npm/helm")"
+[ -x "${helm_bin}" ] || fail "helm not found (scripts/dev-cluster.sh fetches one)"
+helm() { "${helm_bin}" --kube-context "${context}" "$@"; }
+
+token="$(k -n "${NAMESPACE}" exec "deployment/${RELEASE}" -c storeplane -- storeplane token create --user e2e --admin --label e2e 2>/dev/null)"
+[ -n "${token}" ] || fail "could not mint an API token in deployment/${RELEASE}"
+
+# api METHOD PATH [JSON]: the response body on stdout, the status code in ${work}/status.
+api() {
+    local method="$1" path="$2" body="${3:-}"
+    local args=(-sS -X "${method}" -H "Authorization: Bearer ${token}" -o "${work}/body" -w '%{http_code}')
+    if [ -n "${body}" ]; then
+        args+=(-H 'Content-Type: application/json' --data "${body}")
+    fi
+    curl "${args[@]}" "${API}${path}" >"${work}/status"
+    cat "${work}/body"
+}
+status() { cat "${work}/status"; }
+
+store_field() { api GET "/api/v1/stores/$1" | jq -r ".$2"; }
+
+wait_for_status() {
+    local id="$1" want="$2" timeout="$3" deadline now
+    deadline=$(($(date +%s) + timeout))
+    while :; do
+        now="$(store_field "${id}" status)"
+        [ "${now}" = "${want}" ] && return 0
+        if [ "${now}" = "failed" ]; then
+            api GET "/api/v1/stores/${id}/events?limit=200" | jq -r '.items[] | "  \(.at) \(.kind): \(.message)"' >&2 || true
+            fail "store ${id} failed: $(store_field "${id}" status_reason)"
+        fi
+        [ "$(date +%s)" -lt "${deadline}" ] || fail "store ${id} is ${now}, not ${want}, after ${timeout}s"
+        sleep 3
+    done
+}
+
+# --- 1. create and wait ---
+step "creating store ${STORE}"
+created="$(api POST /api/v1/stores "{\"name\":\"${STORE}\",\"engine\":\"woocommerce\",\"plan\":\"small\"}")"
+[ "$(status)" = 202 ] || fail "POST /api/v1/stores answered $(status): ${created}"
+id="$(jq -r .id <<<"${created}")"
+namespace="$(jq -r .namespace <<<"${created}")"
+shop="$(jq -r .url <<<"${created}")"
+step "waiting for ${STORE} (${id}) to become ready"
+wait_for_status "${id}" ready "${READY_TIMEOUT}"
+namespace_uid="$(k get namespace "${namespace}" -o jsonpath='{.metadata.uid}')"
+
+# --- 2. storefront, cart, cash-on-delivery checkout ---
+step "opening the storefront ${shop}"
+front="$(curl -fsS "${shop}/")" || fail "the storefront ${shop}/ does not answer"
+grep -qi 'woocommerce' <<<"${front}" || fail "the storefront does not look like a WooCommerce shop"
+
+jar="${work}/shop-cookies"
+store_api() {
+    local method="$1" path="$2" body="${3:-}"
+    local args=(-sS -X "${method}" -b "${jar}" -c "${jar}" -D "${work}/headers" -o "${work}/body" -w '%{http_code}')
+    [ -n "${nonce:-}" ] && args+=(-H "Nonce: ${nonce}")
+    [ -n "${cart_token:-}" ] && args+=(-H "Cart-Token: ${cart_token}")
+    if [ -n "${body}" ]; then
+        args+=(-H 'Content-Type: application/json' --data "${body}")
+    fi
+    curl "${args[@]}" "${shop}/wp-json/wc/store/v1${path}" >"${work}/status"
+    cat "${work}/body"
+}
+header() { grep -i "^$1:" "${work}/headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+
+product="$(store_api GET '/products?sku=storeplane-sample' | jq -r '.[0].id // empty')"
+[ -n "${product}" ] || fail "the sample product (sku storeplane-sample) is not in the Store API"
+store_api GET /cart >/dev/null
+nonce="$(header nonce)"
+cart_token="$(header cart-token)"
+step "adding product ${product} to the cart"
+cart="$(store_api POST /cart/add-item "{\"id\":${product},\"quantity\":1}")"
+[ "$(status)" = 201 ] || [ "$(status)" = 200 ] || fail "add-item answered $(status): ${cart}"
+[ "$(jq -r '.items | length' <<<"${cart}")" = 1 ] || fail "the cart does not hold the product: ${cart}"
+if [ "$(jq -r '.needs_shipping' <<<"${cart}")" = true ] &&
+    [ "$(jq -r '[.shipping_rates[]?.shipping_rates[]?] | length' <<<"${cart}")" = 0 ]; then
+    fail "the cart needs shipping but the store offers no shipping method, so checkout cannot succeed (the setup Job should make the sample product virtual or add a shipping method)"
+fi
+
+step "checking out with cash on delivery"
+address='{"first_name":"Ada","last_name":"Lovelace","address_1":"1 Analytical Row","city":"London","postcode":"EC1A 1BB","country":"GB","email":"ada@example.com","phone":"+440000000000"}'
+order="$(store_api POST /checkout "{\"billing_address\":${address},\"shipping_address\":$(jq 'del(.email)' <<<"${address}"),\"payment_method\":\"cod\"}")"
+[ "$(status)" = 200 ] || fail "checkout answered $(status): ${order}"
+order_id="$(jq -r .order_id <<<"${order}")"
+case "${order_id}" in "" | null) fail "checkout returned no order: ${order}" ;; esac
+step "order ${order_id} placed ($(jq -r .status <<<"${order}"))"
+
+# --- 3. credentials, revealed once, and the order through the REST API ---
+step "revealing the admin credentials"
+revealed="$(api POST "/api/v1/stores/${id}/credentials/reveal")"
+[ "$(status)" = 200 ] || fail "reveal answered $(status): ${revealed}"
+admin_user="$(jq -r .username <<<"${revealed}")"
+admin_password="$(jq -r .password <<<"${revealed}")"
+again="$(api POST "/api/v1/stores/${id}/credentials/reveal")"
+[ "$(status)" = 410 ] || fail "a second reveal answered $(status), not 410: ${again}"
+
+# WordPress's REST API takes cookie authentication plus a nonce over plain HTTP (basic
+# auth with application passwords wants HTTPS): sign in, fetch the REST nonce, then ask.
+admin_order() {
+    local admin_jar="${work}/admin-cookies" rest_nonce
+    rm -f "${admin_jar}"
+    curl -sS -o /dev/null -c "${admin_jar}" "${shop}/wp-login.php"
+    curl -sS -o /dev/null -b "${admin_jar}" -c "${admin_jar}" \
+        --data-urlencode "log=${admin_user}" --data-urlencode "pwd=${admin_password}" \
+        --data-urlencode "testcookie=1" --data-urlencode "redirect_to=${shop}/wp-admin/" \
+        "${shop}/wp-login.php"
+    rest_nonce="$(curl -fsS -b "${admin_jar}" "${shop}/wp-admin/admin-ajax.php?action=rest-nonce")" ||
+        fail "could not sign in to ${shop}/wp-admin as ${admin_user}"
+    curl -fsS -b "${admin_jar}" -H "X-WP-Nonce: ${rest_nonce}" "${shop}/wp-json/wc/v3/orders/${order_id}"
+}
+check_order() {
+    local found
+    found="$(admin_order)" || fail "GET /wp-json/wc/v3/orders/${order_id} failed ($1)"
+    [ "$(jq -r .id <<<"${found}")" = "${order_id}" ] || fail "order ${order_id} not found ($1): ${found}"
+    [ "$(jq -r .payment_method <<<"${found}")" = cod ] || fail "order ${order_id} is not cash on delivery ($1)"
+    step "order ${order_id} found in WooCommerce ($1): $(jq -r '.status + ", " + .total + " " + .currency' <<<"${found}")"
+}
+check_order "after checkout"
+
+# --- 4. upgrade and roll back the platform; the store must not notice ---
+store_untouched() {
+    k -n "${NAMESPACE}" rollout status "deployment/${RELEASE}" --timeout=300s >/dev/null
+    for _ in $(seq 1 60); do
+        curl -fsS -o /dev/null "${API}/readyz" && break
+        sleep 2
+    done
+    [ "$(store_field "${id}" status)" = ready ] || fail "store ${id} is not ready $1"
+    [ "$(k get namespace "${namespace}" -o jsonpath='{.metadata.uid}')" = "${namespace_uid}" ] ||
+        fail "namespace ${namespace} was replaced $1"
+    curl -fsS -o /dev/null "${shop}/" || fail "the storefront does not answer $1"
+    check_order "$1"
+}
+current_image="$(k -n "${NAMESPACE}" get "deployment/${RELEASE}" -o jsonpath='{.spec.template.spec.containers[0].image}')"
+upgrade_tag="e2e-upgrade-${started}"
+step "helm upgrade to storeplane:${upgrade_tag} (a new image of the same build)"
+docker tag "${current_image}" "storeplane:${upgrade_tag}"
+kind_bin="$(command -v kind || echo "${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}/kind-v0.29.0")"
+"${kind_bin}" load docker-image --name "${CLUSTER_NAME}" "storeplane:${upgrade_tag}" >/dev/null
+helm upgrade "${RELEASE}" charts/storeplane -n "${NAMESPACE}" --reuse-values \
+    --set image.tag="${upgrade_tag}" --wait --timeout 5m >/dev/null
+[ "$(k -n "${NAMESPACE}" get "deployment/${RELEASE}" -o jsonpath='{.spec.template.spec.containers[0].image}')" = "storeplane:${upgrade_tag}" ] ||
+    fail "the upgrade did not change the image"
+store_untouched "after the upgrade"
+
+step "helm rollback"
+helm rollback "${RELEASE}" -n "${NAMESPACE}" --wait --timeout 5m >/dev/null
+[ "$(k -n "${NAMESPACE}" get "deployment/${RELEASE}" -o jsonpath='{.spec.template.spec.containers[0].image}')" = "${current_image}" ] ||
+    fail "the rollback did not restore ${current_image}"
+store_untouched "after the rollback"
+
+# --- 5. delete ---
+step "deleting store ${STORE}"
+api DELETE "/api/v1/stores/${id}" >/dev/null
+[ "$(status)" = 202 ] || fail "DELETE answered $(status)"
+wait_for_status "${id}" deleted 600
+if k get namespace "${namespace}" >/dev/null 2>&1; then
+    fail "namespace ${namespace} still exists after the store was deleted"
+fi
+step "namespace ${namespace} is gone"
+
+echo "e2e OK: store created, ordered from with cash on delivery, survived an upgrade and a rollback, deleted ($(($(date +%s) - started))s)"
