@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test storeplane has: formatting, lints, then the whole workspace's unit,
-# repository (SQLite and PostgreSQL) and integration tests.
+# Runs every test storeplane has: formatting, lints, the whole workspace's unit,
+# repository (SQLite and PostgreSQL) and integration tests, then the Helm chart and scripts
+# (helm lint and template, kubectl apply to kube-sim, shellcheck) and the dashboard
+# (typecheck, unit tests, reproducible build, browser tests in chromium).
 #
 # PostgreSQL must be reachable: STOREPLANE_TEST_DATABASE_URL, by default
 # postgres://postgres@127.0.0.1:5432/test. The PostgreSQL tests never skip.
@@ -17,3 +19,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> chart and scripts"
+scripts/test-chart.sh
+
+echo "==> dashboard"
+scripts/test-dashboard.sh
