@@ -41,8 +41,10 @@ wp wc payment_gateway update cod --enabled=true "$admin" >/dev/null
 # New WooCommerce sites start in "coming soon" mode, which hides the shop from visitors.
 wp option update woocommerce_coming_soon no
 
+# Virtual: it needs no shipping zone or method, so it can be ordered as soon as the
+# store is up; cash on delivery accepts virtual orders by default.
 if [ -z "$(wp wc product list --sku=storeplane-sample --field=id "$admin")" ]; then
   wp wc product create --name='Sample product' --sku=storeplane-sample --type=simple \
-    --status=publish --regular_price=19.99 "$admin"
+    --virtual=true --status=publish --regular_price=19.99 "$admin"
 fi
 echo "store is set up"
