@@ -138,8 +138,8 @@ for _ in $(seq 1 60); do
 done
 curl -fsS -o /dev/null "http://${HOST}/readyz" || fail "http://${HOST}/readyz does not answer through the ingress"
 
-# The server prints a one-time sign-in link at start (standard output, so the pod's log).
-link="$(k -n "${NAMESPACE}" logs "deployment/${RELEASE}" -c storeplane | grep -o 'http[^ ]*/login?token=[A-Za-z0-9_]*' | tail -n 1 || true)"
+# A fresh one-time sign-in link on every run (the one the server printed at start may be used).
+link="$(k -n "${NAMESPACE}" exec "deployment/${RELEASE}" -c storeplane -- storeplane token login-link 2>/dev/null)"
 token="$(k -n "${NAMESPACE}" exec "deployment/${RELEASE}" -c storeplane -- storeplane token create --user admin --admin --label dev-cluster 2>/dev/null)"
 
 cat <<EOF
@@ -147,8 +147,8 @@ cat <<EOF
 storeplane is running on kind cluster ${CLUSTER_NAME} (kubectl context ${context}).
 
   Dashboard:    http://${HOST}
-  Sign in:      ${link:-"(no link in the log; kubectl -n ${NAMESPACE} rollout restart deploy/${RELEASE} prints a new one)"}
-                (works once, within 24 h; a used link: kubectl -n ${NAMESPACE} rollout restart deploy/${RELEASE})
+  Sign in:      ${link}
+                (works once, within 24 h; another: kubectl -n ${NAMESPACE} exec deploy/${RELEASE} -c storeplane -- storeplane token login-link)
   API token:    ${token}
 
   export STOREPLANE_SERVER=http://${HOST} STOREPLANE_TOKEN=${token}

@@ -60,7 +60,8 @@ pub async fn login(
             return Ok(login_failed(
                 "This sign-in link no longer works",
                 "Each link works once and only for a limited time; this one is unknown, expired or already used. \
-                 Restart <code>storeplane serve</code> to print a new one, or ask an admin for one.",
+                 Run <code>storeplane token login-link</code> where storeplane runs to print a new one, \
+                 or ask an admin for one.",
             ));
         }
         Err(other) => return Err(other.into()),

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
 use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 use storeplane_api::dto::{ClusterView, PlanView};
-use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit, secret};
+use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit};
 use storeplane_blueprint::PlatformSettings;
 use storeplane_db::Repository;
 use storeplane_domain::{Plan, Role, UserName};
@@ -22,7 +21,7 @@ use crate::cluster::{Cluster, ClusterArgs};
 use crate::credentials::ClusterCredentials;
 use crate::database::DatabaseArgs;
 use crate::provisioning::ProvisioningArgs;
-use crate::shutdown;
+use crate::{shutdown, token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuthKind {
@@ -268,23 +267,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The admin user that the printed login link signs in.
-const ADMIN_USER: &str = "admin";
-/// How long the printed login link stays valid.
-const LOGIN_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
-
 /// Prints a one-time link that signs the admin in to the dashboard. It goes to standard
 /// output, never to the logs: the link is a credential.
 async fn print_login_link(repo: &dyn Repository, base: &str) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let admin = repo
-        .ensure_user(&UserName::parse(ADMIN_USER)?, Role::Admin, now)
-        .await?;
-    let token = secret::generate("spl_");
-    repo.create_login_token(&secret::hash(&token), admin.id, now + LOGIN_LINK_TTL, now)
-        .await?;
+    let admin = UserName::parse(token::ADMIN_USER)?;
+    let link = token::login_link(repo, &admin, Role::Admin, base).await?;
     println!(
-        "storeplane is running. Sign in from a browser (the link works once, within 24 h):\n\n    {base}/login?token={token}\n"
+        "storeplane is running. Sign in from a browser (the link works once, within 24 h;\n`storeplane token login-link` prints another):\n\n    {link}\n"
     );
     Ok(())
 }

@@ -197,3 +197,45 @@ fn the_login_link_goes_to_standard_output_and_never_to_the_logs() {
         "the link's token is in the logs"
     );
 }
+
+#[test]
+fn token_login_link_prints_a_fresh_one_time_link_for_a_running_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(&data);
+    let (code, stdout, stderr) = run_to_end(storeplane(
+        &[
+            &["token", "login-link", "--public-url", &server.base],
+            &data[..],
+        ]
+        .concat(),
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let link = stdout.trim().to_owned();
+    assert!(
+        link.starts_with(&format!("{}/login?token=spl_", server.base)),
+        "{stdout}"
+    );
+    assert!(stderr.contains("works once"), "{stderr}");
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (first, cookie, second) = crate::support::block_on(async {
+        let first = browser.get(&link).send().await.unwrap();
+        let cookie = first
+            .headers()
+            .get("set-cookie")
+            .map(|value| value.to_str().unwrap().to_owned());
+        let second = browser.get(&link).send().await.unwrap();
+        (first.status(), cookie, second.status())
+    });
+    assert!(first.is_redirection(), "{first}");
+    assert!(
+        cookie.is_some_and(|cookie| cookie.starts_with("storeplane_session=")),
+        "signed in"
+    );
+    assert_eq!(second, 401, "the link works once");
+}
