@@ -187,6 +187,12 @@ fn rendered(store: &Value) -> BTreeSet<String> {
 }
 
 /// Namespaces storeplane made.
+/// `storeplane serve` with `data` (its database flags) and `flags`, against `sim`.
+fn serve_on(sim: &Sim, data: &[&str], flags: &[&str]) -> Server {
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    Server::start_on_cluster(&[data, &[kube_flag.as_str(), kubeconfig.as_str()], flags].concat())
+}
+
 fn store_namespaces(sim: &Sim) -> Vec<String> {
     sim.kubectl(&["get", "namespaces", "-o", "name"], None)
         .lines()
@@ -262,20 +268,8 @@ fn with_30_percent_api_errors_and_added_latency_a_store_still_becomes_ready() {
         "--fault-latency",
         "20",
     ]);
-    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
     let data = ["--data-dir", tmp.path().to_str().unwrap()];
-    let server = Server::start_on_cluster(
-        &[
-            &data[..],
-            &[
-                kube_flag.as_str(),
-                kubeconfig.as_str(),
-                "--max-attempts",
-                "10",
-            ],
-        ]
-        .concat(),
-    );
+    let server = serve_on(&sim, &data, &["--max-attempts", "10"]);
     let api = Api::new(&server, token(&data, "alice", false));
 
     let store = api.create("acme");
@@ -291,21 +285,11 @@ fn with_30_percent_api_errors_and_added_latency_a_store_still_becomes_ready() {
 fn a_pod_that_never_becomes_ready_fails_the_store_with_its_reason_and_retry_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let sim = Sim::start_with(&["--never-ready-namespace", "*"]);
-    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
     let data = ["--data-dir", tmp.path().to_str().unwrap()];
-    let server = Server::start_on_cluster(
-        &[
-            &data[..],
-            &[
-                kube_flag.as_str(),
-                kubeconfig.as_str(),
-                "--ready-timeout",
-                "1",
-                "--max-attempts",
-                "2",
-            ],
-        ]
-        .concat(),
+    let server = serve_on(
+        &sim,
+        &data,
+        &["--ready-timeout", "1", "--max-attempts", "2"],
     );
     let api = Api::new(&server, token(&data, "alice", false));
 
@@ -348,21 +332,11 @@ fn a_pod_that_never_becomes_ready_fails_the_store_with_its_reason_and_retry_resu
 fn a_namespace_held_by_a_finalizer_is_reported_with_the_finalizer_named() {
     let tmp = tempfile::tempdir().unwrap();
     let sim = Sim::start();
-    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
     let data = ["--data-dir", tmp.path().to_str().unwrap()];
-    let server = Server::start_on_cluster(
-        &[
-            &data[..],
-            &[
-                kube_flag.as_str(),
-                kubeconfig.as_str(),
-                "--teardown-timeout",
-                "1",
-                "--max-attempts",
-                "1",
-            ],
-        ]
-        .concat(),
+    let server = serve_on(
+        &sim,
+        &data,
+        &["--teardown-timeout", "1", "--max-attempts", "1"],
     );
     let api = Api::new(&server, token(&data, "alice", false));
     let store = api.create("acme");
