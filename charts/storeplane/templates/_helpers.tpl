@@ -119,6 +119,12 @@ database-url
   value: {{ .Values.provisioning.teardownTimeoutSeconds | quote }}
 - name: STOREPLANE_MAX_ATTEMPTS
   value: {{ .Values.provisioning.maxAttempts | quote }}
+- name: STOREPLANE_STOREFRONT_CHECK_TIMEOUT
+  value: {{ .Values.provisioning.storefrontCheckTimeoutSeconds | quote }}
+{{- with .Values.provisioning.storefrontCheckVia }}
+- name: STOREPLANE_STOREFRONT_CHECK_VIA
+  value: {{ . | quote }}
+{{- end }}
 - name: STOREPLANE_SHUTDOWN_GRACE
   value: {{ .Values.shutdownGraceSeconds | quote }}
 {{- end -}}

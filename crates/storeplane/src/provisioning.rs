@@ -1,7 +1,6 @@
 //! What `serve` and `worker` share: how stores are built and how many are provisioned at
 //! once, and starting the workers that do it.
 
-use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -162,13 +161,15 @@ pub struct ProvisioningArgs {
     pub storefront_check_timeout: u64,
 
     /// Reach every storefront at this address for the check (the ingress controller's
-    /// Service, say) instead of through DNS; the request still names the store's host.
+    /// Service, say: `ingress-nginx-controller.ingress-nginx.svc:80`) instead of through
+    /// DNS; the request still names the store's host.
     #[arg(
         long,
         env = "STOREPLANE_STOREFRONT_CHECK_VIA",
-        value_name = "HOST:PORT"
+        value_name = "HOST:PORT",
+        value_parser = host_and_port
     )]
-    pub storefront_check_via: Option<SocketAddr>,
+    pub storefront_check_via: Option<String>,
 
     /// Seconds a job's lease lasts without a heartbeat: how soon another worker takes over
     /// the jobs of a worker that died. Heartbeats come every third of it.
@@ -189,6 +190,18 @@ pub struct ProvisioningArgs {
         value_name = "N"
     )]
     pub max_attempts: NonZeroU32,
+}
+
+/// A `HOST:PORT` flag, checked when it is read (the host is looked up when used).
+fn host_and_port(value: &str) -> Result<String, String> {
+    match value.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {
+            Ok(value.to_owned())
+        }
+        _ => {
+            Err("expected HOST:PORT, e.g. ingress-nginx-controller.ingress-nginx.svc:80".to_owned())
+        }
+    }
 }
 
 impl ProvisioningArgs {
@@ -214,7 +227,7 @@ impl ProvisioningArgs {
         if self.storefront_check_timeout > 0 {
             let check = StorefrontCheck::new(
                 Duration::from_secs(self.storefront_check_timeout),
-                self.storefront_check_via,
+                self.storefront_check_via.clone(),
             )
             .context("failed to set up the storefront check")?;
             runner = runner.with_storefront_check(check);

@@ -26,10 +26,11 @@ pub enum Verdict {
 }
 
 impl StorefrontCheck {
-    /// Checks each store at its own URL within `timeout`. With `via`, every store host is
-    /// reached at that address instead of through DNS (the ingress controller's Service
-    /// from inside the cluster, say), with the store's host name in the request as usual.
-    pub fn new(timeout: Duration, via: Option<SocketAddr>) -> Result<Self, reqwest::Error> {
+    /// Checks each store at its own URL within `timeout`. With `via` (`HOST:PORT`), every
+    /// store host is reached at that address instead of through DNS (the ingress
+    /// controller's Service from inside the cluster, say), with the store's host name in
+    /// the request as usual. The host is looked up at each check.
+    pub fn new(timeout: Duration, via: Option<String>) -> Result<Self, reqwest::Error> {
         // reqwest leaves the TLS provider to the program; storeplane uses ring only.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
@@ -37,7 +38,7 @@ impl StorefrontCheck {
             .redirect(reqwest::redirect::Policy::limited(5))
             .user_agent(concat!("storeplane/", env!("CARGO_PKG_VERSION")));
         if let Some(address) = via {
-            builder = builder.dns_resolver(Arc::new(Fixed(address)));
+            builder = builder.dns_resolver(Arc::new(Via(address)));
         }
         Ok(Self {
             client: builder.build()?,
@@ -75,13 +76,16 @@ fn describe(error: &reqwest::Error) -> String {
     words.last().cloned().unwrap_or_else(|| error.to_string())
 }
 
-/// Resolves every host name to one address.
-struct Fixed(SocketAddr);
+/// Resolves every host name to the addresses of one `HOST:PORT`.
+struct Via(String);
 
-impl Resolve for Fixed {
+impl Resolve for Via {
     fn resolve(&self, _: Name) -> Resolving {
-        let address = self.0;
-        Box::pin(async move { Ok(Box::new(std::iter::once(address)) as Addrs) })
+        let via = self.0.clone();
+        Box::pin(async move {
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host(via.as_str()).await?.collect();
+            Ok(Box::new(addresses.into_iter()) as Addrs)
+        })
     }
 }
 
@@ -121,7 +125,8 @@ mod tests {
     #[tokio::test]
     async fn a_store_host_is_reached_through_the_given_address_with_its_own_name() {
         let (address, server) = one_shot_server("200 OK");
-        let check = StorefrontCheck::new(Duration::from_secs(5), Some(address)).unwrap();
+        let via = format!("localhost:{}", address.port());
+        let check = StorefrontCheck::new(Duration::from_secs(5), Some(via)).unwrap();
 
         let verdict = check.check("http://acme.shops.example.test/").await;
 
@@ -135,7 +140,8 @@ mod tests {
     #[tokio::test]
     async fn an_error_status_is_reported_as_answered_with_it() {
         let (address, _server) = one_shot_server("503 Service Unavailable");
-        let check = StorefrontCheck::new(Duration::from_secs(5), Some(address)).unwrap();
+        let check =
+            StorefrontCheck::new(Duration::from_secs(5), Some(address.to_string())).unwrap();
 
         let verdict = check.check("http://acme.shops.example.test/").await;
 
@@ -151,7 +157,7 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap();
-        let check = StorefrontCheck::new(Duration::from_secs(5), Some(closed)).unwrap();
+        let check = StorefrontCheck::new(Duration::from_secs(5), Some(closed.to_string())).unwrap();
 
         let verdict = check.check("http://acme.shops.example.test/").await;
 
