@@ -146,7 +146,7 @@ async fn notify_workers<C: Conn>(conn: &mut C) -> Result<(), DbError> {
 }
 
 /// After a statement that may have queued `job` again committed: wakes idle workers if it
-/// did.
+/// did (a job queued for later is left to their poll).
 async fn requeued<B: SqlBackend>(backend: &B, job: Job) -> Result<Job, DbError> {
     if job.state == JobState::Queued {
         if <<B::Db as sqlx::Database>::Connection as Conn>::JOBS_NOTIFY.is_some() {
@@ -315,7 +315,14 @@ pub(crate) async fn fail<B: SqlBackend>(
     ];
     // The guard on attempts makes the read and the write one compare-and-set: if the
     // lease expired and was taken in between, nothing matches.
-    to_job(conn.fetch_optional(FAIL, args).await?)?.ok_or_else(lost)
+    let failed = to_job(conn.fetch_optional(FAIL, args).await?)?.ok_or_else(lost)?;
+    drop(conn);
+    // A retry after backoff is found by the workers' poll; one queued afresh (a rerun was
+    // requested) is runnable now.
+    if failed.run_at <= now {
+        return requeued(backend, failed).await;
+    }
+    Ok(failed)
 }
 
 fn truncate(text: &str, max: usize) -> &str {
