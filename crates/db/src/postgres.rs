@@ -137,7 +137,11 @@ fn wakeups(pool: Pool<Postgres>, channel: &'static str) -> BoxStream<'static, ()
             };
             loop {
                 match listener.recv().await {
-                    Ok(notification) if notification.payload() == schema => {
+                    // An empty payload: a storeplane from before schemas were sent (a
+                    // rolling upgrade); a wake-up too many is harmless.
+                    Ok(notification)
+                        if notification.payload() == schema || notification.payload().is_empty() =>
+                    {
                         return Some(((), Some((listener, schema))));
                     }
                     Ok(_) => {}
