@@ -2,12 +2,13 @@ import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect } from "react";
 import { ConnectionBanner } from "@/components/connection-banner";
 import { Header } from "@/components/header";
+import { Link } from "@/components/link";
 import { Skeleton } from "@/components/ui/card";
 import { SignedOut } from "@/features/session/signed-out";
 import { StoresPage } from "@/features/stores/stores-page";
 import { ApiError, api, describeError, setCsrfToken } from "@/lib/api";
 import { useLiveUpdates } from "@/lib/live";
-import { navigate, parseRoute, usePathname } from "@/lib/router";
+import { parseRoute, usePathname } from "@/lib/router";
 
 // The store page is only needed once a store is opened: keep it out of the first download.
 const StorePage = lazy(() => import("@/features/store/store-page"));
@@ -52,16 +53,9 @@ export function App() {
             <h1 className="text-xl font-semibold">Nothing here</h1>
             <p className="mt-2 text-muted-foreground">
               This page does not exist.{" "}
-              <a
-                className="underline underline-offset-4"
-                href="/"
-                onClick={(e) => {
-                  e.preventDefault();
-                  navigate("/");
-                }}
-              >
+              <Link className="underline underline-offset-4" href="/">
                 See your stores
-              </a>
+              </Link>
               .
             </p>
           </div>

@@ -1,9 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { Moon, Server, Sun } from "lucide-react";
 import { useState } from "react";
+import { Link } from "@/components/link";
 import { Button } from "@/components/ui/button";
 import { api } from "@/lib/api";
-import { navigate } from "@/lib/router";
 import { isDark, setDark } from "@/lib/theme";
 import type { Session } from "@/lib/types";
 
@@ -14,17 +14,13 @@ export function Header({ session }: { session: Session }) {
   return (
     <header className="sticky top-0 z-30 border-b bg-background/90 backdrop-blur">
       <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-3 sm:px-6">
-        <a
+        <Link
           href="/"
-          onClick={(e) => {
-            e.preventDefault();
-            navigate("/");
-          }}
           className="flex items-center gap-2 rounded-md font-semibold tracking-tight outline-none focus-visible:ring-2 focus-visible:ring-ring"
         >
           <img src="/favicon.svg" alt="" className="size-6" />
           storeplane
-        </a>
+        </Link>
         {clusterName && (
           <span
             className="hidden min-w-0 items-center gap-1.5 truncate rounded-full border px-2 py-0.5 text-xs text-muted-foreground sm:inline-flex"

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ArrowLeft, ExternalLink, KeyRound, LoaderCircle, RotateCcw, ShieldCheck, Trash2 } from "lucide-react";
 import { type ReactNode, useMemo, useState } from "react";
+import { Link } from "@/components/link";
 import { StatusBadge } from "@/components/status-badge";
 import { RelativeTime } from "@/components/time";
 import { ErrorText } from "@/components/ui/alert";
@@ -9,7 +10,6 @@ import { Card, CardContent, CardHeader, CardTitle, Skeleton } from "@/components
 import { ApiError, api, describeError } from "@/lib/api";
 import { applyStore } from "@/lib/live";
 import { ownedObjects } from "@/lib/objects";
-import { navigate } from "@/lib/router";
 import type { Store } from "@/lib/types";
 import { CredentialsDialog } from "./credentials-dialog";
 import { DeleteDialog } from "./delete-dialog";
@@ -28,17 +28,13 @@ export default function StorePage({ id }: { id: string }) {
 
   return (
     <div className="flex flex-col gap-6">
-      <a
+      <Link
         href="/"
-        onClick={(e) => {
-          e.preventDefault();
-          navigate("/");
-        }}
         className="inline-flex w-fit items-center gap-1.5 rounded-sm text-sm text-muted-foreground outline-none hover:text-foreground focus-visible:ring-2 focus-visible:ring-ring"
       >
         <ArrowLeft className="size-4" aria-hidden />
         All stores
-      </a>
+      </Link>
       {store.isError ? (
         <Card className="p-6">
           <h1 className="text-lg font-semibold">Store not found</h1>
@@ -148,10 +144,10 @@ function StoreSummary({ store, revealed }: { store: Store; revealed: boolean }) 
 
         <dl className="grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
           <Field label="Storefront">
-            <Link href={store.url} />
+            <ExternalUrl href={store.url} />
           </Field>
           <Field label="Admin">
-            <Link href={store.admin_url} />
+            <ExternalUrl href={store.admin_url} />
           </Field>
           <Field label="Namespace">
             <span className="font-mono text-xs break-all" data-testid="namespace">
@@ -190,7 +186,7 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-function Link({ href }: { href: string }) {
+function ExternalUrl({ href }: { href: string }) {
   return (
     <a
       href={href}

@@ -1,9 +1,9 @@
 import { ExternalLink } from "lucide-react";
 import { memo, useLayoutEffect, useRef, useState } from "react";
+import { Link } from "@/components/link";
 import { StatusBadge } from "@/components/status-badge";
 import { RelativeTime } from "@/components/time";
 import { Card } from "@/components/ui/card";
-import { navigate } from "@/lib/router";
 import type { Store } from "@/lib/types";
 
 const ENGINE: Record<Store["engine"], string> = { woocommerce: "WooCommerce", medusa: "Medusa" };
@@ -91,17 +91,12 @@ const StoreRow = memo(function StoreRow({ store, position, total }: { store: Sto
       aria-posinset={position}
       aria-setsize={total}
     >
-      <a
+      <Link
         href={href}
-        onClick={(e) => {
-          if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-          e.preventDefault();
-          navigate(href);
-        }}
         className="truncate rounded-sm font-medium underline-offset-4 outline-none hover:underline focus-visible:ring-2 focus-visible:ring-ring"
       >
         {store.name}
-      </a>
+      </Link>
       <span className="order-3 col-span-2 text-sm text-muted-foreground md:order-none md:col-span-1">
         {ENGINE[store.engine]} · {store.plan}
       </span>
