@@ -193,6 +193,17 @@ fn serve_on(sim: &Sim, data: &[&str], flags: &[&str]) -> Server {
     Server::start_on_cluster(&[data, &[kube_flag.as_str(), kubeconfig.as_str()], flags].concat())
 }
 
+/// The database and cluster flags every process of a PostgreSQL test shares.
+fn shared_flags(schema: &PgSchema, sim: &Sim) -> Vec<String> {
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    vec![
+        "--database-url".to_owned(),
+        schema.url.clone(),
+        kube_flag,
+        kubeconfig,
+    ]
+}
+
 fn store_namespaces(sim: &Sim) -> Vec<String> {
     sim.kubectl(&["get", "namespaces", "-o", "name"], None)
         .lines()
@@ -206,13 +217,8 @@ fn a_worker_killed_mid_provision_is_taken_over_and_the_store_converges_without_d
     let schema = PgSchema::create();
     // Pods take 3 s to become ready, so the kill lands while the worker waits for them.
     let sim = Sim::start_with(&["--ready-delay", "3000"]);
-    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
-    let shared = [
-        "--database-url",
-        schema.url.as_str(),
-        kube_flag.as_str(),
-        kubeconfig.as_str(),
-    ];
+    let shared = shared_flags(&schema, &sim);
+    let shared: Vec<&str> = shared.iter().map(String::as_str).collect();
     let server = Server::start_on_cluster(&[&shared[..], &["--workers", "0"]].concat());
     let api = Api::new(&server, token(&shared[..2], "alice", false));
     let first = WorkerProcess::start(&[&shared[..], &["--lease-ttl", "3"]].concat());
@@ -389,13 +395,8 @@ fn a_namespace_held_by_a_finalizer_is_reported_with_the_finalizer_named() {
 fn two_workers_on_postgres_provision_50_stores_exactly_once_when_one_is_killed() {
     let schema = PgSchema::create();
     let sim = Sim::start_with(&["--ready-delay", "200"]);
-    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
-    let shared = [
-        "--database-url",
-        schema.url.as_str(),
-        kube_flag.as_str(),
-        kubeconfig.as_str(),
-    ];
+    let shared = shared_flags(&schema, &sim);
+    let shared: Vec<&str> = shared.iter().map(String::as_str).collect();
     let server = Server::start_on_cluster(
         &[
             &shared[..],
