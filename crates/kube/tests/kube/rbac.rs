@@ -3,7 +3,9 @@
 //! not ready, credentials, prune, teardown, a stuck teardown) is recorded as the RBAC
 //! permission it needs, and the set must equal the rules in
 //! `charts/storeplane/files/clusterrole-rules.yaml`: a permission missing from the chart
-//! would fail in production, an unused one is privilege nobody needs.
+//! would fail in production, an unused one is privilege nobody needs. A request maps to
+//! the verbs the API server authorizes it as: a server-side apply that creates its object
+//! needs `create` as well as `patch`.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -12,6 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Service;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -107,27 +110,55 @@ struct Recording<S> {
     seen: Seen,
 }
 
-impl<S, B> tower::Service<http::Request<B>> for Recording<S>
+impl<S, B, R> tower::Service<http::Request<B>> for Recording<S>
 where
-    S: tower::Service<http::Request<B>>,
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    R: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = BoxFuture<'static, Result<S::Response, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        if let Some(permission) = permission(request.method(), request.uri()) {
-            self.seen
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(permission);
-        }
-        self.inner.call(request)
+        let permission = permission(request.method(), request.uri());
+        let applying = is_apply(&request);
+        let seen = self.seen.clone();
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            if let Some(permission) = permission {
+                let created = response.status() == http::StatusCode::CREATED;
+                let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+                // The API server authorizes an apply that creates its object as `create`
+                // as well as `patch`: the create path of its patch handler runs with
+                // create attributes (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/
+                // patch.go). A 201 answer is how the client sees that path was taken.
+                if applying && created {
+                    seen.insert(Permission {
+                        verb: "create".to_owned(),
+                        ..permission.clone()
+                    });
+                }
+                seen.insert(permission);
+            }
+            Ok(response)
+        })
     }
+}
+
+/// A server-side apply: a PATCH whose body is an apply configuration.
+fn is_apply<B>(request: &http::Request<B>) -> bool {
+    request.method() == http::Method::PATCH
+        && request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/apply-patch"))
 }
 
 /// A fresh simulator and an applier whose requests are recorded in `seen`. What a test
