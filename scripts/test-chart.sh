@@ -4,7 +4,9 @@
 #      a PostgreSQL variant with an inline URL), plus value combinations that must fail;
 #   2. each rendered chart applied to kube-sim with `kubectl apply --server-side`, read
 #      back, and a few fields checked; the platform settings each values file renders are
-#      loaded by `storeplane render`, which rejects unknown or invalid settings;
+#      loaded by `storeplane render`, which rejects unknown or invalid settings; values-prod
+#      rendered with and without the ServiceMonitor API (it is there in one, absent in the
+#      other);
 #   3. shellcheck on every script in scripts/, and every image the Dockerfiles, scripts
 #      and chart defaults name has a version tag (no bare names, no :latest).
 #
@@ -183,7 +185,6 @@ for entry in "${value_sets[@]}"; do
         expect "prod: existing database Secret" "storeplane-database" \
             "$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="STOREPLANE_DATABASE_URL")].valueFrom.secretKeyRef.name}')"
         grep -q 'tls:' "${work}/prod-store.yaml" || fail "prod: stores get no TLS section"
-        field -n "${ns}" "servicemonitor/${release}-storeplane" -o name >/dev/null
         ;;
     postgres-url)
         expect "postgres-url: database Secret" "postgres://app:secret@db:5432/storeplane" \
@@ -197,6 +198,30 @@ for entry in "${value_sets[@]}"; do
     grep -qv 'serverside-applied' "${work}/${name}.reapplied" && fail "${name}: re-apply reported something other than serverside-applied"
     echo "    ${rendered_count} objects applied and read back"
 done
+
+# --- the ServiceMonitor exists only where its API is served ---
+# values-prod turns it on; a fresh k3s has no Prometheus operator, so the chart must leave
+# it out there (the matrix above renders with no extra API: chart-prod has none) and render
+# it where the cluster serves monitoring.coreos.com/v1 (kube-sim does, so it is applied).
+echo "==> ServiceMonitor with and without the monitoring.coreos.com/v1 API (prod)"
+if grep -q '^kind: ServiceMonitor' "${work}/prod.yaml"; then
+    fail "prod without the ServiceMonitor API renders a ServiceMonitor (it would fail to install on a cluster without the Prometheus operator)"
+fi
+[ -z "$(kubectl get servicemonitors -n chart-prod -o name)" ] || fail "chart-prod holds a ServiceMonitor"
+helm template sp-monitored "${CHART}" --namespace chart-monitored -f "${CHART}/values-prod.yaml" \
+    --api-versions monitoring.coreos.com/v1/ServiceMonitor >"${work}/monitored.yaml"
+[ "$(grep -c '^kind: ServiceMonitor' "${work}/monitored.yaml")" = 1 ] ||
+    fail "prod with the ServiceMonitor API does not render exactly one ServiceMonitor"
+kubectl create namespace chart-monitored >/dev/null
+kubectl apply --server-side --field-manager=helm -n chart-monitored -f "${work}/monitored.yaml" >/dev/null
+monitor="servicemonitor/sp-monitored-storeplane"
+expect "monitored: ServiceMonitor endpoint" "http /metrics" \
+    "$(field -n chart-monitored "${monitor}" -o 'jsonpath={.spec.endpoints[0].port} {.spec.endpoints[0].path}')"
+expect "monitored: ServiceMonitor label for the Prometheus selector" "kube-prometheus-stack" \
+    "$(field -n chart-monitored "${monitor}" -o 'jsonpath={.metadata.labels.release}')"
+expect "monitored: objects beside the ServiceMonitor" "$(grep -c '^kind: ' "${work}/prod.yaml")" \
+    "$(($(grep -c '^kind: ' "${work}/monitored.yaml") - 1))"
+echo "    without the API: no ServiceMonitor; with it: one, applied and read back"
 
 # --- shell scripts ---
 echo "==> shellcheck"
