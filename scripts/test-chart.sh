@@ -10,8 +10,10 @@
 #   3. shellcheck on every script in scripts/; dev-cluster.sh and e2e-kind.sh make no
 #      request that needs public DNS (every curl pins the front door at 127.0.0.1 with
 #      --connect-to) and fail only through fail(), which prints `FAIL:`;
-#   4. actionlint on .github/workflows (the release workflow builds every Dockerfile for
-#      amd64 and arm64; every action pinned to an exact version);
+#   4. actionlint on .github/workflows, as written and with each action's exact pin cut to
+#      its major version (so actionlint's knowledge of those actions' inputs and runtimes
+#      applies); the release workflow builds every Dockerfile for amd64 and arm64; every
+#      action is pinned to an exact version;
 #   5. every image the Dockerfiles, scripts and chart defaults name has a version tag (no
 #      bare names, no :latest).
 #
@@ -331,6 +333,16 @@ echo "==> actionlint $("${actionlint_bin}" -version | head -n 1)"
 workflows=(.github/workflows/*.yml)
 [ -e "${workflows[0]}" ] || fail "no workflows in .github/workflows"
 "${actionlint_bin}" "${workflows[@]}" || fail "actionlint rejects the workflows above"
+# actionlint knows popular actions (their inputs, outputs and runtime) by major version:
+# lint a copy with each exact pin cut to its major too, so a wrong input or an action on a
+# runtime GitHub has retired is caught.
+mkdir -p "${work}/workflows-by-major/.github/workflows"
+for workflow in "${workflows[@]}"; do
+    sed -E 's/(uses: [^@[:space:]]+@v[0-9]+)\.[0-9]+\.[0-9]+/\1/' "${workflow}" \
+        >"${work}/workflows-by-major/${workflow}"
+done
+(cd "${work}/workflows-by-major" && "${actionlint_bin}" "${workflows[@]}") ||
+    fail "actionlint rejects the workflows above (with each action pinned to its major version)"
 grep -q 'platforms: linux/amd64,linux/arm64' .github/workflows/release.yml ||
     fail "the release workflow does not build for linux/amd64 and linux/arm64"
 dockerfiles=(Dockerfile images/*/Dockerfile)
