@@ -485,14 +485,14 @@ fn two_workers_on_postgres_provision_50_stores_exactly_once_when_one_is_killed()
     }
 }
 
-#[test]
-fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded() {
-    // Stands in for the ingress controller: answers one request, reporting its Host.
-    let ingress = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = ingress.local_addr().unwrap().to_string();
+/// Stands in for a front door (the Gateway's proxy or the ingress controller): answers one
+/// request with 200, and reports the Host it named. Returns its address and the report.
+fn front_door_stand_in() -> (String, std::thread::JoinHandle<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
     let host = std::thread::spawn(move || {
         use std::io::{Read, Write};
-        let (mut stream, _) = ingress.accept().unwrap();
+        let (mut stream, _) = listener.accept().unwrap();
         let mut request = [0u8; 4096];
         let read = stream.read(&mut request).unwrap();
         stream
@@ -507,6 +507,12 @@ fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded
             })
             .unwrap_or_default()
     });
+    (address, host)
+}
+
+#[test]
+fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded() {
+    let (address, host) = front_door_stand_in();
     let tmp = tempfile::tempdir().unwrap();
     let data = ["--data-dir", tmp.path().to_str().unwrap()];
     let server = Server::start(
@@ -552,7 +558,7 @@ fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded
 }
 
 #[test]
-fn a_store_is_provisioned_through_an_http_route_or_an_ingress_as_the_front_door_setting_says() {
+fn a_store_is_provisioned_and_checked_through_an_http_route_or_an_ingress_as_its_front_door() {
     for (front_door, present, absent) in [
         ("gateway", "HTTPRoute/storefront", "Ingress/storefront"),
         ("ingress", "Ingress/storefront", "HTTPRoute/storefront"),
@@ -566,7 +572,10 @@ fn a_store_is_provisioned_through_an_http_route_or_an_ingress_as_the_front_door_
             "--base-domain",
             "shops.example.test",
         ];
-        let server = serve_on(&sim, &data, &flags);
+        // The storefront check goes through the front door's address, naming the host.
+        let (via, checked_host) = front_door_stand_in();
+        let checked_via = ["--storefront-check-via", via.as_str()];
+        let server = serve_on(&sim, &data, &[&flags[..], &checked_via].concat());
         let api = Api::new(&server, token(&data, "alice", false));
 
         let store = api.create("acme");
@@ -611,5 +620,10 @@ fn a_store_is_provisioned_through_an_http_route_or_an_ingress_as_the_front_door_
             _ => "ingress-nginx",
         };
         assert!(web_from.contains(data_plane), "{front_door}: {web_from}");
+        assert_eq!(
+            checked_host.join().unwrap(),
+            "acme.shops.example.test",
+            "the storefront check names the store's host ({front_door})"
+        );
     }
 }
