@@ -41,7 +41,7 @@ impl Applier {
             let api = self.namespaced_api(namespace, kind);
             let objects = match with_retries(|| api.list_metadata(&list)).await {
                 Ok(objects) => objects,
-                Err(kube::Error::Api(status)) if status.is_not_found() => {
+                Err(error) if is_not_served(&error) => {
                     tracing::debug!(kind = %kind.kind, "the cluster does not serve this kind; nothing to prune");
                     continue;
                 }
@@ -81,4 +81,13 @@ impl Applier {
         }
         Ok(pruned)
     }
+}
+
+/// True when a list answered 404: the cluster does not serve the kind (listing a kind in a
+/// namespace that does not exist answers an empty list, not 404). Judged by the code, not
+/// `Status::is_not_found`: for a group it does not serve at all (the Gateway API without
+/// its CRDs) the API server answers a plain-text `404 page not found`, which kube-rs turns
+/// into a Status with that code and no `NotFound` reason.
+fn is_not_served(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 404)
 }

@@ -171,18 +171,23 @@ async fn switching_the_front_door_to_the_gateway_prunes_the_ingress() -> anyhow:
     Ok(())
 }
 
-/// Sends requests for the Gateway API's group to a group the simulator does not serve, so
-/// it answers them as a cluster without the Gateway API's CRDs does: 404.
+/// Answers every request for the Gateway API's group as a cluster without its CRDs does:
+/// the API server's plain-text `404 page not found` (not a JSON Status), and passes the
+/// rest on to the simulator.
 #[derive(Clone)]
 struct WithoutGatewayApi<S>(S);
 
+type Response = http::Response<Box<kube::client::DynBody>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 impl<S, B> tower::Service<http::Request<B>> for WithoutGatewayApi<S>
 where
-    S: tower::Service<http::Request<B>>,
+    S: tower::Service<http::Request<B>, Response = Response, Error = BoxError>,
+    S::Future: Send + 'static,
 {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
+    type Response = Response;
+    type Error = BoxError;
+    type Future = futures::future::BoxFuture<'static, Result<Response, BoxError>>;
 
     fn poll_ready(
         &mut self,
@@ -191,17 +196,24 @@ where
         self.0.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let served = "/apis/gateway.networking.k8s.io/";
-        if let Some(path) = request.uri().path_and_query()
-            && path.as_str().starts_with(served)
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        if !request
+            .uri()
+            .path()
+            .starts_with("/apis/gateway.networking.k8s.io/")
         {
-            let absent =
-                path.as_str()
-                    .replacen(served, "/apis/gateway.networking.k8s.io.absent/", 1);
-            *request.uri_mut() = absent.parse().expect("a path");
+            return Box::pin(self.0.call(request));
         }
-        self.0.call(request)
+        let body = http_body_util::BodyExt::map_err(
+            kube::client::Body::from(b"404 page not found\n".to_vec()),
+            |e| Box::new(e) as BoxError,
+        );
+        let response = http::Response::builder()
+            .status(http::StatusCode::NOT_FOUND)
+            .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Box::new(body) as Box<kube::client::DynBody>)
+            .expect("a response");
+        Box::pin(std::future::ready(Ok(response)))
     }
 }
 
@@ -230,12 +242,11 @@ async fn prune_on_a_cluster_without_the_gateway_api_finds_no_routes_rather_than_
         }],
         "the other kinds are still pruned"
     );
-    // What the client sees for the route kind on this cluster: a 404, as a real API
-    // server answers for a kind it does not serve.
+    // What the client saw for the route kind on this cluster: a plain-text 404.
     let routes: Api<HTTPRoute> = Api::namespaced(without_gateway_api(&sim)?, &namespace());
     let error = routes.list(&Default::default()).await.unwrap_err();
     assert!(
-        matches!(&error, kube::Error::Api(status) if status.is_not_found()),
+        matches!(&error, kube::Error::Api(status) if status.code == 404 && status.message.contains("page not found")),
         "{error}"
     );
     sim.shutdown().await;
@@ -247,4 +258,28 @@ fn without_gateway_api(sim: &kube_sim::SimHandle) -> anyhow::Result<kube::Client
     Ok(kube::client::ClientBuilder::try_from(sim.kube_config())?
         .with_layer(&tower::layer::layer_fn(WithoutGatewayApi))
         .build())
+}
+
+#[tokio::test]
+async fn applying_a_route_on_a_cluster_without_the_gateway_api_says_the_kind_is_not_served()
+-> anyhow::Result<()> {
+    let sim = kube_sim::SimHandle::start(kube_sim::SimConfig::default()).await?;
+    let applier = storeplane_kube::Applier::new(without_gateway_api(&sim)?);
+
+    let error = applier
+        .apply(&store_behind(FrontDoor::Gateway, "first").into_ordered())
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "failed to apply HTTPRoute {}/storefront: the cluster does not serve \
+             gateway.networking.k8s.io/v1 HTTPRoute (are its CRDs installed?)",
+            namespace()
+        )
+    );
+    assert!(!error.is_transient());
+    sim.shutdown().await;
+    Ok(())
 }
