@@ -16,6 +16,8 @@ pub fn spec(name: &str, plan: Plan) -> StoreSpec {
         name: name.parse().unwrap(),
         engine: Engine::WooCommerce,
         plan,
+        release: None,
+        title: None,
     }
 }
 

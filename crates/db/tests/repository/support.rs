@@ -182,6 +182,8 @@ pub fn new_store(owner: &User, name: &str) -> CreateStore {
             name: StoreName::parse(name).expect("a valid store name"),
             engine: Engine::WooCommerce,
             plan: Plan::Small,
+            release: None,
+            title: None,
         },
         owner: owner.id,
         actor: Actor::User(owner.name.to_string()),

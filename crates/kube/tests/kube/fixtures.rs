@@ -44,6 +44,8 @@ pub fn store_behind(front_door: FrontDoor, prefix: &str) -> StoreResources {
         name: "demo".parse().expect("a valid name"),
         engine: Engine::WooCommerce,
         plan: Plan::Small,
+        release: None,
+        title: None,
     };
     Blueprint::new(settings)
         .expect("default settings are valid")
