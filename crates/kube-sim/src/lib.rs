@@ -17,6 +17,7 @@ mod kinds;
 mod kubeconfig;
 mod managed;
 mod patch;
+pub mod pod_security;
 mod random;
 mod route;
 mod selector;
