@@ -6,6 +6,7 @@
 //! the store drops no-op writes, so the feedback loop (a write is itself an event)
 //! settles. If the task falls behind the feed it reconciles everything once.
 
+mod events;
 mod helpers;
 mod job;
 mod kubelet;

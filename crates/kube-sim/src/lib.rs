@@ -7,6 +7,7 @@
 //! or at runtime. Start one in-process with [`SimHandle::start`], or embed [`SimArgs`]
 //! and call [`run`] from a binary.
 
+mod admission;
 mod api;
 mod config;
 mod controllers;
