@@ -354,3 +354,33 @@ async fn kube_sim_admits_and_refuses_every_upstream_fixture_as_a_real_server_doe
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     assert_eq!(checked, 420);
 }
+
+#[tokio::test]
+async fn relaxing_the_namespace_lets_a_refused_deployment_get_its_pod_and_clears_the_failure() {
+    use kube::api::{Patch, PatchParams};
+
+    let sim = sim().await;
+    restricted_namespace(&sim, "shop").await;
+    let deployments = sim.api::<Deployment>("shop");
+    deployments
+        .create(&PostParams::default(), &deployment("web", 1, "nginx"))
+        .await
+        .expect("a deployment is accepted");
+    wait_for(&deployments, "web", |d: Option<&Deployment>| {
+        replica_failure(d).is_some()
+    })
+    .await;
+
+    let relaxed = json!({"metadata": {"labels": {
+        "pod-security.kubernetes.io/enforce": "baseline"}}});
+    sim.namespaces()
+        .patch("shop", &PatchParams::default(), &Patch::Merge(&relaxed))
+        .await
+        .expect("namespace is relabelled");
+
+    let available = wait_for(&deployments, "web", |d: Option<&Deployment>| {
+        d.and_then(|d| d.status.as_ref()?.available_replicas) == Some(1)
+    })
+    .await;
+    assert!(replica_failure(Some(&available)).is_none());
+}
