@@ -6,6 +6,7 @@
 //! the store drops no-op writes, so the feedback loop (a write is itself an event)
 //! settles. If the task falls behind the feed it reconciles everything once.
 
+mod events;
 mod helpers;
 mod job;
 mod kubelet;
@@ -75,6 +76,10 @@ impl Cluster {
         if kind == "Namespace" {
             if crate::store::is_deleting(&event.object) {
                 self.store.finalize_namespace(name);
+            } else if event.event_type == EventType::Modified {
+                // New Pod Security labels may admit pods that were refused: real
+                // controllers retry on a backoff; these retry when the namespace changes.
+                self.retry_pod_creation(name);
             }
             return;
         }
@@ -117,6 +122,20 @@ impl Cluster {
             Some(("StatefulSet", owner)) => statefulset::reconcile(self, ns, owner),
             Some(("Job", owner)) => job::reconcile(self, ns, owner),
             _ => {}
+        }
+    }
+
+    /// Reconciles the pod-creating workloads of one namespace.
+    fn retry_pod_creation(&self, ns: &str) {
+        for kind in ["ReplicaSet", "StatefulSet", "Job"] {
+            for object in self.store.objects(kind_named(kind), Some(ns)) {
+                let name = crate::store::name_of(&object);
+                match kind {
+                    "ReplicaSet" => workloads::reconcile_replicaset(self, ns, name),
+                    "StatefulSet" => statefulset::reconcile(self, ns, name),
+                    _ => job::reconcile(self, ns, name),
+                }
+            }
         }
     }
 

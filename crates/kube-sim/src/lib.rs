@@ -7,6 +7,7 @@
 //! or at runtime. Start one in-process with [`SimHandle::start`], or embed [`SimArgs`]
 //! and call [`run`] from a binary.
 
+mod admission;
 mod api;
 mod config;
 mod controllers;
@@ -17,6 +18,7 @@ mod kinds;
 mod kubeconfig;
 mod managed;
 mod patch;
+pub mod pod_security;
 mod random;
 mod route;
 mod selector;

@@ -21,5 +21,7 @@ mod kubectl;
 mod namespaces;
 #[path = "sim/patch.rs"]
 mod patch;
+#[path = "sim/pod_security.rs"]
+mod pod_security;
 #[path = "sim/watch.rs"]
 mod watch;

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::request::{self, Params};
 use super::{table, watch};
+use crate::admission;
 use crate::error::{ApiError, Cause};
 use crate::kinds::{self, KindId};
 use crate::patch;
@@ -99,6 +100,24 @@ fn ok(code: StatusCode, object: &Value) -> Result<Response, ApiError> {
     Ok((code, axum::Json(object)).into_response())
 }
 
+/// A successful write's response, with the admission warnings a real server adds to
+/// writes of the object itself (not of its status).
+fn written(
+    state: &AppState,
+    kind: KindId,
+    sub: Subresource,
+    code: StatusCode,
+    object: &Value,
+) -> Result<Response, ApiError> {
+    let mut response = ok(code, object)?;
+    if sub == Subresource::Main {
+        let created = code == StatusCode::CREATED;
+        let warnings = admission::warnings(&state.store, kind, object, created);
+        admission::add_warning_headers(&mut response, &warnings);
+    }
+    Ok(response)
+}
+
 fn get(state: &AppState, target: &Target, headers: &HeaderMap) -> Result<Response, ApiError> {
     let object = state.store.get(target.kind, target.ns(), &target.name)?;
     if request::wants_table(headers) {
@@ -181,7 +200,13 @@ fn create(
     let created = state
         .store
         .create(kind, namespace.as_deref(), object, &ctx)?;
-    ok(StatusCode::CREATED, &created)
+    written(
+        state,
+        kind,
+        Subresource::Main,
+        StatusCode::CREATED,
+        &created,
+    )
 }
 
 fn replace(
@@ -201,7 +226,7 @@ fn replace(
         target.sub,
         &ctx,
     )?;
-    ok(StatusCode::OK, &replaced)
+    written(state, target.kind, target.sub, StatusCode::OK, &replaced)
 }
 
 fn patch(
@@ -242,7 +267,7 @@ fn patch(
         } else {
             StatusCode::OK
         };
-        return ok(code, &object);
+        return written(state, target.kind, target.sub, code, &object);
     }
     let document = request::decode_as(body, false)?;
     let apply_patch = |live: &Value| -> Result<Value, ApiError> {
@@ -287,7 +312,7 @@ fn patch(
         &ctx,
         apply_patch,
     )?;
-    ok(StatusCode::OK, &object)
+    written(state, target.kind, target.sub, StatusCode::OK, &object)
 }
 
 /// `DeleteOptions` from the body or the query string (kubectl uses the body, kube-rs

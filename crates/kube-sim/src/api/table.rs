@@ -54,6 +54,15 @@ type Cell = fn(&Value) -> String;
 fn extra_columns(kind: &str) -> Vec<(&'static str, Cell)> {
     match kind {
         "Namespace" => vec![("Status", |o| text(o, "/status/phase"))],
+        "Event" => vec![
+            ("Type", |o| text(o, "/type")),
+            ("Reason", |o| text(o, "/reason")),
+            ("Object", |o| {
+                let kind = text(o, "/involvedObject/kind").to_lowercase();
+                format!("{kind}/{}", text(o, "/involvedObject/name"))
+            }),
+            ("Message", |o| text(o, "/message")),
+        ],
         "Pod" => vec![
             ("Ready", pod_ready),
             ("Status", pod_status),

@@ -106,3 +106,14 @@ pub fn template_labels(template: &Value, extra: &[(&str, String)]) -> Value {
     }
     labels
 }
+
+/// Copies the template's annotations onto a pod the controller builds from it, as the
+/// real controllers do (Pod Security reads some of them, e.g. AppArmor's).
+pub fn copy_template_annotations(template: &Value, pod: &mut Value) {
+    if let Some(annotations) = template
+        .pointer("/metadata/annotations")
+        .filter(|a| a.is_object())
+    {
+        pod["metadata"]["annotations"] = annotations.clone();
+    }
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Cluster;
+use super::events;
 use super::helpers::{self, controlled_by, owner_reference, pod_ready};
 use super::kind_named;
 use super::workloads::{pod_spec, write_status};
@@ -58,7 +59,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                 ("job-name", name.to_string()),
             ],
         );
-        let pod = json!({
+        let mut pod = json!({
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
@@ -69,13 +70,23 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
             },
             "spec": pod_spec(&template),
         });
-        let _ = store.create(pod_kind, Some(ns), pod, &WriteContext::system());
+        helpers::copy_template_annotations(&template, &mut pod);
+        // A refused pod leaves the job with nothing active and a FailedCreate Event, as
+        // the real job controller leaves it (it retries on the next sync).
+        let active = match store.create(pod_kind, Some(ns), pod, &WriteContext::system()) {
+            Ok(_) => 1,
+            Err(error) => {
+                let message = format!("Error creating: {error}");
+                events::warn(store, &job, "job-controller", "FailedCreate", &message);
+                0
+            }
+        };
         write_status(
             cluster,
             kind_named("Job"),
             ns,
             name,
-            json!({"active": 1, "ready": 0, "startTime": start_time, "terminating": 0}),
+            json!({"active": active, "ready": 0, "startTime": start_time, "terminating": 0}),
         );
         return;
     }

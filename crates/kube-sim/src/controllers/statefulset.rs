@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Cluster;
+use super::events;
 use super::helpers::{self, controlled_by, owner_reference, pod_ready, replicas};
 use super::kind_named;
 use super::workloads::{pod_spec, write_status};
@@ -78,7 +79,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                     ("controller-revision-hash", revision.clone()),
                 ],
             );
-            let pod = json!({
+            let mut pod = json!({
                 "apiVersion": "v1",
                 "kind": "Pod",
                 "metadata": {
@@ -89,7 +90,21 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                 },
                 "spec": spec,
             });
-            let _ = store.create(pod_kind, Some(ns), pod, &system);
+            helpers::copy_template_annotations(&template, &mut pod);
+            // The real controller creates pods in order and stops at the first refusal,
+            // leaving a FailedCreate Event on the StatefulSet.
+            if let Err(error) = store.create(pod_kind, Some(ns), pod, &system) {
+                let message =
+                    format!("create Pod {pod_name} in StatefulSet {name} failed error: {error}");
+                events::warn(
+                    store,
+                    &sts,
+                    "statefulset-controller",
+                    "FailedCreate",
+                    &message,
+                );
+                break;
+            }
         }
         for pod in existing {
             let ordinal = name_of(&pod)

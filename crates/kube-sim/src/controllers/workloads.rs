@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Cluster;
+use super::events;
 use super::helpers::{self, controlled_by, owner_reference, pod_ready, replicas};
 use crate::kinds::{self, KindId};
 use crate::random;
@@ -176,6 +177,11 @@ fn deployment_status(cluster: &Cluster, ns: &str, name: &str) {
         "availableReplicas": available,
         "conditions": [available_condition, progressing],
     });
+    if let Some(failure) = deployment_replica_failure(&owned, &current)
+        && let Some(conditions) = status["conditions"].as_array_mut()
+    {
+        conditions.push(failure);
+    }
     if want > available {
         status["unavailableReplicas"] = json!(want - available);
     }
@@ -196,24 +202,40 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
         .filter(|p| controlled_by(p, uid_of(&rs)) && !is_deleting(p))
         .collect();
     let want = usize::try_from(replicas(&rs)).unwrap_or(0);
+    let mut failure = None;
     if !is_deleting(&rs) {
         let template = rs
             .pointer("/spec/template")
             .cloned()
             .unwrap_or_else(|| json!({}));
         for _ in pods.len()..want {
-            let pod = json!({
+            let pod_name = format!("{name}-{}", random::suffix(5));
+            let mut pod = json!({
                 "apiVersion": "v1",
                 "kind": "Pod",
                 "metadata": {
-                    "name": format!("{name}-{}", random::suffix(5)),
+                    "name": pod_name,
                     "namespace": ns,
                     "labels": helpers::template_labels(&template, &[]),
                     "ownerReferences": [owner_reference(kinds::get(kind("ReplicaSet")), &rs)],
                 },
                 "spec": pod_spec(&template),
             });
-            let _ = store.create(kind("Pod"), Some(ns), pod, &system);
+            helpers::copy_template_annotations(&template, &mut pod);
+            // As the real controller: stop at the first refusal, say why on the
+            // ReplicaSet, and try again on the next sync.
+            if let Err(error) = store.create(kind("Pod"), Some(ns), pod, &system) {
+                let message = format!("Error creating: {error}");
+                events::warn(
+                    store,
+                    &rs,
+                    "replicaset-controller",
+                    "FailedCreate",
+                    &message,
+                );
+                failure = Some(error);
+                break;
+            }
         }
         for extra in pods.iter().skip(want) {
             let _ = store.delete(
@@ -231,17 +253,64 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
         .filter(|p| controlled_by(p, uid_of(&rs)) && !is_deleting(p))
         .collect();
     let ready = pods.iter().filter(|p| pod_ready(p)).count();
-    let status = json!({
+    let mut status = json!({
         "replicas": pods.len(),
         "fullyLabeledReplicas": pods.len(),
         "readyReplicas": ready,
         "availableReplicas": ready,
         "observedGeneration": rs.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
     });
+    if let Some(condition) = replica_failure(&rs, failure.as_ref()) {
+        status["conditions"] = json!([condition]);
+    }
     write_status(cluster, kind("ReplicaSet"), ns, name, status);
     if let Some(("Deployment", owner)) = helpers::controller_of(&rs) {
         deployment_status(cluster, ns, owner);
     }
+}
+
+/// The ReplicaSet's `ReplicaFailure` condition after a sync that failed to create a pod
+/// with `error` (or succeeded): set on the first failure and kept while failures go on,
+/// removed once a sync succeeds, as the real controller's `calculateStatus` does.
+fn replica_failure(rs: &Value, error: Option<&crate::error::ApiError>) -> Option<Value> {
+    let error = error?;
+    let existing = rs
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| c.iter().find(|c| c["type"] == "ReplicaFailure"));
+    Some(existing.cloned().unwrap_or_else(|| {
+        helpers::condition(
+            None,
+            "ReplicaFailure",
+            "True",
+            "FailedCreate",
+            &error.to_string(),
+            false,
+        )
+    }))
+}
+
+/// The Deployment's `ReplicaFailure` condition: its ReplicaSets' own, the newest
+/// ReplicaSet's first, as the deployment controller surfaces it.
+fn deployment_replica_failure(owned: &[Arc<Value>], current: &str) -> Option<Value> {
+    let newest_first = owned
+        .iter()
+        .filter(|rs| name_of(rs) == current)
+        .chain(owned.iter().filter(|rs| name_of(rs) != current));
+    newest_first
+        .filter_map(|rs| rs.pointer("/status/conditions").and_then(Value::as_array))
+        .flatten()
+        .find(|c| c["type"] == "ReplicaFailure")
+        .map(|c| {
+            json!({
+                "type": "ReplicaFailure",
+                "status": c["status"],
+                "reason": c["reason"],
+                "message": c["message"],
+                "lastUpdateTime": c["lastTransitionTime"],
+                "lastTransitionTime": c["lastTransitionTime"],
+            })
+        })
 }
 
 /// A pod spec from a template, scheduled onto the simulator's one node.

@@ -261,6 +261,8 @@ impl State {
         } else {
             None
         };
+        let ns_object = namespace.and_then(|ns| self.namespace_object(ns));
+        crate::admission::check_write(kind, &object, None, ns_object.map(|n| &**n))?;
         let key = key(namespace, &name);
         if self.objects[kind].contains_key(&key) {
             return Err(ApiError::already_exists(k.group, k.plural, &name));
@@ -359,6 +361,10 @@ impl State {
         }
         if new == **old {
             return Ok(old.clone());
+        }
+        if subresource == Subresource::Main {
+            let ns_object = self.namespace_object(meta::namespace_of(old));
+            crate::admission::check_write(kind, &new, Some(old), ns_object.map(|n| &**n))?;
         }
         let key = (meta::namespace_of(old).to_string(), name);
         if meta::is_deleting(&new) && meta::finalizers_of(&new).is_empty() && !held_by_spec(&new) {

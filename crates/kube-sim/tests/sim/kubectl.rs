@@ -208,3 +208,126 @@ async fn kubectl_applies_and_lists_http_routes_with_their_hostnames() {
         .await;
     kubectl.ok(&["get", "gateway-api", "-A"], None).await;
 }
+
+const RESTRICTED_NAMESPACE_YAML: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: store-demo
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/warn: restricted
+";
+
+const PRIVILEGED_POD_YAML: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: x
+  namespace: store-demo
+spec:
+  containers:
+  - name: c
+    image: nginx
+    securityContext:
+      privileged: true
+";
+
+const ROOT_DEPLOYMENT_YAML: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: store-demo
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+";
+
+#[tokio::test]
+async fn kubectl_is_refused_a_privileged_pod_in_a_restricted_namespace_with_upstreams_message() {
+    let sim = sim().await;
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
+    kubectl
+        .ok(&["apply", "-f", "-"], Some(RESTRICTED_NAMESPACE_YAML))
+        .await;
+
+    let refused = kubectl
+        .run(&["apply", "-f", "-"], Some(PRIVILEGED_POD_YAML))
+        .await;
+
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(
+            "Error from server (Forbidden): error when creating \"STDIN\": pods \"x\" is \
+             forbidden: violates PodSecurity \"restricted:latest\": privileged (container \"c\" \
+             must not set securityContext.privileged=true), allowPrivilegeEscalation != false \
+             (container \"c\" must set securityContext.allowPrivilegeEscalation=false)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn kubectl_apply_of_a_deployment_violating_restricted_warns_and_describe_says_why_it_has_no_pods()
+ {
+    use k8s_openapi::api::apps::v1::Deployment;
+
+    let sim = sim().await;
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
+    kubectl
+        .ok(&["apply", "-f", "-"], Some(RESTRICTED_NAMESPACE_YAML))
+        .await;
+
+    let applied = kubectl
+        .run(&["apply", "-f", "-"], Some(ROOT_DEPLOYMENT_YAML))
+        .await;
+
+    assert!(applied.status.success());
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert!(
+        stderr.starts_with(
+            "Warning: would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation \
+             != false (container \"web\" must set securityContext.allowPrivilegeEscalation=false)"
+        ),
+        "{stderr}"
+    );
+    let deployments = sim.api::<Deployment>("store-demo");
+    crate::fixtures::wait_for(&deployments, "web", |d: Option<&Deployment>| {
+        d.and_then(|d| d.status.as_ref()?.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "ReplicaFailure"))
+    })
+    .await;
+    let described = kubectl
+        .ok(&["describe", "deployment", "web", "-n", "store-demo"], None)
+        .await;
+    assert!(
+        described
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["ReplicaFailure", "True", "FailedCreate"]),
+        "{described}"
+    );
+    let events = kubectl
+        .ok(&["get", "events", "-n", "store-demo"], None)
+        .await;
+    assert!(
+        events.contains("FailedCreate")
+            && events.contains("Error creating: pods \"web-")
+            && events.contains("is forbidden: violates PodSecurity \"restricted:latest\""),
+        "{events}"
+    );
+    let pods = kubectl
+        .ok(&["get", "pods", "-n", "store-demo", "-o", "name"], None)
+        .await;
+    assert_eq!(pods.trim(), "");
+}
