@@ -47,7 +47,43 @@ pub fn document(engines: &[Engine]) -> Value {
         {"pattern": format!("^({})", StoreName::RESERVED_PREFIXES.join("|"))},
     ]});
     request["engine"]["enum"] = json!(engines.iter().map(|e| e.as_str()).collect::<Vec<_>>());
+    doc["paths"]["/api/v1/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"] =
+        live_event();
     doc
+}
+
+/// One server-sent event of `GET /api/v1/events`, as OpenAPI 3.2 describes a stream's
+/// items: a `timeline` event with its `seq` as `id:` and an [`EventView`] as data, or the
+/// `store` event that follows one that changed a store, with its [`StoreView`].
+fn live_event() -> Value {
+    let json_of = |schema: &str| {
+        json!({
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": format!("#/components/schemas/{schema}")},
+        })
+    };
+    json!({"oneOf": [
+        {
+            "type": "object",
+            "required": ["event", "id", "data"],
+            "properties": {
+                "event": {"const": "timeline"},
+                "id": {"type": "string", "pattern": "^[0-9]+$"},
+                "data": json_of("EventView"),
+            },
+        },
+        {
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {
+                "event": {"const": "store"},
+                // A client keeps the last `id:` it saw, the seq of the timeline event before.
+                "id": {"type": "string", "pattern": "^[0-9]+$"},
+                "data": json_of("StoreView"),
+            },
+        },
+    ]})
 }
 
 struct Security;

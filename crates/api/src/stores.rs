@@ -320,7 +320,7 @@ pub struct EventParams {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page: the `seq` of its last event.
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 1e18)]
+    #[param(value_type = Option<String>, pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
 }
 
