@@ -11,16 +11,22 @@
 #   5. delete the store and confirm its namespace is gone.
 #
 # Runs against the cluster scripts/dev-cluster.sh makes (and runs it first if that cluster
-# does not exist). Needs: docker, kubectl, kind, helm (as dev-cluster.sh finds them), curl,
-# jq. Settings: CLUSTER_NAME (storeplane), NAMESPACE (storeplane), E2E_STORE (e2e-<time>),
-# E2E_READY_TIMEOUT seconds (900).
-set -euo pipefail
+# does not exist), with either front door (the Gateway API through Traefik, or the legacy
+# ingress-nginx). Every request goes to the front door at 127.0.0.1:80 with curl's
+# --connect-to, keeping each URL's Host header, so no name needs public DNS; every failure
+# prints one `FAIL:` line naming it.
+# Needs: docker, kubectl, kind, helm (scripts/tools.sh finds or fetches them), curl, jq.
+# Settings: CLUSTER_NAME (storeplane), NAMESPACE (storeplane), E2E_STORE (e2e-<time>),
+# E2E_READY_TIMEOUT seconds (900), FRONT_DOOR (passed to dev-cluster.sh when it runs).
+set -eEuo pipefail
 cd "$(dirname "$0")/.."
 
 CLUSTER_NAME="${CLUSTER_NAME:-storeplane}"
 NAMESPACE="${NAMESPACE:-storeplane}"
 RELEASE=storeplane
 API="http://storeplane.127.0.0.1.nip.io"
+# Where this machine reaches the front door: kind maps the node's port 80 here.
+FRONT=127.0.0.1:80
 STORE="${E2E_STORE:-e2e-$(date +%s)}"
 READY_TIMEOUT="${E2E_READY_TIMEOUT:-900}"
 context="kind-${CLUSTER_NAME}"
@@ -33,20 +39,29 @@ fail() {
     echo "FAIL: $*" >&2
     exit 1
 }
+# A command that fails where nothing else catches it still says so (set -e alone exits
+# silently, for instance inside an assignment from a command substitution).
+trap 'fail "line ${LINENO}: ${BASH_COMMAND} exited $?"' ERR
 for tool in docker kubectl curl jq; do
     command -v "${tool}" >/dev/null 2>&1 || fail "${tool} is required"
 done
 k() { kubectl --context "${context}" "$@"; }
+# curl to the cluster's front door, whatever the URL's host resolves to (or not).
+front_curl() { curl --connect-to "::${FRONT}" "$@"; }
 
 if ! kubectl config get-contexts -o name | grep -qx "${context}"; then
     step "no cluster ${CLUSTER_NAME} yet: running scripts/dev-cluster.sh"
-    CLUSTER_NAME="${CLUSTER_NAME}" NAMESPACE="${NAMESPACE}" scripts/dev-cluster.sh
+    CLUSTER_NAME="${CLUSTER_NAME}" NAMESPACE="${NAMESPACE}" scripts/dev-cluster.sh ||
+        fail "scripts/dev-cluster.sh could not make the cluster"
 fi
-helm_bin="$(command -v helm || echo "${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}/helm-npm/helm")"
-[ -x "${helm_bin}" ] || fail "helm not found (scripts/dev-cluster.sh fetches one)"
+# shellcheck disable=SC1091 # scripts/tools.sh is checked on its own
+source scripts/tools.sh
+helm_bin="$(tools_helm)"
+kind_bin="$(tools_kind)"
 helm() { "${helm_bin}" --kube-context "${context}" "$@"; }
 
-token="$(k -n "${NAMESPACE}" exec "deployment/${RELEASE}" -c storeplane -- storeplane token create --user e2e --admin --label e2e 2>/dev/null)"
+token="$(k -n "${NAMESPACE}" exec "deployment/${RELEASE}" -c storeplane -- storeplane token create --user e2e --admin --label e2e 2>/dev/null)" ||
+    fail "could not mint an API token in deployment/${RELEASE}"
 [ -n "${token}" ] || fail "could not mint an API token in deployment/${RELEASE}"
 
 # api METHOD PATH [JSON]: the response body on stdout, the status code in ${work}/status.
@@ -56,18 +71,23 @@ api() {
     if [ -n "${body}" ]; then
         args+=(-H 'Content-Type: application/json' --data "${body}")
     fi
-    curl "${args[@]}" "${API}${path}" >"${work}/status"
+    front_curl "${args[@]}" "${API}${path}" >"${work}/status" ||
+        fail "${method} ${path}: no answer from ${API} through the front door at ${FRONT}"
     cat "${work}/body"
 }
 status() { cat "${work}/status"; }
 
-store_field() { api GET "/api/v1/stores/$1" | jq -r ".$2"; }
+store_field() {
+    local body
+    body="$(api GET "/api/v1/stores/$1")" || fail "GET /api/v1/stores/$1 failed"
+    jq -r ".$2" <<<"${body}" || fail "GET /api/v1/stores/$1 answered $(status) with no JSON: ${body}"
+}
 
 wait_for_status() {
     local id="$1" want="$2" timeout="$3" deadline now
     deadline=$(($(date +%s) + timeout))
     while :; do
-        now="$(store_field "${id}" status)"
+        now="$(store_field "${id}" status)" || fail "could not read the status of store ${id}"
         [ "${now}" = "${want}" ] && return 0
         if [ "${now}" = "failed" ]; then
             api GET "/api/v1/stores/${id}/events?limit=200" | jq -r '.items[] | "  \(.at) \(.kind): \(.message)"' >&2 || true
@@ -82,16 +102,17 @@ wait_for_status() {
 step "creating store ${STORE}"
 created="$(api POST /api/v1/stores "{\"name\":\"${STORE}\",\"engine\":\"woocommerce\",\"plan\":\"small\"}")"
 [ "$(status)" = 202 ] || fail "POST /api/v1/stores answered $(status): ${created}"
-id="$(jq -r .id <<<"${created}")"
-namespace="$(jq -r .namespace <<<"${created}")"
-shop="$(jq -r .url <<<"${created}")"
+id="$(jq -r .id <<<"${created}")" || fail "POST /api/v1/stores answered no JSON: ${created}"
+namespace="$(jq -r .namespace <<<"${created}")" || fail "POST /api/v1/stores answered no JSON: ${created}"
+shop="$(jq -r .url <<<"${created}")" || fail "POST /api/v1/stores answered no JSON: ${created}"
 step "waiting for ${STORE} (${id}) to become ready"
 wait_for_status "${id}" ready "${READY_TIMEOUT}"
-namespace_uid="$(k get namespace "${namespace}" -o jsonpath='{.metadata.uid}')"
+namespace_uid="$(k get namespace "${namespace}" -o jsonpath='{.metadata.uid}')" ||
+    fail "store ${id} is ready but its namespace ${namespace} is not there"
 
 # --- 2. storefront, cart, cash-on-delivery checkout ---
 step "opening the storefront ${shop}"
-front="$(curl -fsS "${shop}/")" || fail "the storefront ${shop}/ does not answer"
+front="$(front_curl -fsS "${shop}/")" || fail "the storefront ${shop}/ does not answer"
 grep -qi 'woocommerce' <<<"${front}" || fail "the storefront does not look like a WooCommerce shop"
 
 jar="${work}/shop-cookies"
@@ -103,18 +124,20 @@ store_api() {
     if [ -n "${body}" ]; then
         args+=(-H 'Content-Type: application/json' --data "${body}")
     fi
-    curl "${args[@]}" "${shop}/wp-json/wc/store/v1${path}" >"${work}/status"
+    front_curl "${args[@]}" "${shop}/wp-json/wc/store/v1${path}" >"${work}/status" ||
+        fail "${method} ${shop}/wp-json/wc/store/v1${path}: no answer through the front door at ${FRONT}"
     cat "${work}/body"
 }
 header() { grep -i "^$1:" "${work}/headers" | tail -n 1 | cut -d' ' -f2- | tr -d '\r'; }
 
-product="$(store_api GET '/products?sku=storeplane-sample' | jq -r '.[0].id // empty')"
+products="$(store_api GET '/products?sku=storeplane-sample')" || fail "the Store API does not list products"
+product="$(jq -r '.[0].id // empty' <<<"${products}")" || fail "the Store API answered $(status) with no JSON: ${products}"
 [ -n "${product}" ] || fail "the sample product (sku storeplane-sample) is not in the Store API"
 store_api GET /cart >/dev/null
-nonce="$(header nonce)"
-cart_token="$(header cart-token)"
+nonce="$(header nonce)" || fail "the Store API's cart answered $(status) without a Nonce header"
+cart_token="$(header cart-token)" || fail "the Store API's cart answered $(status) without a Cart-Token header"
 step "adding product ${product} to the cart"
-cart="$(store_api POST /cart/add-item "{\"id\":${product},\"quantity\":1}")"
+cart="$(store_api POST /cart/add-item "{\"id\":${product},\"quantity\":1}")" || fail "add-item failed"
 [ "$(status)" = 201 ] || [ "$(status)" = 200 ] || fail "add-item answered $(status): ${cart}"
 [ "$(jq -r '.items | length' <<<"${cart}")" = 1 ] || fail "the cart does not hold the product: ${cart}"
 if [ "$(jq -r '.needs_shipping' <<<"${cart}")" = true ] &&
@@ -124,7 +147,7 @@ fi
 
 step "checking out with cash on delivery"
 address='{"first_name":"Ada","last_name":"Lovelace","address_1":"1 Analytical Row","city":"London","postcode":"EC1A 1BB","country":"GB","email":"ada@example.com","phone":"+440000000000"}'
-order="$(store_api POST /checkout "{\"billing_address\":${address},\"shipping_address\":$(jq 'del(.email)' <<<"${address}"),\"payment_method\":\"cod\"}")"
+order="$(store_api POST /checkout "{\"billing_address\":${address},\"shipping_address\":$(jq 'del(.email)' <<<"${address}"),\"payment_method\":\"cod\"}")" || fail "checkout failed"
 [ "$(status)" = 200 ] || fail "checkout answered $(status): ${order}"
 order_id="$(jq -r .order_id <<<"${order}")"
 case "${order_id}" in "" | null) fail "checkout returned no order: ${order}" ;; esac
@@ -132,11 +155,11 @@ step "order ${order_id} placed ($(jq -r .status <<<"${order}"))"
 
 # --- 3. credentials, revealed once, and the order through the REST API ---
 step "revealing the admin credentials"
-revealed="$(api POST "/api/v1/stores/${id}/credentials/reveal")"
+revealed="$(api POST "/api/v1/stores/${id}/credentials/reveal")" || fail "the reveal request failed"
 [ "$(status)" = 200 ] || fail "reveal answered $(status): ${revealed}"
 admin_user="$(jq -r .username <<<"${revealed}")"
 admin_password="$(jq -r .password <<<"${revealed}")"
-again="$(api POST "/api/v1/stores/${id}/credentials/reveal")"
+again="$(api POST "/api/v1/stores/${id}/credentials/reveal")" || fail "the second reveal request failed"
 [ "$(status)" = 410 ] || fail "a second reveal answered $(status), not 410: ${again}"
 
 # WordPress's REST API takes cookie authentication plus a nonce over plain HTTP (basic
@@ -144,14 +167,15 @@ again="$(api POST "/api/v1/stores/${id}/credentials/reveal")"
 admin_order() {
     local admin_jar="${work}/admin-cookies" rest_nonce
     rm -f "${admin_jar}"
-    curl -sS -o /dev/null -c "${admin_jar}" "${shop}/wp-login.php"
-    curl -sS -o /dev/null -b "${admin_jar}" -c "${admin_jar}" \
+    front_curl -sS -o /dev/null -c "${admin_jar}" "${shop}/wp-login.php" ||
+        fail "${shop}/wp-login.php does not answer"
+    front_curl -sS -o /dev/null -b "${admin_jar}" -c "${admin_jar}" \
         --data-urlencode "log=${admin_user}" --data-urlencode "pwd=${admin_password}" \
         --data-urlencode "testcookie=1" --data-urlencode "redirect_to=${shop}/wp-admin/" \
-        "${shop}/wp-login.php"
-    rest_nonce="$(curl -fsS -b "${admin_jar}" "${shop}/wp-admin/admin-ajax.php?action=rest-nonce")" ||
+        "${shop}/wp-login.php" || fail "could not post the sign-in form of ${shop}/wp-login.php"
+    rest_nonce="$(front_curl -fsS -b "${admin_jar}" "${shop}/wp-admin/admin-ajax.php?action=rest-nonce")" ||
         fail "could not sign in to ${shop}/wp-admin as ${admin_user}"
-    curl -fsS -b "${admin_jar}" -H "X-WP-Nonce: ${rest_nonce}" "${shop}/wp-json/wc/v3/orders/${order_id}"
+    front_curl -fsS -b "${admin_jar}" -H "X-WP-Nonce: ${rest_nonce}" "${shop}/wp-json/wc/v3/orders/${order_id}"
 }
 check_order() {
     local found
@@ -164,31 +188,33 @@ check_order "after checkout"
 
 # --- 4. upgrade and roll back the platform; the store must not notice ---
 store_untouched() {
-    k -n "${NAMESPACE}" rollout status "deployment/${RELEASE}" --timeout=300s >/dev/null
+    k -n "${NAMESPACE}" rollout status "deployment/${RELEASE}" --timeout=300s >/dev/null ||
+        fail "deployment/${RELEASE} did not roll out $1"
     for _ in $(seq 1 60); do
-        curl -fsS -o /dev/null "${API}/readyz" && break
+        front_curl -fsS -o /dev/null "${API}/readyz" && break
         sleep 2
     done
     [ "$(store_field "${id}" status)" = ready ] || fail "store ${id} is not ready $1"
     [ "$(k get namespace "${namespace}" -o jsonpath='{.metadata.uid}')" = "${namespace_uid}" ] ||
         fail "namespace ${namespace} was replaced $1"
-    curl -fsS -o /dev/null "${shop}/" || fail "the storefront does not answer $1"
+    front_curl -fsS -o /dev/null "${shop}/" || fail "the storefront does not answer $1"
     check_order "$1"
 }
-current_image="$(k -n "${NAMESPACE}" get "deployment/${RELEASE}" -o jsonpath='{.spec.template.spec.containers[0].image}')"
+current_image="$(k -n "${NAMESPACE}" get "deployment/${RELEASE}" -o jsonpath='{.spec.template.spec.containers[0].image}')" ||
+    fail "could not read the image of deployment/${RELEASE}"
 upgrade_tag="e2e-upgrade-${started}"
 step "helm upgrade to storeplane:${upgrade_tag} (a new image of the same build)"
-docker tag "${current_image}" "storeplane:${upgrade_tag}"
-kind_bin="$(command -v kind || echo "${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}/kind-v0.29.0")"
-"${kind_bin}" load docker-image --name "${CLUSTER_NAME}" "storeplane:${upgrade_tag}" >/dev/null
+docker tag "${current_image}" "storeplane:${upgrade_tag}" || fail "could not tag ${current_image} as storeplane:${upgrade_tag}"
+"${kind_bin}" load docker-image --name "${CLUSTER_NAME}" "storeplane:${upgrade_tag}" >/dev/null ||
+    fail "kind could not load storeplane:${upgrade_tag}"
 helm upgrade "${RELEASE}" charts/storeplane -n "${NAMESPACE}" --reuse-values \
-    --set image.tag="${upgrade_tag}" --wait --timeout 5m >/dev/null
+    --set image.tag="${upgrade_tag}" --wait --timeout 5m >/dev/null || fail "helm upgrade to storeplane:${upgrade_tag} failed"
 [ "$(k -n "${NAMESPACE}" get "deployment/${RELEASE}" -o jsonpath='{.spec.template.spec.containers[0].image}')" = "storeplane:${upgrade_tag}" ] ||
     fail "the upgrade did not change the image"
 store_untouched "after the upgrade"
 
 step "helm rollback"
-helm rollback "${RELEASE}" -n "${NAMESPACE}" --wait --timeout 5m >/dev/null
+helm rollback "${RELEASE}" -n "${NAMESPACE}" --wait --timeout 5m >/dev/null || fail "helm rollback failed"
 [ "$(k -n "${NAMESPACE}" get "deployment/${RELEASE}" -o jsonpath='{.spec.template.spec.containers[0].image}')" = "${current_image}" ] ||
     fail "the rollback did not restore ${current_image}"
 store_untouched "after the rollback"

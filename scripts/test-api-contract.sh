@@ -7,14 +7,15 @@
 # The server gets a fresh data directory, a free loopback port (port 0, read back from its
 # log) and an admin API token. Settings, with the seed that makes a run reproducible, are
 # in scripts/contract/schemathesis.toml. schemathesis is installed once into a virtualenv
-# under ~/.cache/storeplane-tools (STOREPLANE_TOOLS moves it); needs python3 with venv.
+# under ~/.cache/storeplane-tools (STOREPLANE_TOOLS_CACHE moves it); needs python3 with
+# venv.
 # Ends with `API contract OK`, or prints each failure with a curl command that reproduces
 # it and exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
-tools="${STOREPLANE_TOOLS:-$HOME/.cache/storeplane-tools}"
+tools="${STOREPLANE_TOOLS_CACHE:-$HOME/.cache/storeplane-tools}"
 venv="$tools/schemathesis-$SCHEMATHESIS_VERSION"
 
 # The marker is written last, so an interrupted install is never taken for a finished one.
@@ -22,7 +23,10 @@ if [ ! -f "$venv/.installed" ]; then
     echo "==> installing schemathesis $SCHEMATHESIS_VERSION into $venv"
     rm -rf "$venv"
     mkdir -p "$tools"
-    python3 -m venv "$venv"
+    python3 -m venv "$venv" || {
+        echo "FAIL: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
+        exit 1
+    }
     "$venv/bin/pip" install --quiet --disable-pip-version-check \
         "schemathesis==$SCHEMATHESIS_VERSION"
     touch "$venv/.installed"

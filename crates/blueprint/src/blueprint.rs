@@ -29,6 +29,9 @@ pub struct StoreResources {
     pub limit_range: LimitRange,
     pub default_deny: NetworkPolicy,
     pub allow_dns: NetworkPolicy,
+    /// Admits the ingress controller to cert-manager's HTTP-01 solver pods, when an
+    /// issuer is configured.
+    pub allow_http01_solver: Option<NetworkPolicy>,
     pub engine: EngineResources,
     /// The workloads to wait for, in order, before the store is ready.
     pub readiness: Vec<ReadinessCheck>,
@@ -38,8 +41,9 @@ pub struct StoreResources {
 
 impl StoreResources {
     /// The objects in apply order: namespace; quota, limits and policies; secrets;
-    /// database; app; setup job; ingress. Policies precede every pod so no pod ever runs
-    /// unfenced, and the ingress comes last so no traffic arrives before the shop exists.
+    /// database; app; setup job; front door (HTTPRoute or Ingress). Policies precede every
+    /// pod so no pod ever runs unfenced, and the front door comes last so no traffic
+    /// arrives before the shop exists.
     pub fn ordered(&self) -> Vec<Resource> {
         self.clone().into_ordered()
     }
@@ -54,6 +58,7 @@ impl StoreResources {
             limit_range,
             default_deny,
             allow_dns,
+            allow_http01_solver,
             engine,
             readiness: _,
             urls: _,
@@ -67,6 +72,7 @@ impl StoreResources {
             allow_dns.into(),
         ]
         .into_iter()
+        .chain(allow_http01_solver.map(Resource::from))
         .chain(engine.ordered())
         .collect()
     }
@@ -144,6 +150,7 @@ impl Blueprint {
             limit_range: fence::limit_range(&store),
             default_deny: fence::default_deny(&store),
             allow_dns: fence::allow_dns(&store),
+            allow_http01_solver: fence::allow_http01_solver(&store),
             engine: engine.build(&store, secrets)?,
             readiness: engine.readiness(&store),
             urls: engine.urls(&store),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use storeplane_domain::{Engine, StoreId, StoreSpec};
 
@@ -113,7 +113,8 @@ pub struct EngineResources {
     pub database: Vec<Resource>,
     pub app: Vec<Resource>,
     pub setup: Vec<Resource>,
-    pub ingress: Vec<Ingress>,
+    /// The way in from outside the cluster: an HTTPRoute or an Ingress.
+    pub front_door: Vec<Resource>,
 }
 
 impl EngineResources {
@@ -125,7 +126,7 @@ impl EngineResources {
             database,
             app,
             setup,
-            ingress,
+            front_door,
         } = self;
         network_policies
             .into_iter()
@@ -134,7 +135,7 @@ impl EngineResources {
             .chain(database)
             .chain(app)
             .chain(setup)
-            .chain(ingress.into_iter().map(Resource::from))
+            .chain(front_door)
     }
 }
 

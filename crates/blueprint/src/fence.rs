@@ -8,5 +8,7 @@ mod resource_quota;
 
 pub use limit_range::limit_range;
 pub use namespace::namespace;
-pub use network_policy::{allow_dns, default_deny, internet_peer, namespace_peer, pod_peer, port};
+pub use network_policy::{
+    allow_dns, allow_http01_solver, default_deny, internet_peer, namespace_peer, pod_peer, port,
+};
 pub use resource_quota::resource_quota;

@@ -39,6 +39,7 @@ pub enum Component {
     Database,
     Web,
     Setup,
+    /// The front door: the store's HTTPRoute or Ingress.
     Ingress,
 }
 

@@ -23,6 +23,9 @@
 //!   default-deny network policy and DNS egress to kube-dns only. Engines only add allow
 //!   rules, and their peers are same-namespace pods or a namespace named by its
 //!   `kubernetes.io/metadata.name` label, never "any namespace".
+//! - **One front door.** [`FrontDoor`] picks how requests arrive: an [`HTTPRoute`] on the
+//!   platform's Gateway (the default) or an Ingress. Only that front door's namespace
+//!   (the Gateway's data plane or the ingress controller) may reach the web pod.
 //! - **Ordered and labelled.** [`StoreResources::ordered`] yields [`Resource`]s in apply
 //!   order; every object carries `app.kubernetes.io/managed-by=storeplane`,
 //!   `app.kubernetes.io/part-of=storeplane`, `storeplane.io/store-id` and a component
@@ -39,6 +42,7 @@ pub mod engine;
 mod error;
 mod fence;
 mod fit;
+mod http_route;
 pub mod labels;
 mod plan_size;
 mod pod;
@@ -58,10 +62,16 @@ pub use engine::{
 };
 pub use error::{BuildError, RenderError};
 pub use fit::{Footprint, pod_charge};
+pub use http_route::{
+    HTTPBackendRef, HTTPPathMatch, HTTPRoute, HTTPRouteMatch, HTTPRouteRule, HTTPRouteSpec,
+    ParentReference,
+};
 pub use plan_size::{Compute, ContainerSize, LimitRangeSize, PlanSize, PlanSizes, QuotaSize};
 pub use render::{objects_to_yaml, to_yaml};
 pub use resource::{ApplyMode, Resource};
 pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
-pub use settings::{Images, PlatformSettings, ValidatedSettings};
+pub use settings::{
+    FrontDoor, GatewaySettings, Images, PlatformSettings, UnknownFrontDoor, ValidatedSettings,
+};
 pub use storeplane_domain::{Engine, Plan, StoreId, StoreName, StoreSpec};
 pub use woocommerce::WooCommerce;

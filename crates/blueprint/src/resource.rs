@@ -13,6 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::{Metadata, Resource as _};
 use serde::Serialize;
 
+use crate::HTTPRoute;
+
 /// How the apply engine should write an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyMode {
@@ -74,6 +76,7 @@ resources!(
     Deployment,
     Job,
     Ingress,
+    HTTPRoute,
 );
 
 impl Resource {
@@ -136,6 +139,7 @@ impl fmt::Debug for Resource {
             Self::Deployment(o) => show!(o),
             Self::Job(o) => show!(o),
             Self::Ingress(o) => show!(o),
+            Self::HTTPRoute(o) => show!(o),
         }
     }
 }

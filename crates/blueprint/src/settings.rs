@@ -1,6 +1,9 @@
-//! Platform settings: what the platform team decides for every store (domain, ingress,
+//! Platform settings: what the platform team decides for every store (domain, front door,
 //! storage, images, plan sizes), and their validation into [`ValidatedSettings`], the only
 //! form the builders accept.
+
+use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use storeplane_domain::Plan;
@@ -14,18 +17,25 @@ use crate::plan_size::{Compute, ContainerSize, PlanSize, PlanSizes};
 pub struct PlatformSettings {
     /// Stores are served at `<store name>.<base_domain>`.
     pub base_domain: String,
-    /// The `ingressClassName` of every store's Ingress.
+    /// How requests reach a store: an HTTPRoute on the platform Gateway, or an Ingress.
+    pub front_door: FrontDoor,
+    /// The platform Gateway every store's HTTPRoute attaches to (`front_door: gateway`).
+    pub gateway: GatewaySettings,
+    /// The `ingressClassName` of every store's Ingress (`front_door: ingress`).
     pub ingress_class: String,
-    /// The namespace the ingress controller runs in; the only namespace allowed to reach a
-    /// store's web pod (matched on its `kubernetes.io/metadata.name` label).
+    /// The namespace the ingress controller runs in (`front_door: ingress`); the only
+    /// namespace allowed to reach a store's web pod (matched on its
+    /// `kubernetes.io/metadata.name` label).
     pub ingress_namespace: String,
     /// The StorageClass of every volume; the cluster default when unset.
     pub storage_class: Option<String>,
     pub images: Images,
     pub plans: PlanSizes,
-    /// Serve stores over HTTPS (the Ingress gets a `tls` section and URLs use `https`).
+    /// Serve stores over HTTPS: URLs use `https`; an Ingress gets a `tls` section, while
+    /// with the Gateway its HTTPS listener's certificate serves every store.
     pub tls: bool,
-    /// A cert-manager ClusterIssuer that issues each store's certificate; requires `tls`.
+    /// A cert-manager ClusterIssuer that issues each store's certificate through HTTP-01;
+    /// requires `tls` and `front_door: ingress`.
     pub cluster_issuer: Option<String>,
     /// Let the web pod reach public addresses on ports 80 and 443 (payment gateways,
     /// plugin updates). Off by default: a store talks to nothing outside its namespace.
@@ -38,6 +48,8 @@ impl Default for PlatformSettings {
     fn default() -> Self {
         Self {
             base_domain: "127.0.0.1.nip.io".to_owned(),
+            front_door: FrontDoor::default(),
+            gateway: GatewaySettings::default(),
             ingress_class: "nginx".to_owned(),
             ingress_namespace: "ingress-nginx".to_owned(),
             storage_class: None,
@@ -47,6 +59,88 @@ impl Default for PlatformSettings {
             cluster_issuer: None,
             allow_internet_egress: false,
             pod_security_version: "v1.33".to_owned(),
+        }
+    }
+}
+
+/// How requests from outside the cluster reach a store's web Service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrontDoor {
+    /// An HTTPRoute (Gateway API) attached to the platform Gateway.
+    #[default]
+    Gateway,
+    /// An Ingress with the platform's ingress class.
+    Ingress,
+}
+
+impl FrontDoor {
+    /// The setting's value, as written in a settings file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Gateway => "gateway",
+            Self::Ingress => "ingress",
+        }
+    }
+}
+
+impl fmt::Display for FrontDoor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A front door that is neither `gateway` nor `ingress`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown front door {0:?}: expected gateway or ingress")]
+pub struct UnknownFrontDoor(String);
+
+impl FromStr for FrontDoor {
+    type Err = UnknownFrontDoor;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "gateway" => Ok(Self::Gateway),
+            "ingress" => Ok(Self::Ingress),
+            other => Err(UnknownFrontDoor(other.to_owned())),
+        }
+    }
+}
+
+/// The platform Gateway (Gateway API) that stores' HTTPRoutes attach to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// The Gateway's name (each HTTPRoute's `parentRefs`).
+    pub name: String,
+    /// The Gateway's namespace.
+    pub namespace: String,
+    /// The `sectionName` of the listener to attach to; every listener that admits the
+    /// routes when unset.
+    pub listener: Option<String>,
+    /// The namespace the Gateway implementation's proxies run in: the only namespace
+    /// allowed to reach a store's web pod.
+    pub data_plane_namespace: String,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            name: "storeplane".to_owned(),
+            namespace: "storeplane".to_owned(),
+            listener: None,
+            data_plane_namespace: "traefik".to_owned(),
+        }
+    }
+}
+
+impl PlatformSettings {
+    /// The namespace whose pods carry requests to a store's web pod: the Gateway's data
+    /// plane or the ingress controller, whichever front door is chosen.
+    pub fn front_door_namespace(&self) -> &str {
+        match self.front_door {
+            FrontDoor::Gateway => &self.gateway.data_plane_namespace,
+            FrontDoor::Ingress => &self.ingress_namespace,
         }
     }
 }
@@ -118,11 +212,30 @@ impl PlatformSettings {
         check_dns_name("base_domain", &self.base_domain)?;
         check_dns_label("ingress_class", &self.ingress_class)?;
         check_dns_label("ingress_namespace", &self.ingress_namespace)?;
+        let gateway = &self.gateway;
+        check_dns_label("gateway.name", &gateway.name)?;
+        check_dns_label("gateway.namespace", &gateway.namespace)?;
+        if let Some(listener) = &gateway.listener {
+            check_dns_label("gateway.listener", listener)?;
+        }
+        check_dns_label(
+            "gateway.data_plane_namespace",
+            &gateway.data_plane_namespace,
+        )?;
         if let Some(class) = &self.storage_class {
             check_dns_name("storage_class", class)?;
         }
         if let Some(issuer) = &self.cluster_issuer {
             check_dns_name("cluster_issuer", issuer)?;
+            if self.front_door == FrontDoor::Gateway {
+                return Err(invalid(
+                    "cluster_issuer",
+                    "is for front_door: ingress (a certificate per store, through HTTP-01); \
+                     with front_door: gateway the Gateway's own certificate serves every store \
+                     (a wildcard for *.<base_domain>, say, issued through cert-manager's \
+                     Gateway support): unset cluster_issuer, or set front_door: ingress",
+                ));
+            }
             if !self.tls {
                 return Err(invalid("tls", "must be on when cluster_issuer is set"));
             }
@@ -312,10 +425,76 @@ mod tests {
     #[test]
     fn an_issuer_without_tls_is_rejected() {
         let settings = PlatformSettings {
+            front_door: FrontDoor::Ingress,
             cluster_issuer: Some("letsencrypt".to_owned()),
             ..PlatformSettings::default()
         };
         assert_eq!(field_of(settings), "tls");
+    }
+
+    #[test]
+    fn the_gateway_is_the_default_front_door() {
+        let settings = PlatformSettings::default();
+        assert_eq!(settings.front_door, FrontDoor::Gateway);
+        assert_eq!(settings.front_door_namespace(), "traefik");
+    }
+
+    #[test]
+    fn an_issuer_with_the_gateway_is_refused_saying_why() {
+        let settings = PlatformSettings {
+            tls: true,
+            cluster_issuer: Some("letsencrypt".to_owned()),
+            ..PlatformSettings::default()
+        };
+        let error = settings.validate().unwrap_err();
+        let BuildError::InvalidSetting { field, reason } = &error else {
+            panic!("unexpected error {error}");
+        };
+        assert_eq!(field, "cluster_issuer");
+        assert!(reason.contains("front_door: ingress"), "{reason}");
+        assert!(reason.contains("Gateway's own certificate"), "{reason}");
+    }
+
+    #[test]
+    fn gateway_names_that_are_not_dns_labels_are_named() {
+        for (field, change) in [
+            (
+                "gateway.name",
+                (|g: &mut GatewaySettings| g.name = "Main_Gw".to_owned())
+                    as fn(&mut GatewaySettings),
+            ),
+            ("gateway.namespace", |g| g.namespace = String::new()),
+            ("gateway.listener", |g| g.listener = Some("web.".to_owned())),
+            ("gateway.data_plane_namespace", |g| {
+                g.data_plane_namespace = "-traefik".to_owned()
+            }),
+        ] {
+            let mut settings = PlatformSettings::default();
+            change(&mut settings.gateway);
+            assert_eq!(field_of(settings), field);
+        }
+    }
+
+    #[test]
+    fn settings_with_only_the_ingress_keys_still_parse() {
+        let yaml = "base_domain: shops.example.com\ningress_class: traefik\ningress_namespace: kube-system\n";
+        let settings: PlatformSettings = serde_saphyr::from_str(yaml).unwrap();
+        assert_eq!(settings.ingress_class, "traefik");
+        assert_eq!(settings.front_door, FrontDoor::Gateway);
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn the_front_door_settings_parse_from_yaml() {
+        let yaml = "front_door: gateway\ngateway:\n  name: public\n  namespace: infra\n  listener: https\n  data_plane_namespace: kube-system\n";
+        let settings: PlatformSettings = serde_saphyr::from_str(yaml).unwrap();
+        assert_eq!(settings.gateway.listener.as_deref(), Some("https"));
+        assert_eq!(settings.front_door_namespace(), "kube-system");
+        let ingress: PlatformSettings = serde_saphyr::from_str("front_door: ingress\n").unwrap();
+        assert_eq!(ingress.front_door_namespace(), "ingress-nginx");
+        assert!(serde_saphyr::from_str::<PlatformSettings>("front_door: loadbalancer\n").is_err());
+        assert_eq!("ingress".parse(), Ok(FrontDoor::Ingress));
+        assert!("Gateway".parse::<FrontDoor>().is_err());
     }
 
     #[test]
@@ -327,7 +506,7 @@ mod tests {
 
     #[test]
     fn settings_parse_from_yaml_with_defaults_for_what_is_left_out() {
-        let yaml = "base_domain: shops.example.com\ntls: true\ncluster_issuer: letsencrypt\n";
+        let yaml = "base_domain: shops.example.com\nfront_door: ingress\ntls: true\ncluster_issuer: letsencrypt\n";
         let settings: PlatformSettings = serde_saphyr::from_str(yaml).unwrap();
         assert_eq!(settings.ingress_namespace, "ingress-nginx");
         assert!(settings.validate().is_ok());

@@ -5,6 +5,7 @@
 //! WooCommerce and make the shop sellable. One Kubernetes kind per file below.
 
 mod deployment;
+mod http_route;
 mod ingress;
 mod job;
 mod network_policy;
@@ -22,6 +23,7 @@ use crate::engine::{
 };
 use crate::pod::{env, secret_env};
 use crate::secrets::{SecretRequirement, StoreSecrets};
+use crate::settings::FrontDoor;
 use storeplane_domain::Engine;
 
 pub use secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, REQUIREMENTS};
@@ -71,7 +73,10 @@ impl EngineBlueprint for WooCommerce {
                 service::wordpress(store).into(),
             ],
             setup: vec![job::setup(store).into()],
-            ingress: vec![ingress::storefront(store)],
+            front_door: vec![match store.settings.front_door {
+                FrontDoor::Gateway => http_route::storefront(store).into(),
+                FrontDoor::Ingress => ingress::storefront(store).into(),
+            }],
         })
     }
 

@@ -131,6 +131,8 @@ async fn create_stores(repo: &Arc<dyn Repository>, count: usize) -> Result<Vec<S
                         name: StoreName::parse(&format!("bench-{n}"))?,
                         engine: Engine::WooCommerce,
                         plan: Plan::Small,
+                        release: None,
+                        title: None,
                     },
                     owner: owner.id,
                     actor: Actor::System("bench".to_owned()),

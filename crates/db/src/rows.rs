@@ -71,6 +71,8 @@ impl TryFrom<StoreRow> for Store {
                 name,
                 engine: parse(WHAT, "engine", &row.engine)?,
                 plan: parse(WHAT, "plan", &row.plan)?,
+                release: None,
+                title: None,
             },
             owner: parse::<UserId>(WHAT, "owner_id", &row.owner_id)?,
             status: parse(WHAT, "status", &row.status)?,

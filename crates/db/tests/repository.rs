@@ -24,5 +24,7 @@ mod signin;
 mod stores;
 #[path = "repository/timeline.rs"]
 mod timeline;
+#[path = "repository/upgrade.rs"]
+mod upgrade;
 #[path = "repository/wakeups.rs"]
 mod wakeups;

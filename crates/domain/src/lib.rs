@@ -9,6 +9,7 @@ mod event;
 mod job;
 mod lifecycle;
 mod name;
+mod release;
 mod store;
 mod user;
 
@@ -16,5 +17,6 @@ pub use event::{Actor, EventKind, NewStoreEvent, StoreEvent, UnknownActor};
 pub use job::{Job, JobId, JobKind, JobState, RetryPolicy};
 pub use lifecycle::{IllegalTransition, StoreStatus};
 pub use name::{InvalidName, NameRule, StoreName};
+pub use release::{InvalidSpecValue, ReleaseName, StoreTitle};
 pub use store::{Engine, Plan, Store, StoreId, StoreSpec, UnknownVariant};
 pub use user::{InvalidUserName, Role, User, UserId, UserName};

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{StoreName, StoreStatus, UserId};
+use crate::{ReleaseName, StoreName, StoreStatus, StoreTitle, UserId};
 
 /// A store's identity: a UUIDv7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -129,6 +129,27 @@ pub struct StoreSpec {
     pub name: StoreName,
     pub engine: Engine,
     pub plan: Plan,
+    /// The release of the platform's catalog the store runs. `None` asks for the engine's
+    /// default release when the store is created; a store created before releases existed
+    /// has none until its first revision is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseName>,
+    /// The shop's title; `None` shows the store's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<StoreTitle>,
+}
+
+impl StoreSpec {
+    /// A spec with the engine's default release and the name as its title.
+    pub fn new(name: StoreName, engine: Engine, plan: Plan) -> Self {
+        Self {
+            name,
+            engine,
+            plan,
+            release: None,
+            title: None,
+        }
+    }
 }
 
 /// A store as the metadata store records it.

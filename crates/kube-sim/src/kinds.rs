@@ -99,6 +99,13 @@ const fn in_all(mut k: ResourceKind) -> ResourceKind {
     k
 }
 
+/// The Gateway API's kinds are in the `gateway-api` category, as their CRDs declare.
+const fn gateway_api(k: ResourceKind) -> ResourceKind {
+    let mut k = with_generation(with_status(k));
+    k.categories = &["gateway-api"];
+    k
+}
+
 /// Every kind the simulator serves.
 pub static KINDS: &[ResourceKind] = &[
     short(
@@ -272,6 +279,38 @@ pub static KINDS: &[ResourceKind] = &[
         ))),
         &["pdb"],
     ),
+    // The Gateway API (standard channel, v1): CustomResourceDefinitions on a real cluster,
+    // served here as if installed, since storeplane's default front door is an HTTPRoute.
+    short(
+        gateway_api(kind(
+            "gateway.networking.k8s.io",
+            "v1",
+            "gatewayclasses",
+            "gatewayclass",
+            "GatewayClass",
+            false,
+        )),
+        &["gc"],
+    ),
+    short(
+        gateway_api(kind(
+            "gateway.networking.k8s.io",
+            "v1",
+            "gateways",
+            "gateway",
+            "Gateway",
+            true,
+        )),
+        &["gtw"],
+    ),
+    gateway_api(kind(
+        "gateway.networking.k8s.io",
+        "v1",
+        "httproutes",
+        "httproute",
+        "HTTPRoute",
+        true,
+    )),
     // A CustomResourceDefinition on a real cluster (the Prometheus operator's); served as
     // if installed, so charts that render one can be applied.
     kind(
@@ -340,6 +379,20 @@ mod tests {
         }
         let pdb = by_path("policy", "v1", "poddisruptionbudgets").expect("served");
         assert!(get(pdb).namespaced);
+    }
+
+    #[test]
+    fn the_gateway_api_is_served_with_gateway_classes_cluster_scoped() {
+        for (plural, namespaced) in [
+            ("gatewayclasses", false),
+            ("gateways", true),
+            ("httproutes", true),
+        ] {
+            let id = by_path("gateway.networking.k8s.io", "v1", plural).expect("served");
+            assert_eq!(get(id).namespaced, namespaced, "{plural}");
+            assert_eq!(get(id).api_version(), "gateway.networking.k8s.io/v1");
+            assert!(get(id).has_status, "{plural}");
+        }
     }
 
     #[test]

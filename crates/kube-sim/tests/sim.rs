@@ -13,6 +13,8 @@ mod crud;
 mod errors;
 #[path = "sim/faults.rs"]
 mod faults;
+#[path = "sim/gateway_api.rs"]
+mod gateway_api;
 #[path = "sim/kubectl.rs"]
 mod kubectl;
 #[path = "sim/namespaces.rs"]

@@ -56,6 +56,16 @@ pub enum ApplyError {
         #[source]
         source: kube::Error,
     },
+    /// The cluster does not serve the object's kind: a custom resource whose CRDs are not
+    /// installed (the Gateway API's HTTPRoute, say).
+    #[error(
+        "failed to apply {object}: the cluster does not serve {api_version} {kind} (are its CRDs installed?)"
+    )]
+    NotServed {
+        object: ObjectRef,
+        api_version: &'static str,
+        kind: &'static str,
+    },
     #[error("failed to encode {object}: {source}")]
     Encode {
         object: ObjectRef,
@@ -85,7 +95,7 @@ impl ApplyError {
             Self::Apply { source, .. } | Self::List { source, .. } | Self::Prune { source, .. } => {
                 is_transient(source)
             }
-            Self::Encode { .. } => false,
+            Self::Encode { .. } | Self::NotServed { .. } => false,
         }
     }
 }
@@ -142,9 +152,21 @@ impl Applier {
         let sent_at = outcome::now_seconds();
         let response = with_retries(|| api.patch(resource.name(), &params, &patch))
             .await
-            .map_err(|source| ApplyError::Apply {
-                object: object.clone(),
-                source,
+            .map_err(|source| match &source {
+                // An apply answers 404 only when the kind itself is unknown: it creates a
+                // missing object (a missing namespace is a NotFound with a reason, and
+                // namespaces are applied first).
+                kube::Error::Api(status) if status.code == 404 && status.reason != "NotFound" => {
+                    ApplyError::NotServed {
+                        object: object.clone(),
+                        api_version: resource.api_version(),
+                        kind: resource.kind(),
+                    }
+                }
+                _ => ApplyError::Apply {
+                    object: object.clone(),
+                    source,
+                },
             })?;
         let known = self.remembered(&object);
         let outcome = outcome::decide(known.as_ref(), &response.metadata, sent, sent_at);

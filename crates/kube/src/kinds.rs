@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::core::ApiResource;
-use storeplane_blueprint::Resource;
+use storeplane_blueprint::{HTTPRoute, Resource};
 
 /// The `ApiResource` (group, version, plural) of `resource`'s kind.
 pub(crate) fn api_resource(resource: &Resource) -> ApiResource {
@@ -29,12 +29,14 @@ pub(crate) fn api_resource(resource: &Resource) -> ApiResource {
         Resource::Deployment(_) => ApiResource::erase::<Deployment>(&()),
         Resource::Job(_) => ApiResource::erase::<Job>(&()),
         Resource::Ingress(_) => ApiResource::erase::<Ingress>(&()),
+        Resource::HTTPRoute(_) => ApiResource::erase::<HTTPRoute>(&()),
     }
 }
 
 /// Every namespaced kind a blueprint can produce, in apply order; pruning deletes in the
-/// reverse order, so an ingress goes before the workload behind it.
-pub(crate) fn namespaced_kinds() -> [ApiResource; 10] {
+/// reverse order, so a front door goes before the workload behind it. HTTPRoute is a
+/// custom resource (the Gateway API's CRDs), which a cluster may not serve.
+pub(crate) fn namespaced_kinds() -> [ApiResource; 11] {
     [
         ApiResource::erase::<ResourceQuota>(&()),
         ApiResource::erase::<LimitRange>(&()),
@@ -46,6 +48,7 @@ pub(crate) fn namespaced_kinds() -> [ApiResource; 10] {
         ApiResource::erase::<Deployment>(&()),
         ApiResource::erase::<Job>(&()),
         ApiResource::erase::<Ingress>(&()),
+        ApiResource::erase::<HTTPRoute>(&()),
     ]
 }
 

@@ -21,8 +21,9 @@ impl Applier {
     /// see `StoreResources::selector`), is of a kind a blueprint can produce, and is not
     /// in `keep` (the objects applied in this pass).
     ///
-    /// One list per kind, then one delete per orphan, in reverse apply order so an
-    /// ingress goes before the workload behind it. Objects already being deleted are
+    /// One list per kind, then one delete per orphan, in reverse apply order so a front
+    /// door goes before the workload behind it. A kind the cluster does not serve (a 404
+    /// on the list: the Gateway API's CRDs are not installed, say) holds nothing to prune. Objects already being deleted are
     /// skipped, and one deleted meanwhile by someone else counts as pruned. Optional: a
     /// reconcile that has not changed the blueprint can skip it. Idempotent; every await
     /// is a cancellation point.
@@ -38,13 +39,20 @@ impl Applier {
         let mut pruned = Vec::new();
         for kind in kinds::namespaced_kinds().iter().rev() {
             let api = self.namespaced_api(namespace, kind);
-            let objects = with_retries(|| api.list_metadata(&list))
-                .await
-                .map_err(|source| ApplyError::List {
-                    kind: kind.kind.clone(),
-                    namespace: namespace.to_owned(),
-                    source,
-                })?;
+            let objects = match with_retries(|| api.list_metadata(&list)).await {
+                Ok(objects) => objects,
+                Err(error) if is_not_served(&error) => {
+                    tracing::debug!(kind = %kind.kind, "the cluster does not serve this kind; nothing to prune");
+                    continue;
+                }
+                Err(source) => {
+                    return Err(ApplyError::List {
+                        kind: kind.kind.clone(),
+                        namespace: namespace.to_owned(),
+                        source,
+                    });
+                }
+            };
             for object in objects {
                 let Some(name) = object.metadata.name else {
                     continue;
@@ -73,4 +81,13 @@ impl Applier {
         }
         Ok(pruned)
     }
+}
+
+/// True when a list answered 404: the cluster does not serve the kind (listing a kind in a
+/// namespace that does not exist answers an empty list, not 404). Judged by the code, not
+/// `Status::is_not_found`: for a group it does not serve at all (the Gateway API without
+/// its CRDs) the API server answers a plain-text `404 page not found`, which kube-rs turns
+/// into a Status with that code and no `NotFound` reason.
+fn is_not_served(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 404)
 }

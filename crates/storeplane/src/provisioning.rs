@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use storeplane_blueprint::{Blueprint, PlatformSettings};
+use storeplane_blueprint::{Blueprint, FrontDoor, PlatformSettings};
 use storeplane_db::Repository;
 use storeplane_kube::Applier;
 use storeplane_worker::{
@@ -21,9 +21,9 @@ use tokio::task::JoinHandle;
 /// (a flag wins over the file).
 #[derive(Debug, Clone, Args)]
 pub struct PlatformArgs {
-    /// YAML file of platform settings (base_domain, ingress_class, ingress_namespace,
-    /// storage_class, images, plans, tls, cluster_issuer, allow_internet_egress,
-    /// pod_security_version); see docs/configuration.md.
+    /// YAML file of platform settings (base_domain, front_door, gateway, ingress_class,
+    /// ingress_namespace, storage_class, images, plans, tls, cluster_issuer,
+    /// allow_internet_egress, pod_security_version); see docs/configuration.md.
     #[arg(long, env = "STOREPLANE_PLATFORM_CONFIG", value_name = "FILE")]
     pub platform_config: Option<PathBuf>,
 
@@ -31,16 +31,44 @@ pub struct PlatformArgs {
     #[arg(long, env = "STOREPLANE_BASE_DOMAIN", value_name = "DOMAIN")]
     pub base_domain: Option<String>,
 
-    /// Serve stores over HTTPS: store URLs use https and each Ingress gets a TLS section.
+    /// Serve stores over HTTPS: store URLs use https; each Ingress gets a TLS section, and
+    /// with the Gateway its HTTPS listener's certificate serves every store.
     #[arg(long, env = "STOREPLANE_STORE_HTTPS")]
     pub store_https: bool,
+
+    /// How requests reach stores: `gateway` (an HTTPRoute on the platform Gateway) or
+    /// `ingress` (an Ingress with --ingress-class) [default: gateway].
+    #[arg(long, env = "STOREPLANE_FRONT_DOOR", value_name = "gateway|ingress")]
+    pub front_door: Option<FrontDoor>,
+
+    /// The platform Gateway every store's HTTPRoute attaches to [default: storeplane].
+    #[arg(long, env = "STOREPLANE_GATEWAY_NAME", value_name = "NAME")]
+    pub gateway_name: Option<String>,
+
+    /// The platform Gateway's namespace [default: storeplane].
+    #[arg(long, env = "STOREPLANE_GATEWAY_NAMESPACE", value_name = "NAMESPACE")]
+    pub gateway_namespace: Option<String>,
+
+    /// The Gateway listener (sectionName) store routes attach to [default: every listener
+    /// that admits them].
+    #[arg(long, env = "STOREPLANE_GATEWAY_LISTENER", value_name = "NAME")]
+    pub gateway_listener: Option<String>,
+
+    /// The namespace the Gateway's proxies run in, the only one allowed to reach a store's
+    /// web pod with the Gateway front door [default: traefik].
+    #[arg(
+        long,
+        env = "STOREPLANE_GATEWAY_DATA_PLANE_NAMESPACE",
+        value_name = "NAMESPACE"
+    )]
+    pub gateway_data_plane_namespace: Option<String>,
 
     /// The ingress class of every store's Ingress [default: nginx].
     #[arg(long, env = "STOREPLANE_INGRESS_CLASS", value_name = "CLASS")]
     pub ingress_class: Option<String>,
 
     /// The namespace of the ingress controller, the only one allowed to reach a store's
-    /// web pod [default: ingress-nginx].
+    /// web pod with the Ingress front door [default: ingress-nginx].
     #[arg(long, env = "STOREPLANE_INGRESS_NAMESPACE", value_name = "NAMESPACE")]
     pub ingress_namespace: Option<String>,
 
@@ -48,7 +76,8 @@ pub struct PlatformArgs {
     #[arg(long, env = "STOREPLANE_STORAGE_CLASS", value_name = "CLASS")]
     pub storage_class: Option<String>,
 
-    /// A cert-manager ClusterIssuer for store certificates (implies --store-https).
+    /// A cert-manager ClusterIssuer for per-store certificates through HTTP-01 (implies
+    /// --store-https; needs --front-door ingress).
     #[arg(long, env = "STOREPLANE_CLUSTER_ISSUER", value_name = "NAME")]
     pub cluster_issuer: Option<String>,
 
@@ -84,11 +113,23 @@ impl PlatformArgs {
             (&self.base_domain, &mut settings.base_domain),
             (&self.ingress_class, &mut settings.ingress_class),
             (&self.ingress_namespace, &mut settings.ingress_namespace),
+            (&self.gateway_name, &mut settings.gateway.name),
+            (&self.gateway_namespace, &mut settings.gateway.namespace),
+            (
+                &self.gateway_data_plane_namespace,
+                &mut settings.gateway.data_plane_namespace,
+            ),
         ];
         for (flag, setting) in overrides {
             if let Some(value) = flag {
                 value.clone_into(setting);
             }
+        }
+        if let Some(front_door) = self.front_door {
+            settings.front_door = front_door;
+        }
+        if self.gateway_listener.is_some() {
+            settings.gateway.listener.clone_from(&self.gateway_listener);
         }
         if self.storage_class.is_some() {
             settings.storage_class.clone_from(&self.storage_class);
@@ -160,9 +201,10 @@ pub struct ProvisioningArgs {
     )]
     pub storefront_check_timeout: u64,
 
-    /// Reach every storefront at this address for the check (the ingress controller's
-    /// Service, say: `ingress-nginx-controller.ingress-nginx.svc:80`) instead of through
-    /// DNS; the request still names the store's host.
+    /// Reach every storefront at this address for the check (the Gateway's proxy Service,
+    /// say `traefik.traefik.svc:80`, or the ingress controller's,
+    /// `ingress-nginx-controller.ingress-nginx.svc:80`) instead of through DNS; the request
+    /// still names the store's host.
     #[arg(
         long,
         env = "STOREPLANE_STOREFRONT_CHECK_VIA",

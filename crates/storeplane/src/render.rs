@@ -51,6 +51,8 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
         name,
         engine: args.engine,
         plan: args.plan,
+        release: None,
+        title: None,
     };
     let secrets = StoreSecrets::generate(
         Blueprint::secret_requirements(spec.engine)?,

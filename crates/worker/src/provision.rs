@@ -115,7 +115,7 @@ impl ProvisionRunner {
             ),
             Verdict::Unreachable { reason } => (
                 format!(
-                    "storefront not reachable from storeplane ({reason}); the store is ready in the cluster: check DNS and the ingress controller"
+                    "storefront not reachable from storeplane ({reason}); the store is ready in the cluster: check DNS and the front door (the Gateway or the ingress controller)"
                 ),
                 json!({"step": "verify", "url": url, "error": reason}),
             ),

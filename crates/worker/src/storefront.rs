@@ -1,8 +1,8 @@
 //! The last, best-effort step of provisioning: an HTTP request to the new store's
-//! storefront through the ingress, whose result goes on the timeline. It never fails a
-//! store: the workloads are ready by then, and what stands between storeplane and the
-//! storefront (DNS, the ingress controller, the network storeplane runs in) is not the
-//! store's fault.
+//! storefront through its front door (the Gateway or the Ingress), whose result goes on
+//! the timeline. It never fails a store: the workloads are ready by then, and what stands
+//! between storeplane and the storefront (DNS, the Gateway or the ingress controller, the
+//! network storeplane runs in) is not the store's fault.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,9 +27,9 @@ pub enum Verdict {
 
 impl StorefrontCheck {
     /// Checks each store at its own URL within `timeout`. With `via` (`HOST:PORT`), every
-    /// store host is reached at that address instead of through DNS (the ingress
-    /// controller's Service from inside the cluster, say), with the store's host name in
-    /// the request as usual. The host is looked up at each check.
+    /// store host is reached at that address instead of through DNS (the Gateway's proxy
+    /// or the ingress controller's Service from inside the cluster, say), with the store's
+    /// host name in the request as usual. The host is looked up at each check.
     pub fn new(timeout: Duration, via: Option<String>) -> Result<Self, reqwest::Error> {
         // reqwest leaves the TLS provider to the program; storeplane uses ring only.
         let _ = rustls::crypto::ring::default_provider().install_default();

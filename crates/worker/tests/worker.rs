@@ -36,6 +36,8 @@ async fn queue_with(jobs: usize) -> (Arc<dyn Repository>, Vec<JobId>, tempfile::
                     name: StoreName::parse(&format!("shop-{n}")).unwrap(),
                     engine: Engine::WooCommerce,
                     plan: Plan::Small,
+                    release: None,
+                    title: None,
                 },
                 owner: owner.id,
                 actor: Actor::User("ops".into()),

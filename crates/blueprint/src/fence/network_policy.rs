@@ -1,5 +1,6 @@
 //! The network policies every store gets: deny all traffic to and from every pod, then
-//! allow DNS lookups against kube-dns only. Engines add their own allow rules with the
+//! allow DNS lookups against kube-dns only, and, with a cert-manager issuer, the ingress
+//! controller to cert-manager's HTTP-01 solver. Engines add their own allow rules with the
 //! peer helpers here, which only ever name pods of the same namespace or one namespace by
 //! its `kubernetes.io/metadata.name` label (set by Kubernetes itself, so a store cannot
 //! forge it: <https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name>).
@@ -7,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::networking::v1::{
-    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort,
-    NetworkPolicySpec,
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -18,6 +19,11 @@ use crate::labels::{self, Component};
 
 pub const DEFAULT_DENY: &str = "default-deny";
 pub const DNS: &str = "allow-dns";
+pub const HTTP01_SOLVER: &str = "allow-acme-http01-solver";
+/// The label cert-manager puts on its HTTP-01 solver pods, and the port they listen on
+/// (<https://cert-manager.io/docs/configuration/acme/http01/>).
+const SOLVER_LABEL: &str = "acme.cert-manager.io/http01-solver";
+const SOLVER_PORT: i32 = 8089;
 
 /// Selects every pod of the namespace, those created later included.
 fn all_pods() -> LabelSelector {
@@ -63,6 +69,34 @@ pub fn allow_dns(store: &StoreContext<'_>) -> NetworkPolicy {
             ..NetworkPolicySpec::default()
         }),
     }
+}
+
+/// With a cert-manager issuer, lets the ingress controller reach the HTTP-01 solver pod
+/// that cert-manager starts in the store's namespace for each challenge, on its port only;
+/// without this the default deny keeps every challenge pending. `None` without an issuer.
+/// The issuer is only allowed with `front_door: ingress` (validated), so the ingress
+/// controller's namespace is the only one admitted.
+pub fn allow_http01_solver(store: &StoreContext<'_>) -> Option<NetworkPolicy> {
+    store.settings.cluster_issuer.as_ref()?;
+    let solver = LabelSelector {
+        match_labels: Some(BTreeMap::from([(
+            SOLVER_LABEL.to_owned(),
+            "true".to_owned(),
+        )])),
+        ..LabelSelector::default()
+    };
+    Some(NetworkPolicy {
+        metadata: store.metadata(HTTP01_SOLVER, Component::Isolation),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(solver),
+            policy_types: Some(vec!["Ingress".to_owned()]),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(vec![namespace_peer(&store.settings.ingress_namespace)]),
+                ports: Some(vec![port("TCP", SOLVER_PORT)]),
+            }]),
+            ..NetworkPolicySpec::default()
+        }),
+    })
 }
 
 /// The pods of `component` in the policy's own namespace.

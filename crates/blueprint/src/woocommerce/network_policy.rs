@@ -1,6 +1,7 @@
 //! WooCommerce's allow rules, on top of the store's default deny and DNS policies:
 //!
-//! - ingress controller -> WordPress, web port only;
+//! - the front door (the Gateway's data plane or the ingress controller) -> WordPress, web
+//!   port only;
 //! - WordPress -> MariaDB on 3306 (egress on one side, ingress on the other: with both
 //!   directions denied by default, a flow needs both);
 //! - setup Job -> MariaDB and WordPress;
@@ -79,7 +80,10 @@ pub fn network_policies(store: &StoreContext<'_>) -> Vec<NetworkPolicy> {
             "wordpress-ingress",
             Component::Web,
             vec![
-                from(vec![namespace_peer(&settings.ingress_namespace)], WEB_PORT),
+                from(
+                    vec![namespace_peer(settings.front_door_namespace())],
+                    WEB_PORT,
+                ),
                 from(vec![pod_peer(Component::Setup)], WEB_PORT),
             ],
             Vec::new(),

@@ -1,8 +1,8 @@
 //! Fixed inputs: one store id, deterministic secrets, and builders for specs and settings.
 
 use storeplane_blueprint::{
-    Blueprint, Engine, Plan, PlatformSettings, SecretKind, StoreId, StoreResources, StoreSecrets,
-    StoreSpec,
+    Blueprint, Engine, FrontDoor, Plan, PlatformSettings, SecretKind, StoreId, StoreResources,
+    StoreSecrets, StoreSpec,
 };
 
 pub const STORE_ID: &str = "01936f3e-8b7a-7c2d-9e4f-0123456789ab";
@@ -16,6 +16,8 @@ pub fn spec(name: &str, plan: Plan) -> StoreSpec {
         name: name.parse().unwrap(),
         engine: Engine::WooCommerce,
         plan,
+        release: None,
+        title: None,
     }
 }
 
@@ -53,9 +55,19 @@ pub fn build(plan: Plan) -> StoreResources {
     build_with(PlatformSettings::default(), "demo", plan)
 }
 
-/// Settings with every optional feature switched on.
+/// The default settings with the Ingress as the front door.
+pub fn ingress() -> PlatformSettings {
+    PlatformSettings {
+        front_door: FrontDoor::Ingress,
+        ..PlatformSettings::default()
+    }
+}
+
+/// Settings with every optional feature of the Ingress front door switched on (a
+/// cert-manager issuer needs the Ingress).
 pub fn everything_on() -> PlatformSettings {
     let mut settings = PlatformSettings {
+        front_door: FrontDoor::Ingress,
         base_domain: "shops.example.com".to_owned(),
         storage_class: Some("fast-ssd".to_owned()),
         tls: true,
@@ -64,5 +76,20 @@ pub fn everything_on() -> PlatformSettings {
         ..PlatformSettings::default()
     };
     settings.images.wordpress_woo = Some("ghcr.io/storeplane/wordpress-woo:6.8.1-9.8.5".to_owned());
+    settings
+}
+
+/// Settings with every optional feature of the Gateway front door switched on: HTTPS at a
+/// named listener of a Gateway elsewhere, proxies in kube-system (k3s's Traefik).
+pub fn everything_on_gateway() -> PlatformSettings {
+    let mut settings = PlatformSettings {
+        front_door: FrontDoor::Gateway,
+        cluster_issuer: None,
+        ..everything_on()
+    };
+    settings.gateway.name = "public".to_owned();
+    settings.gateway.namespace = "infra".to_owned();
+    settings.gateway.listener = Some("https".to_owned());
+    settings.gateway.data_plane_namespace = "kube-system".to_owned();
     settings
 }

@@ -1,18 +1,30 @@
-//! The rendered manifests of each plan, compared with `tests/golden/<plan>.yaml`.
+//! The rendered manifests of each plan, compared with `tests/golden/<plan>.yaml` (the
+//! default front door, an HTTPRoute on the platform Gateway), `<plan>-ingress.yaml` (an
+//! Ingress) and `small-ingress-issuer.yaml` (an Ingress with TLS and a cert-manager
+//! issuer, whose HTTP-01 solver is let in).
 //! Run with `UPDATE_GOLDEN=1` to rewrite the files after an intended change, then read
 //! the diff.
 
 use std::path::PathBuf;
 
-use storeplane_blueprint::{Plan, to_yaml};
+use storeplane_blueprint::{Plan, PlatformSettings, StoreResources, to_yaml};
 
 use crate::fixtures;
 
 fn assert_golden(plan: Plan) {
-    let rendered = to_yaml(&fixtures::build(plan)).unwrap();
+    assert_golden_file(&fixtures::build(plan), &format!("{plan}.yaml"));
+}
+
+fn assert_golden_ingress(plan: Plan) {
+    let resources = fixtures::build_with(fixtures::ingress(), "demo", plan);
+    assert_golden_file(&resources, &format!("{plan}-ingress.yaml"));
+}
+
+fn assert_golden_file(resources: &StoreResources, file: &str) {
+    let rendered = to_yaml(resources).unwrap();
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
-        .join(format!("{plan}.yaml"));
+        .join(file);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &rendered).unwrap();
         return;
@@ -39,6 +51,32 @@ fn a_medium_store_renders_as_its_golden_file() {
 #[test]
 fn a_large_store_renders_as_its_golden_file() {
     assert_golden(Plan::Large);
+}
+
+#[test]
+fn a_small_store_behind_an_ingress_renders_as_its_golden_file() {
+    assert_golden_ingress(Plan::Small);
+}
+
+#[test]
+fn a_medium_store_behind_an_ingress_renders_as_its_golden_file() {
+    assert_golden_ingress(Plan::Medium);
+}
+
+#[test]
+fn a_large_store_behind_an_ingress_renders_as_its_golden_file() {
+    assert_golden_ingress(Plan::Large);
+}
+
+#[test]
+fn a_store_with_a_cert_manager_issuer_renders_as_its_golden_file() {
+    let settings = PlatformSettings {
+        tls: true,
+        cluster_issuer: Some("letsencrypt".to_owned()),
+        ..fixtures::ingress()
+    };
+    let resources = fixtures::build_with(settings, "demo", Plan::Small);
+    assert_golden_file(&resources, "small-ingress-issuer.yaml");
 }
 
 #[test]

@@ -6,10 +6,13 @@
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use proptest::prelude::*;
 use storeplane_blueprint::labels::{COMPONENT, MANAGED_BY, PART_OF, STORE_ID};
 use storeplane_blueprint::quantity::{Bytes, Cpu};
-use storeplane_blueprint::{Plan, PlatformSettings, Resource, StoreResources, objects_to_yaml};
+use storeplane_blueprint::{
+    FrontDoor, Plan, PlatformSettings, Resource, StoreResources, objects_to_yaml,
+};
 
 use crate::fixtures;
 
@@ -117,7 +120,7 @@ fn check_peer(peer: &NetworkPolicyPeer, allowed_namespaces: &[&str], egress: boo
 }
 
 fn check_no_policy_admits_another_store(objects: &[Resource], settings: &PlatformSettings) {
-    let allowed = ["kube-system", settings.ingress_namespace.as_str()];
+    let allowed = ["kube-system", settings.front_door_namespace()];
     for policy in policies(objects) {
         let spec = policy.spec.as_ref().unwrap();
         for rule in spec.ingress.iter().flatten() {
@@ -332,9 +335,17 @@ fn check_probes_and_security(objects: &[Resource]) {
     }
 }
 
-fn check_apply_order(objects: &[Resource]) {
+fn check_apply_order(objects: &[Resource], settings: &PlatformSettings) {
+    let (front_door, other) = match settings.front_door {
+        FrontDoor::Gateway => ("HTTPRoute", "Ingress"),
+        FrontDoor::Ingress => ("Ingress", "HTTPRoute"),
+    };
     assert_eq!(objects.first().map(Resource::kind), Some("Namespace"));
-    assert_eq!(objects.last().map(Resource::kind), Some("Ingress"));
+    assert_eq!(objects.last().map(Resource::kind), Some(front_door));
+    assert!(
+        !objects.iter().any(|o| o.kind() == other),
+        "one front door only"
+    );
     let position = |kinds: &[&str]| -> Vec<usize> {
         objects
             .iter()
@@ -366,7 +377,7 @@ fn check_all(resources: &StoreResources, settings: &PlatformSettings) {
     check_labels_and_namespace(&objects, &fixtures::store_id().namespace());
     check_services_are_internal(&objects);
     check_probes_and_security(&objects);
-    check_apply_order(&objects);
+    check_apply_order(&objects, settings);
 }
 
 #[test]
@@ -379,12 +390,209 @@ fn every_plan_keeps_every_invariant_with_the_default_settings() {
 #[test]
 fn every_plan_keeps_every_invariant_with_every_option_on() {
     for plan in Plan::ALL {
-        let settings = fixtures::everything_on();
-        check_all(
-            &fixtures::build_with(settings.clone(), "demo", *plan),
-            &settings,
+        for settings in [fixtures::everything_on(), fixtures::everything_on_gateway()] {
+            check_all(
+                &fixtures::build_with(settings.clone(), "demo", *plan),
+                &settings,
+            );
+        }
+    }
+}
+
+/// Where traffic to a pod may come from, as the store's policies say.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    /// Every pod of the namespace of this name.
+    Namespace(String),
+    /// Pods of the store's own namespace with these labels.
+    Pods(Vec<(String, String)>),
+}
+
+/// Every source admitted to a pod with `labels` on TCP `port`, by any ingress rule of any
+/// policy that selects the pod (policies are additive). A rule without ports admits every
+/// port.
+fn admitted(objects: &[Resource], labels: &[(&str, &str)], port: i32) -> Vec<Source> {
+    let selects = |policy: &NetworkPolicy| {
+        let selector = policy.spec.as_ref().unwrap().pod_selector.clone().unwrap();
+        assert!(selector.match_expressions.is_none());
+        selector
+            .match_labels
+            .unwrap_or_default()
+            .iter()
+            .all(|(k, v)| labels.contains(&(k.as_str(), v.as_str())))
+    };
+    let mut sources: Vec<Source> = policies(objects)
+        .into_iter()
+        .filter(|p| selects(p))
+        .flat_map(|p| p.spec.clone().unwrap().ingress.unwrap_or_default())
+        .filter(|rule| {
+            rule.ports.as_ref().is_none_or(|ports| {
+                ports.iter().any(|p| {
+                    p.protocol.as_deref() == Some("TCP") && p.port == Some(IntOrString::Int(port))
+                })
+            })
+        })
+        .flat_map(|rule| rule.from.unwrap_or_default())
+        .map(|peer| match (peer.namespace_selector, peer.pod_selector) {
+            (Some(namespaces), None) => {
+                let names = namespaces.match_labels.unwrap_or_default();
+                assert_eq!(names.len(), 1, "one namespace, by name");
+                Source::Namespace(names["kubernetes.io/metadata.name"].clone())
+            }
+            (None, Some(pods)) => {
+                Source::Pods(pods.match_labels.unwrap_or_default().into_iter().collect())
+            }
+            other => panic!("an unexpected peer {other:?}"),
+        })
+        .collect();
+    sources.sort();
+    sources.dedup();
+    sources
+}
+
+const SOLVER: (&str, &str) = ("acme.cert-manager.io/http01-solver", "true");
+const SOLVER_PORT: i32 = 8089;
+const WEB: (&str, &str) = (COMPONENT, "web");
+const WEB_PORT: i32 = 80;
+
+fn namespaces_only(sources: Vec<Source>) -> Vec<String> {
+    sources
+        .into_iter()
+        .filter_map(|s| match s {
+            Source::Namespace(name) => Some(name),
+            Source::Pods(_) => None,
+        })
+        .collect()
+}
+
+#[test]
+fn with_an_issuer_the_solver_is_reachable_from_the_ingress_namespace_and_nowhere_else() {
+    let settings = PlatformSettings {
+        tls: true,
+        cluster_issuer: Some("letsencrypt".to_owned()),
+        ingress_namespace: "edge".to_owned(),
+        ..fixtures::ingress()
+    };
+    let objects = fixtures::build_with(settings, "demo", Plan::Small).ordered();
+
+    assert_eq!(
+        admitted(&objects, &[SOLVER], SOLVER_PORT),
+        vec![Source::Namespace("edge".to_owned())]
+    );
+    for port in [WEB_PORT, 8080, 443] {
+        assert_eq!(admitted(&objects, &[SOLVER], port), vec![], "port {port}");
+    }
+    // The solver port is not opened to any of the store's own pods either.
+    for component in ["web", "database", "setup"] {
+        assert_eq!(
+            admitted(&objects, &[(COMPONENT, component)], SOLVER_PORT),
+            vec![],
+            "{component}"
         );
     }
+}
+
+#[test]
+fn without_an_issuer_nothing_admits_the_solver_and_the_policies_stay_as_they_were() {
+    for settings in [
+        fixtures::ingress(),
+        PlatformSettings {
+            tls: true,
+            ..fixtures::ingress()
+        },
+        PlatformSettings::default(),
+    ] {
+        let objects = fixtures::build_with(settings, "demo", Plan::Small).ordered();
+        assert_eq!(admitted(&objects, &[SOLVER], SOLVER_PORT), vec![]);
+        let names: Vec<_> = policies(&objects)
+            .iter()
+            .map(|p| p.metadata.name.clone().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "default-deny",
+                "allow-dns",
+                "wordpress-ingress",
+                "wordpress-egress",
+                "mariadb-ingress",
+                "setup-egress"
+            ]
+        );
+    }
+    // Adding an issuer adds the solver's policy and changes no other.
+    let with_tls = PlatformSettings {
+        tls: true,
+        ..fixtures::ingress()
+    };
+    let with_issuer = PlatformSettings {
+        cluster_issuer: Some("letsencrypt".to_owned()),
+        ..with_tls.clone()
+    };
+    let before = fixtures::build_with(with_tls, "demo", Plan::Small).ordered();
+    let after = fixtures::build_with(with_issuer, "demo", Plan::Small).ordered();
+    let before: Vec<_> = policies(&before).into_iter().cloned().collect();
+    let mut after: Vec<_> = policies(&after).into_iter().cloned().collect();
+    after.retain(|p| p.metadata.name.as_deref() != Some("allow-acme-http01-solver"));
+    assert_eq!(before, after);
+}
+
+#[test]
+fn the_web_port_is_reachable_from_outside_only_through_the_chosen_front_door() {
+    let mut gateway = PlatformSettings::default();
+    gateway.gateway.data_plane_namespace = "kube-system".to_owned();
+    let ingress = PlatformSettings {
+        ingress_namespace: "edge".to_owned(),
+        ..fixtures::ingress()
+    };
+    for (settings, expected) in [(gateway, "kube-system"), (ingress, "edge")] {
+        let objects = fixtures::build_with(settings, "demo", Plan::Small).ordered();
+        assert_eq!(
+            namespaces_only(admitted(&objects, &[WEB], WEB_PORT)),
+            [expected]
+        );
+        assert!(
+            admitted(&objects, &[WEB], WEB_PORT).contains(&Source::Pods(vec![(
+                COMPONENT.to_owned(),
+                "setup".to_owned()
+            )])),
+            "the setup job reaches WordPress"
+        );
+        for port in [SOLVER_PORT, 443, 3306] {
+            assert_eq!(admitted(&objects, &[WEB], port), vec![], "port {port}");
+        }
+    }
+}
+
+#[test]
+fn the_gateway_front_door_routes_the_store_host_to_the_web_service_through_the_platform_gateway() {
+    let settings = fixtures::everything_on_gateway();
+    let objects = fixtures::build_with(settings, "acme", Plan::Small).ordered();
+    let route = objects
+        .iter()
+        .find_map(|o| match o {
+            Resource::HTTPRoute(route) => Some(route),
+            _ => None,
+        })
+        .expect("an HTTPRoute");
+    assert_eq!(route.metadata.name.as_deref(), Some("storefront"));
+    let parent = &route.spec.parent_refs[0];
+    assert_eq!(
+        (parent.namespace.as_deref(), parent.name.as_str()),
+        (Some("infra"), "public")
+    );
+    assert_eq!(parent.section_name.as_deref(), Some("https"));
+    assert_eq!(route.spec.hostnames, ["acme.shops.example.com"]);
+    let backend = &route.spec.rules[0].backend_refs[0];
+    let service = objects
+        .iter()
+        .find_map(|o| match o {
+            Resource::Service(s) if s.metadata.name.as_deref() == Some(&backend.name) => Some(s),
+            _ => None,
+        })
+        .expect("the backend is one of the store's Services");
+    let ports = service.spec.as_ref().unwrap().ports.as_ref().unwrap();
+    assert!(ports.iter().any(|p| p.port == backend.port));
 }
 
 #[test]
@@ -435,15 +643,22 @@ proptest! {
         internet in any::<bool>(),
         baked in any::<bool>(),
         ingress_namespace in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
+        data_plane_namespace in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
+        gateway in any::<bool>(),
     ) {
         prop_assume!(name.parse::<storeplane_blueprint::StoreName>().is_ok());
+        let front_door = if gateway { FrontDoor::Gateway } else { FrontDoor::Ingress };
+        // An issuer is for the Ingress only (refused with the Gateway).
+        let issuer = issuer && !gateway;
         let mut settings = PlatformSettings {
+            front_door,
             tls: tls || issuer,
             cluster_issuer: issuer.then(|| "letsencrypt".to_owned()),
             allow_internet_egress: internet,
             ingress_namespace,
             ..PlatformSettings::default()
         };
+        settings.gateway.data_plane_namespace = data_plane_namespace;
         if baked {
             settings.images.wordpress_woo = Some("registry.example/wordpress-woo:1".to_owned());
         }

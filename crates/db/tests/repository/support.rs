@@ -67,8 +67,7 @@ where
             .await;
         }
         Backend::Postgres => {
-            let base = std::env::var("STOREPLANE_TEST_DATABASE_URL")
-                .unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
+            let base = postgres_base_url();
             let schema = format!("storeplane_test_{}", uuid::Uuid::now_v7().simple());
             admin(&base, &format!("CREATE SCHEMA {schema}")).await;
             let separator = if base.contains('?') { '&' } else { '?' };
@@ -89,9 +88,14 @@ where
     }
 }
 
+/// The PostgreSQL server the tests use.
+pub fn postgres_base_url() -> String {
+    std::env::var("STOREPLANE_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned())
+}
+
 /// Runs one administrative statement. The PostgreSQL tests are never skipped: without a
 /// server they fail here, saying how to provide one.
-async fn admin(url: &str, statement: &str) {
+pub async fn admin(url: &str, statement: &str) {
     let shown: DatabaseUrl = url
         .parse()
         .expect("STOREPLANE_TEST_DATABASE_URL is a valid postgres:// URL");
@@ -178,6 +182,8 @@ pub fn new_store(owner: &User, name: &str) -> CreateStore {
             name: StoreName::parse(name).expect("a valid store name"),
             engine: Engine::WooCommerce,
             plan: Plan::Small,
+            release: None,
+            title: None,
         },
         owner: owner.id,
         actor: Actor::User(owner.name.to_string()),

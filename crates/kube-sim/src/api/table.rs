@@ -86,6 +86,10 @@ fn extra_columns(kind: &str) -> Vec<(&'static str, Cell)> {
             ("Cluster-IP", |o| text(o, "/spec/clusterIP")),
         ],
         "PersistentVolumeClaim" => vec![("Status", |o| text(o, "/status/phase"))],
+        // The printer columns of the Gateway API's CRDs.
+        "GatewayClass" => vec![("Controller", |o| text(o, "/spec/controllerName"))],
+        "Gateway" => vec![("Class", |o| text(o, "/spec/gatewayClassName"))],
+        "HTTPRoute" => vec![("Hostnames", |o| strings(o, "/spec/hostnames"))],
         _ => Vec::new(),
     }
 }
@@ -96,6 +100,14 @@ fn text(object: &Value, pointer: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or("<none>")
         .to_string()
+}
+
+/// A list of strings as kubectl prints one: `["a","b"]`, or `<none>`.
+fn strings(object: &Value, pointer: &str) -> String {
+    match object.pointer(pointer).and_then(Value::as_array) {
+        Some(items) if !items.is_empty() => Value::Array(items.clone()).to_string(),
+        _ => "<none>".to_string(),
+    }
 }
 
 fn number(object: &Value, pointer: &str) -> String {

@@ -132,3 +132,79 @@ async fn kubectl_creates_reads_selects_and_deletes_a_namespace() {
     assert!(!gone.status.success());
     assert!(String::from_utf8_lossy(&gone.stderr).contains("NotFound"));
 }
+
+const ROUTE_YAML: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: store-route
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: storefront
+  namespace: store-route
+spec:
+  parentRefs:
+  - name: platform
+    namespace: gateways
+  hostnames:
+  - shop.example.test
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+";
+
+#[tokio::test]
+async fn kubectl_applies_and_lists_http_routes_with_their_hostnames() {
+    let sim = sim().await;
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
+
+    let applied = kubectl
+        .ok(
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager",
+                "test",
+                "-f",
+                "-",
+            ],
+            Some(ROUTE_YAML),
+        )
+        .await;
+    assert!(
+        applied.contains("httproute.gateway.networking.k8s.io/storefront serverside-applied"),
+        "{applied}"
+    );
+
+    let table = kubectl
+        .ok(&["get", "httproutes", "-n", "store-route"], None)
+        .await;
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("storefront") && l.contains("shop.example.test")),
+        "{table}"
+    );
+    let host = kubectl
+        .ok(
+            &[
+                "get",
+                "httproute",
+                "storefront",
+                "-n",
+                "store-route",
+                "-o",
+                "jsonpath={.spec.hostnames[0]}",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(host, "shop.example.test");
+    kubectl
+        .ok(&["get", "gateways,gatewayclasses", "-A"], None)
+        .await;
+    kubectl.ok(&["get", "gateway-api", "-A"], None).await;
+}

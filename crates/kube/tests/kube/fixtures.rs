@@ -3,8 +3,8 @@
 
 use kube_sim::{SimConfig, SimHandle};
 use storeplane_blueprint::{
-    Blueprint, Engine, Plan, PlatformSettings, SecretKind, StoreId, StoreResources, StoreSecrets,
-    StoreSpec,
+    Blueprint, Engine, FrontDoor, Plan, PlatformSettings, SecretKind, StoreId, StoreResources,
+    StoreSecrets, StoreSpec,
 };
 use storeplane_kube::{Applier, ObjectRef};
 
@@ -31,12 +31,23 @@ pub fn secrets(prefix: &str) -> StoreSecrets {
 
 /// The demo store, with secrets starting with `prefix`.
 pub fn store_with(prefix: &str) -> StoreResources {
+    store_behind(FrontDoor::default(), prefix)
+}
+
+/// The demo store with `front_door`, with secrets starting with `prefix`.
+pub fn store_behind(front_door: FrontDoor, prefix: &str) -> StoreResources {
+    let settings = PlatformSettings {
+        front_door,
+        ..PlatformSettings::default()
+    };
     let spec = StoreSpec {
         name: "demo".parse().expect("a valid name"),
         engine: Engine::WooCommerce,
         plan: Plan::Small,
+        release: None,
+        title: None,
     };
-    Blueprint::new(PlatformSettings::default())
+    Blueprint::new(settings)
         .expect("default settings are valid")
         .build(store_id(), &spec, &secrets(prefix))
         .expect("the demo store builds")

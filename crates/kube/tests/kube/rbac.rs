@@ -21,10 +21,10 @@ use kube::api::{Patch, PatchParams};
 use kube::client::ClientBuilder;
 use kube_sim::{SimConfig, SimHandle};
 use serde::Deserialize;
-use storeplane_blueprint::StoreResources;
+use storeplane_blueprint::{FrontDoor, StoreResources};
 use storeplane_kube::{Applier, ObjectRef};
 
-use super::fixtures::{namespace, refs, store, store_id, store_with};
+use super::fixtures::{namespace, refs, store, store_behind, store_id};
 
 /// One RBAC permission: a verb on a resource (`plural` or `plural/subresource`) of an API
 /// group (empty for the core group).
@@ -220,43 +220,49 @@ fn granted() -> anyhow::Result<BTreeSet<Permission>> {
 async fn whole_lifecycle() -> anyhow::Result<BTreeSet<Permission>> {
     let seen = Seen::default();
 
-    // A store provisioned, reconciled again (the drift check), its credentials read,
-    // objects of an earlier revision pruned, and the store deleted.
-    let (sim, applier) = recording_sim(&seen).await?;
+    // For each front door: a store provisioned, reconciled again (the drift check), its
+    // credentials read, objects of an earlier revision pruned, and the store deleted.
+    for front_door in [FrontDoor::Gateway, FrontDoor::Ingress] {
+        let (sim, applier) = recording_sim(&seen).await?;
+        let resources = store_behind(front_door, "first");
+        applier.apply(&resources.ordered()).await?;
+        applier
+            .wait_ready(&namespace(), &resources.readiness, Duration::from_secs(30))
+            .await?;
+        applier
+            .apply(&store_behind(front_door, "second").ordered())
+            .await?;
+        applier
+            .read_admin_credentials(&namespace(), &resources.credentials)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the admin Secret exists"))?;
+        applier
+            .prune(
+                &namespace(),
+                &StoreResources::selector(store_id()),
+                &refs(&resources.ordered()),
+            )
+            .await?;
+        // A revision that wants none of them: every kind prune may delete is deleted.
+        let keep_nothing: [ObjectRef; 0] = [];
+        let pruned = applier
+            .prune(
+                &namespace(),
+                &StoreResources::selector(store_id()),
+                &keep_nothing,
+            )
+            .await?;
+        anyhow::ensure!(
+            !pruned.is_empty(),
+            "a pass that keeps nothing prunes the store's objects"
+        );
+        applier
+            .delete_namespace(&namespace(), Duration::from_secs(30))
+            .await?;
+        sim.shutdown().await;
+    }
+
     let resources = store();
-    applier.apply(&resources.ordered()).await?;
-    applier
-        .wait_ready(&namespace(), &resources.readiness, Duration::from_secs(30))
-        .await?;
-    applier.apply(&store_with("second").ordered()).await?;
-    applier
-        .read_admin_credentials(&namespace(), &resources.credentials)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the admin Secret exists"))?;
-    applier
-        .prune(
-            &namespace(),
-            &StoreResources::selector(store_id()),
-            &refs(&resources.ordered()),
-        )
-        .await?;
-    // A revision that wants none of them: every kind prune may delete is deleted.
-    let keep_nothing: [ObjectRef; 0] = [];
-    let pruned = applier
-        .prune(
-            &namespace(),
-            &StoreResources::selector(store_id()),
-            &keep_nothing,
-        )
-        .await?;
-    anyhow::ensure!(
-        !pruned.is_empty(),
-        "a pass that keeps nothing prunes the store's objects"
-    );
-    applier
-        .delete_namespace(&namespace(), Duration::from_secs(30))
-        .await?;
-    sim.shutdown().await;
 
     // Workloads that never become ready: each kind's wait times out and the engine reads
     // the workload and its pods to say why.

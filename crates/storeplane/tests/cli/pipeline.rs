@@ -145,7 +145,7 @@ fn objects(sim: &Sim, namespace: &str) -> BTreeMap<String, String> {
     let listing = sim.kubectl(
         &[
             "get",
-            "secrets,services,persistentvolumeclaims,statefulsets,deployments,jobs,ingresses,networkpolicies,resourcequotas,limitranges",
+            "secrets,services,persistentvolumeclaims,statefulsets,deployments,jobs,ingresses,httproutes,networkpolicies,resourcequotas,limitranges",
             "-n",
             namespace,
             "-o",
@@ -162,15 +162,25 @@ fn objects(sim: &Sim, namespace: &str) -> BTreeMap<String, String> {
 
 /// The `kind/name` of every namespaced object `storeplane render` makes for this store.
 fn rendered(store: &Value) -> BTreeSet<String> {
-    let (code, yaml, stderr) = run_to_end(storeplane(&[
-        "render",
-        "--name",
-        store["name"].as_str().unwrap(),
-        "--plan",
-        store["plan"].as_str().unwrap(),
-        "--id",
-        store["id"].as_str().unwrap(),
-    ]));
+    rendered_with(store, &[])
+}
+
+/// [`rendered`] with platform flags (`--front-door ingress`, say).
+fn rendered_with(store: &Value, flags: &[&str]) -> BTreeSet<String> {
+    let (code, yaml, stderr) = run_to_end(storeplane(
+        &[
+            "render",
+            "--name",
+            store["name"].as_str().unwrap(),
+            "--plan",
+            store["plan"].as_str().unwrap(),
+            "--id",
+            store["id"].as_str().unwrap(),
+        ]
+        .into_iter()
+        .chain(flags.iter().copied())
+        .collect::<Vec<_>>(),
+    ));
     assert_eq!(code, 0, "{stderr}");
     let documents: Vec<Value> = serde_saphyr::from_multiple(&yaml).unwrap();
     documents
@@ -475,14 +485,14 @@ fn two_workers_on_postgres_provision_50_stores_exactly_once_when_one_is_killed()
     }
 }
 
-#[test]
-fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded() {
-    // Stands in for the ingress controller: answers one request, reporting its Host.
-    let ingress = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = ingress.local_addr().unwrap().to_string();
+/// Stands in for a front door (the Gateway's proxy or the ingress controller): answers one
+/// request with 200, and reports the Host it named. Returns its address and the report.
+fn front_door_stand_in() -> (String, std::thread::JoinHandle<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
     let host = std::thread::spawn(move || {
         use std::io::{Read, Write};
-        let (mut stream, _) = ingress.accept().unwrap();
+        let (mut stream, _) = listener.accept().unwrap();
         let mut request = [0u8; 4096];
         let read = stream.read(&mut request).unwrap();
         stream
@@ -497,6 +507,12 @@ fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded
             })
             .unwrap_or_default()
     });
+    (address, host)
+}
+
+#[test]
+fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded() {
+    let (address, host) = front_door_stand_in();
     let tmp = tempfile::tempdir().unwrap();
     let data = ["--data-dir", tmp.path().to_str().unwrap()];
     let server = Server::start(
@@ -538,5 +554,76 @@ fn the_storefront_is_checked_through_the_ingress_address_and_the_answer_recorded
             timeline(&events)
         );
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_store_is_provisioned_and_checked_through_an_http_route_or_an_ingress_as_its_front_door() {
+    for (front_door, present, absent) in [
+        ("gateway", "HTTPRoute/storefront", "Ingress/storefront"),
+        ("ingress", "Ingress/storefront", "HTTPRoute/storefront"),
+    ] {
+        let sim = Sim::start();
+        let tmp = tempfile::tempdir().unwrap();
+        let data = ["--data-dir", tmp.path().to_str().unwrap()];
+        let flags = [
+            "--front-door",
+            front_door,
+            "--base-domain",
+            "shops.example.test",
+        ];
+        // The storefront check goes through the front door's address, naming the host.
+        let (via, checked_host) = front_door_stand_in();
+        let checked_via = ["--storefront-check-via", via.as_str()];
+        let server = serve_on(&sim, &data, &[&flags[..], &checked_via].concat());
+        let api = Api::new(&server, token(&data, "alice", false));
+
+        let store = api.create("acme");
+        let id = store["id"].as_str().unwrap();
+        api.wait_for(id, "ready", Duration::from_secs(30));
+
+        let namespace = store["namespace"].as_str().unwrap();
+        let names: BTreeSet<String> = objects(&sim, namespace).keys().cloned().collect();
+        assert!(names.contains(present), "{front_door}: {names:?}");
+        assert!(!names.contains(absent), "{front_door}: {names:?}");
+        assert_eq!(names, rendered_with(&store, &flags), "{front_door}");
+        let host = match front_door {
+            "gateway" => "jsonpath={.spec.hostnames[0]}",
+            _ => "jsonpath={.spec.rules[0].host}",
+        };
+        let kind = present.split('/').next().unwrap().to_lowercase();
+        let served = sim.kubectl(
+            &[
+                "get",
+                &format!("{kind}/storefront"),
+                "-n",
+                namespace,
+                "-o",
+                host,
+            ],
+            None,
+        );
+        assert_eq!(served, "acme.shops.example.test", "{front_door}");
+        let web_from = sim.kubectl(
+            &[
+                "get",
+                "networkpolicy/wordpress-ingress",
+                "-n",
+                namespace,
+                "-o",
+                "jsonpath={.spec.ingress[0].from[0].namespaceSelector.matchLabels}",
+            ],
+            None,
+        );
+        let data_plane = match front_door {
+            "gateway" => "traefik",
+            _ => "ingress-nginx",
+        };
+        assert!(web_from.contains(data_plane), "{front_door}: {web_from}");
+        assert_eq!(
+            checked_host.join().unwrap(),
+            "acme.shops.example.test",
+            "the storefront check names the store's host ({front_door})"
+        );
     }
 }

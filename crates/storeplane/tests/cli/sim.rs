@@ -88,6 +88,8 @@ fn platform_settings_come_from_the_settings_file_with_flags_laid_over_it() {
         file.to_str().unwrap(),
         "--ingress-class",
         "nginx-internal",
+        "--front-door",
+        "ingress",
     ]));
     assert_eq!(code, 0, "{stderr}");
     assert!(yaml.contains("ingressClassName: nginx-internal"), "{yaml}");
@@ -164,4 +166,73 @@ fn the_printed_settings_read_back_as_a_settings_file_to_the_same_stores() {
         render(&["--platform-config", file.to_str().unwrap()]),
         render(&["--base-domain", "shops.example.com"])
     );
+}
+
+#[test]
+fn the_gateway_flags_shape_each_store_route_and_show_in_the_printed_settings() {
+    let gateway = [
+        "--front-door",
+        "gateway",
+        "--gateway-name",
+        "public",
+        "--gateway-namespace",
+        "infra",
+        "--gateway-listener",
+        "websecure",
+        "--gateway-data-plane-namespace",
+        "kube-system",
+    ];
+    let (code, yaml, stderr) = run_to_end(storeplane(
+        &[&["render", "--name", "acme"][..], &gateway].concat(),
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let documents: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).unwrap();
+    let route = documents
+        .iter()
+        .find(|d| d["kind"] == "HTTPRoute")
+        .expect("an HTTPRoute");
+    assert_eq!(
+        route["spec"]["parentRefs"][0],
+        serde_json::json!({
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "namespace": "infra",
+            "name": "public",
+            "sectionName": "websecure",
+        })
+    );
+    assert!(!documents.iter().any(|d| d["kind"] == "Ingress"), "{yaml}");
+    assert!(
+        yaml.contains("kubernetes.io/metadata.name: kube-system"),
+        "{yaml}"
+    );
+
+    let (code, printed, stderr) = run_to_end(storeplane(
+        &[&["render", "--print-settings"][..], &gateway].concat(),
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    for line in [
+        "front_door: gateway",
+        "  name: public",
+        "  namespace: infra",
+        "  listener: websecure",
+        "  data_plane_namespace: kube-system",
+    ] {
+        assert!(printed.lines().any(|l| l == line), "{line:?} in {printed}");
+    }
+}
+
+#[test]
+fn a_cluster_issuer_with_the_gateway_stops_with_one_line_naming_the_field_and_why() {
+    let (code, _, stderr) = run_to_end(storeplane(&[
+        "render",
+        "--name",
+        "acme",
+        "--cluster-issuer",
+        "letsencrypt",
+    ]));
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "exactly one line:\n{stderr}");
+    assert!(stderr.contains("cluster_issuer"), "{stderr}");
+    assert!(stderr.contains("front_door: ingress"), "{stderr}");
 }

@@ -138,7 +138,7 @@ fn a_store_is_provisioned_on_the_simulated_cluster_revealed_once_and_deleted() {
         "StatefulSet",
         "Deployment",
         "Job",
-        "Ingress",
+        "HTTPRoute",
         "ready",
     ] {
         assert!(
