@@ -5,7 +5,8 @@
 //! behaves as wp-cli does at its worst: it repeats its arguments and every line it reads
 //! on stdin, on stdout and on stderr (wp-cli really does log `--prompt`ed values). Anything
 //! a secret-taking call lets through therefore shows in the script's output, which is what
-//! `kubectl logs` would show.
+//! `kubectl logs` would show. A static check adds that a secret reaches wp-cli only as its
+//! stdin, never on a command line.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -200,4 +201,43 @@ fn wordpress_is_asked_whether_it_is_installed_at_the_stores_url() {
         "{}",
         run.wp_calls
     );
+}
+
+/// The variables of the setup container that hold a confidential value.
+fn confidential_variables() -> Vec<String> {
+    let (container, secrets) = setup_container();
+    let confidential = fixtures::confidential_values();
+    container
+        .env
+        .unwrap()
+        .into_iter()
+        .filter_map(|var| {
+            let reference = var.value_from?.secret_key_ref?;
+            confidential
+                .contains(&secrets[&(reference.name, reference.key)])
+                .then_some(var.name)
+        })
+        .collect()
+}
+
+#[test]
+fn the_script_hands_a_secret_to_wp_cli_only_on_stdin_never_as_an_argument() {
+    let (container, _) = setup_container();
+    let script = &container.command.unwrap()[2];
+    let variables = confidential_variables();
+    assert!(
+        variables.contains(&"WORDPRESS_ADMIN_PASSWORD".to_owned()),
+        "{variables:?}"
+    );
+    for variable in &variables {
+        let piped = format!("printf '%s\\n' \"${variable}\" | wp ");
+        for line in script.lines() {
+            let expands =
+                line.contains(&format!("${variable}")) || line.contains(&format!("${{{variable}"));
+            assert!(
+                !expands || line.trim_start().starts_with(&piped),
+                "${variable} is expanded other than as wp-cli's stdin: {line:?}"
+            );
+        }
+    }
 }
