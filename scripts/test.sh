@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test storeplane has: formatting, lints, the whole workspace's unit,
-# repository (SQLite and PostgreSQL) and integration tests, then the Helm chart and scripts
-# (helm lint and template, kubectl apply to kube-sim, shellcheck) and the dashboard
+# repository (SQLite and PostgreSQL) and integration tests, the OpenAPI contract test
+# (schemathesis against a real server; needs python3 with venv), then the Helm chart and
+# scripts (helm lint and template, kubectl apply to kube-sim, shellcheck) and the dashboard
 # (typecheck, unit tests, reproducible build, browser tests in chromium).
 #
 # PostgreSQL must be reachable: STOREPLANE_TEST_DATABASE_URL, by default
@@ -19,6 +20,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> API contract (schemathesis against a real server)"
+scripts/test-api-contract.sh
 
 echo "==> chart and scripts"
 scripts/test-chart.sh

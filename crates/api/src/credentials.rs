@@ -85,9 +85,10 @@ impl CredentialsSource for InMemoryCredentials {
 /// Reveal a store's initial admin credentials, once.
 #[utoipa::path(
     post, path = "/api/v1/stores/{id}/credentials/reveal", tag = "stores",
-    params(("id" = String, Path, description = "Store id")),
+    params(("id" = StoreId, Path, description = "Store id")),
     responses(
         (status = 200, body = CredentialsView),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Provisioning has not created them yet", body = ErrorBody),
         (status = 410, description = "Already revealed", body = ErrorBody),

@@ -57,17 +57,22 @@ impl StoreUrls {
     }
 }
 
-/// The body of `POST /api/v1/stores`. Parsed loosely (plain strings) so that each bad
-/// field gets its own error code and message rather than a generic parse failure.
+/// The body of `POST /api/v1/stores`.
+// Parsed loosely (plain strings) so that each bad field gets its own error code and
+// message rather than a generic parse failure; the document still states exactly what is
+// accepted: `openapi::document` adds the name's rules and the engines this server
+// provisions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStoreRequest {
-    /// 3 to 40 lowercase letters, digits and '-'; becomes `<name>.<base domain>`.
+    /// 3 to 40 lowercase letters, digits and '-', starting and ending with a letter or
+    /// digit, not reserved; becomes `<name>.<base domain>`.
     #[schema(example = "acme")]
     pub name: String,
+    /// One of the engines `GET /api/v1/engines` lists as available.
     #[schema(example = "woocommerce")]
     pub engine: String,
-    #[schema(example = "small")]
+    #[schema(value_type = Plan, example = "small")]
     pub plan: String,
 }
 
@@ -80,7 +85,8 @@ pub struct EventView {
     pub at: DateTime<Utc>,
     pub kind: EventKind,
     pub message: String,
-    #[schema(value_type = Object)]
+    /// What the event is about, by kind; `null` when there is nothing more to say.
+    #[schema(value_type = Option<Object>)]
     pub detail: serde_json::Value,
     /// `user:<name>` or `system:<component>`.
     pub actor: String,

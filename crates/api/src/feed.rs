@@ -151,10 +151,12 @@ async fn load_items(
 /// Send `Last-Event-ID` to resume after an event.
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "events",
-    params(("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+    params(("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = "^[0-9]{1,18}$", description = "Resume after this event (its seq)")),
     responses(
-        (status = 200, description = "A text/event-stream of `timeline` and `store` events", content_type = "text/event-stream", body = EventView),
-        (status = 400, body = ErrorBody),
+        // The events' own schema (a `timeline` or a `store` event) is set in
+        // `openapi::document`: no annotation describes an event stream.
+        (status = 200, description = "A text/event-stream of `timeline` and `store` events", content_type = "text/event-stream"),
+        (status = 400, description = "A Last-Event-ID that is not an event seq", body = ErrorBody),
     )
 )]
 pub async fn stream(
@@ -164,7 +166,11 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let resume_after = headers
         .get("last-event-id")
-        .map(|v| v.to_str().ok().and_then(|v| v.trim().parse::<i64>().ok()))
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| crate::cursor::parse_seq(v.trim()))
+        })
         .map(|seq| {
             seq.ok_or_else(|| {
                 ApiError::bad_request("bad_request", "Last-Event-ID must be an event seq")

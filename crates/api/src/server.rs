@@ -7,17 +7,17 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::openapi::ApiDoc;
 use crate::settings::MAX_BODY_BYTES;
 use crate::{
-    AppState, catalog, credentials, dashboard, error, feed, health, metrics, session, stores,
+    AppState, catalog, credentials, dashboard, error, feed, health, metrics, openapi, session,
+    stores,
 };
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let document = openapi::document(&state.settings.engines);
     let api = Router::new()
         .route("/session", get(session::whoami))
         .route("/cluster", get(session::cluster))
@@ -40,7 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .with_state(state)
         .merge(metrics_route)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document))
         .fallback(dashboard::fallback)
         .method_not_allowed_fallback(error::wrong_method)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -74,11 +74,13 @@ fn idempotency_key(
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY_LEN)
+    // Exactly what the document's pattern says; HTTP already strips the whitespace around
+    // a header value.
+    let key = Some(value.as_bytes())
+        .filter(|k| {
+            (1..=MAX_IDEMPOTENCY_KEY_LEN).contains(&k.len()) && k.iter().all(u8::is_ascii_graphic)
+        })
+        .and_then(|k| std::str::from_utf8(k).ok())
         .ok_or_else(|| {
             ApiError::bad_request("bad_request", format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"))
                 .with_field("Idempotency-Key")
@@ -98,11 +100,14 @@ fn idempotency_key(
 #[utoipa::path(
     post, path = "/api/v1/stores", tag = "stores",
     request_body = CreateStoreRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a create safely: the same key and body return the same store")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Repeat a create safely: the same key and body return the same store. 1 to 255 visible ASCII characters")),
     responses(
         (status = 202, description = "Accepted; provisioning is queued", body = StoreView),
+        (status = 400, description = "The body is not JSON, or the Idempotency-Key is malformed", body = ErrorBody),
         (status = 409, description = "Name taken, quota reached or idempotency key reused", body = ErrorBody),
-        (status = 422, description = "Invalid name, engine or plan", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "Invalid name, engine or plan, or a field missing or unknown", body = ErrorBody),
         (status = 429, description = "Rate limited", body = ErrorBody),
     )
 )]
@@ -137,13 +142,17 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: the id of its last store.
+    #[param(value_type = Option<String>, format = Uuid)]
     cursor: Option<String>,
     /// Only stores in this status.
+    #[param(value_type = Option<StoreStatus>)]
     status: Option<String>,
     /// Only the live store with this name.
     name: Option<String>,
@@ -163,7 +172,7 @@ fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiErro
 /// List stores, newest first.
 #[utoipa::path(
     get, path = "/api/v1/stores", tag = "stores", params(ListParams),
-    responses((status = 200, body = Page<StoreView>), (status = 400, body = ErrorBody))
+    responses((status = 200, body = Page<StoreView>), (status = 400, description = "A malformed limit, cursor or status, or an unknown parameter", body = ErrorBody))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -176,11 +185,7 @@ pub async fn list(
         .map(|s| s.parse::<StoreStatus>())
         .transpose()
         .map_err(|e| ApiError::bad_request("bad_request", e.to_string()).with_field("status"))?;
-    let before = params
-        .cursor
-        .as_deref()
-        .map(cursor::decode::<StoreId>)
-        .transpose()?;
+    let before = params.cursor.as_deref().map(cursor::store).transpose()?;
     let key = PageKey {
         owner: (!caller.user.is_admin()).then_some(caller.user.id),
         status,
@@ -202,7 +207,7 @@ pub async fn list(
     let mut stores = state.repo.list_stores(&query).await?;
     let next_cursor = (stores.len() > limit as usize).then(|| {
         stores.truncate(limit as usize);
-        cursor::encode(&stores[stores.len() - 1].id.to_string())
+        cursor::of_store(stores[stores.len() - 1].id)
     });
     let items: Vec<StoreView> = stores.iter().map(|s| state.settings.urls.view(s)).collect();
     let page =
@@ -225,8 +230,8 @@ fn json_bytes(body: Bytes) -> Response {
 /// Read one store.
 #[utoipa::path(
     get, path = "/api/v1/stores/{id}", tag = "stores",
-    params(("id" = String, Path, description = "Store id")),
-    responses((status = 200, body = StoreView), (status = 404, body = ErrorBody))
+    params(("id" = StoreId, Path, description = "Store id")),
+    responses((status = 200, body = StoreView), (status = 400, description = "The id is not a UUID", body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn get(
     State(state): State<AppState>,
@@ -243,8 +248,8 @@ pub async fn get(
 /// deleting or deleted returns it as it is.
 #[utoipa::path(
     delete, path = "/api/v1/stores/{id}", tag = "stores",
-    params(("id" = String, Path, description = "Store id")),
-    responses((status = 202, body = StoreView), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody))
+    params(("id" = StoreId, Path, description = "Store id")),
+    responses((status = 202, body = StoreView), (status = 400, description = "The id is not a UUID", body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody))
 )]
 pub async fn delete(
     State(state): State<AppState>,
@@ -273,8 +278,8 @@ pub async fn delete(
 /// Retry a failed store.
 #[utoipa::path(
     post, path = "/api/v1/stores/{id}/retry", tag = "stores",
-    params(("id" = String, Path, description = "Store id")),
-    responses((status = 202, body = StoreView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
+    params(("id" = StoreId, Path, description = "Store id")),
+    responses((status = 202, body = StoreView), (status = 400, description = "The id is not a UUID", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
 )]
 pub async fn retry(
     State(state): State<AppState>,
@@ -308,19 +313,22 @@ pub async fn retry(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventParams {
     /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: the `seq` of its last event.
+    #[param(value_type = Option<String>, pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
 }
 
 /// A store's timeline, oldest first.
 #[utoipa::path(
     get, path = "/api/v1/stores/{id}/events", tag = "stores",
-    params(("id" = String, Path, description = "Store id"), EventParams),
-    responses((status = 200, body = Page<EventView>), (status = 404, body = ErrorBody))
+    params(("id" = StoreId, Path, description = "Store id"), EventParams),
+    responses((status = 200, body = Page<EventView>), (status = 400, description = "A malformed id, limit or cursor, or an unknown parameter", body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn events(
     State(state): State<AppState>,
@@ -333,13 +341,13 @@ pub async fn events(
     let after = params
         .cursor
         .as_deref()
-        .map(cursor::decode::<i64>)
+        .map(cursor::event)
         .transpose()?
         .unwrap_or(0);
     let mut events = state.repo.store_events(store.id, after, limit + 1).await?;
     let next_cursor = (events.len() > limit as usize).then(|| {
         events.truncate(limit as usize);
-        cursor::encode(&events[events.len() - 1].seq.to_string())
+        cursor::of_event(events[events.len() - 1].seq)
     });
     Ok(ApiJson(Page {
         items: events.into_iter().map(EventView::from).collect(),

@@ -1,5 +1,6 @@
 //! The blueprint as a whole: golden manifests per plan, the isolation and sizing
-//! invariants every store must keep, and the errors bad settings give.
+//! invariants every store must keep, the errors bad settings give, and the setup script
+//! keeping secrets out of the pod log.
 
 // Fixture helpers are not `#[test]` functions, so the workspace's test allowance misses them.
 #![allow(clippy::unwrap_used)]
@@ -10,5 +11,7 @@ mod fixtures;
 mod golden;
 #[path = "blueprint/invariants.rs"]
 mod invariants;
+#[path = "blueprint/setup_script.rs"]
+mod setup_script;
 #[path = "blueprint/validation.rs"]
 mod validation;

@@ -4,24 +4,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Names that would shadow a platform endpoint or mislead a visitor of `<name>.<domain>`.
-const RESERVED_WORDS: &[&str] = &[
-    "admin",
-    "api",
-    "app",
-    "dashboard",
-    "default",
-    "mail",
-    "root",
-    "status",
-    "storeplane",
-    "www",
-];
-
-/// Prefixes that Kubernetes or DNS give a meaning of their own (`xn--` is punycode, which
-/// would let a name render as a look-alike of another store's host).
-const RESERVED_PREFIXES: &[&str] = &["kube-", "xn--"];
-
 /// A validated store name: a DNS-1123 label of 3 to 40 lowercase characters that is not
 /// reserved. It becomes the store's host (`<name>.<base domain>`), so it is checked here,
 /// once, and nothing downstream handles a raw name.
@@ -35,6 +17,26 @@ impl StoreName {
     pub const MIN_LEN: usize = 3;
     /// Longest name accepted: short enough for `<name>.<base domain>` to stay a readable host.
     pub const MAX_LEN: usize = 40;
+    /// The characters a name may have, as a regular expression (ECMA-262, as JSON Schema
+    /// reads it); the length limits and the reserved words and prefixes come on top.
+    pub const PATTERN: &'static str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
+    /// Names that would shadow a platform endpoint or mislead a visitor of `<name>.<domain>`.
+    pub const RESERVED_WORDS: &'static [&'static str] = &[
+        "admin",
+        "api",
+        "app",
+        "dashboard",
+        "default",
+        "mail",
+        "root",
+        "status",
+        "storeplane",
+        "www",
+    ];
+
+    /// Prefixes that Kubernetes or DNS give a meaning of their own (`xn--` is punycode, which
+    /// would let a name render as a look-alike of another store's host).
+    pub const RESERVED_PREFIXES: &'static [&'static str] = &["kube-", "xn--"];
 
     /// Checks `raw` against every rule, reporting the first one it breaks.
     pub fn parse(raw: &str) -> Result<Self, InvalidName> {
@@ -69,10 +71,13 @@ impl StoreName {
         if raw.starts_with('-') || raw.ends_with('-') {
             return fail(NameRule::HyphenAtEdge);
         }
-        if RESERVED_WORDS.contains(&raw) {
+        if Self::RESERVED_WORDS.contains(&raw) {
             return fail(NameRule::Reserved);
         }
-        if let Some(prefix) = RESERVED_PREFIXES.iter().find(|p| raw.starts_with(**p)) {
+        if let Some(prefix) = Self::RESERVED_PREFIXES
+            .iter()
+            .find(|p| raw.starts_with(**p))
+        {
             return fail(NameRule::ReservedPrefix(prefix));
         }
         Ok(Self(raw.to_owned()))

@@ -61,8 +61,13 @@ pub struct UnknownVariant {
 
 /// Declares a fieldless enum whose text form is used in the API, the database and the CLI
 /// alike, so the three can never spell a variant differently.
+///
+/// The text is matched as a `tt`, not a `literal`: a `literal` fragment reaches derive
+/// macros wrapped in an invisible group, which utoipa does not look into, so the OpenAPI
+/// document would spell the variants by their Rust names (`WooCommerce`) while serde
+/// speaks `woocommerce`.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -197,6 +197,35 @@ async fn the_same_idempotency_key_and_body_return_the_same_store_once() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_of_other_than_1_to_255_visible_characters_is_a_400() {
+    let app = TestApp::new().await;
+    let alice = app.member("alice").await;
+    let too_long = "k".repeat(256);
+    for key in ["two words", "tab\there", too_long.as_str()] {
+        let reply = app
+            .post("/api/v1/stores")
+            .bearer(&alice)
+            .header("Idempotency-Key", key)
+            .json(&store_body("acme"))
+            .send()
+            .await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+            "{key:?}"
+        );
+    }
+    let longest = app
+        .post("/api/v1/stores")
+        .bearer(&alice)
+        .header("Idempotency-Key", &"k".repeat(255))
+        .json(&store_body("acme"))
+        .send()
+        .await;
+    assert_eq!(longest.status, StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
 async fn lists_are_newest_first_paginated_and_filterable() {
     let app = TestApp::new().await;
     let alice = app.member("alice").await;
@@ -260,6 +289,7 @@ async fn bad_list_parameters_are_400s_that_say_what_is_wrong() {
     let alice = app.member("alice").await;
     for (query, code) in [
         ("cursor=not-a-cursor", "invalid_cursor"),
+        ("cursor=42", "invalid_cursor"),
         ("limit=0", "bad_request"),
         ("limit=1000", "bad_request"),
         ("limit=abc", "bad_request"),
@@ -397,6 +427,18 @@ async fn the_timeline_lists_what_happened_oldest_first_in_pages() {
         .await;
     assert_eq!(next.body["items"][0]["kind"], "status_changed");
     assert_eq!(next.body["items"][0]["detail"]["to"], "deleting");
+    let past_the_end = app
+        .get(&format!(
+            "/api/v1/stores/{id}/events?cursor=999999999999999999"
+        ))
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(
+        (past_the_end.status, &past_the_end.body["items"]),
+        (StatusCode::OK, &json!([])),
+        "any cursor of the documented form gets a page"
+    );
 }
 
 #[tokio::test]

@@ -1,9 +1,27 @@
 # Makes a store sellable: WordPress installed, WooCommerce active with its pages,
 # cash on delivery, pretty permalinks and one product to buy. Every step checks before it
 # creates, or sets a value that is already right, so running it twice changes nothing.
-# Credentials come from the environment (Secrets) and never reach a command line.
+# Credentials come from the environment (Secrets) and never reach a command line, and a
+# command that is handed one says nothing: wp-cli echoes every prompted value, so its
+# output would put the secret in the pod log (see `quietly`).
 set -eu
 admin="--user=$WORDPRESS_ADMIN_USER"
+
+# Runs a command that reads a secret on stdin with all its output held back. On failure it
+# says what failed and passes on only wp-cli's own `Error:` lines that mention no password
+# (awk reads the secret from the environment, not from its arguments).
+quietly() {
+  what=$1
+  shift
+  if ! output=$("$@" 2>&1); then
+    echo "failed to $what; its output is withheld, as it repeats the secret it was given" >&2
+    printf '%s\n' "$output" | awk '
+      /^Error:/ && index($0, ENVIRON["WORDPRESS_ADMIN_PASSWORD"]) == 0 &&
+        index($0, ENVIRON["WORDPRESS_DB_PASSWORD"]) == 0 && tolower($0) !~ /password/
+    ' >&2
+    return 1
+  fi
+}
 
 echo "waiting for the database"
 until php -r '
@@ -15,11 +33,16 @@ until php -r '
   sleep 3
 done
 
-if ! wp core is-installed; then
-  echo "installing WordPress"
+install_wordpress() {
   printf '%s\n' "$WORDPRESS_ADMIN_PASSWORD" | wp core install --prompt=admin_password \
     --url="$STORE_URL" --title="$STORE_TITLE" --admin_user="$WORDPRESS_ADMIN_USER" \
     --admin_email="$WORDPRESS_ADMIN_EMAIL" --skip-email
+}
+
+if ! wp core is-installed --url="$STORE_URL"; then
+  echo "installing WordPress"
+  quietly "install WordPress (wp core install)" install_wordpress
+  echo "WordPress installed"
 fi
 
 if ! wp plugin is-installed woocommerce; then
