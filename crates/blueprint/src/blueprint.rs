@@ -4,7 +4,7 @@ use std::fmt;
 
 use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use storeplane_domain::{Engine, StoreId, StoreSpec};
+use storeplane_domain::{Engine, ReleaseName, StoreId, StoreSpec};
 
 use crate::engine::{
     CredentialsRef, EngineResources, ReadinessCheck, StoreContext, StoreUrls, blueprint_for,
@@ -117,20 +117,36 @@ impl Blueprint {
         Ok(blueprint_for(engine)?.credentials())
     }
 
+    /// The release a store of `spec` runs: its own, or its engine's default. Fails with
+    /// [`BuildError::UnknownRelease`] when the catalog has no such release.
+    pub fn release(&self, spec: &StoreSpec) -> Result<ReleaseName, BuildError> {
+        self.settings
+            .catalog()
+            .resolve(spec.engine, spec.release.as_ref())
+    }
+
     /// The URLs of store `id`.
     pub fn urls(&self, id: StoreId, spec: &StoreSpec) -> Result<StoreUrls, BuildError> {
+        let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
         let context = StoreContext {
             id,
             spec,
             settings: &self.settings,
+            release: &release,
         };
-        Ok(blueprint_for(spec.engine)?.urls(&context))
+        Ok(engine.urls(&context))
     }
 
     /// Builds every object of store `id`. Pure: the same inputs give the same objects.
     ///
-    /// Fails when a secret is missing or malformed, or when the plan's quota cannot hold
-    /// the pods and volumes the engine needs.
+    /// The images and versions come from the store's release (`spec.release`, or the
+    /// catalog's default for its engine when `None`), so editing the catalog's default
+    /// never changes a store pinned to another release.
+    ///
+    /// Fails when the release is not in the catalog, when a secret is missing or
+    /// malformed, or when the plan's quota cannot hold the pods and volumes the engine
+    /// needs.
     pub fn build(
         &self,
         id: StoreId,
@@ -138,11 +154,13 @@ impl Blueprint {
         secrets: &StoreSecrets,
     ) -> Result<StoreResources, BuildError> {
         let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
         secrets.check(engine.secret_requirements())?;
         let store = StoreContext {
             id,
             spec,
             settings: &self.settings,
+            release: &release,
         };
         let resources = StoreResources {
             namespace: fence::namespace(&store),

@@ -11,7 +11,7 @@ use std::fmt;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use storeplane_domain::{Engine, StoreId, StoreSpec};
+use storeplane_domain::{Engine, ReleaseName, StoreId, StoreSpec};
 
 use crate::labels::{self, Component};
 use crate::plan_size::PlanSize;
@@ -19,13 +19,16 @@ use crate::secrets::{SecretRequirement, StoreSecrets};
 use crate::settings::ValidatedSettings;
 use crate::{BuildError, Resource, woocommerce};
 
-/// Everything a builder may look at: the store's identity and spec, and the validated
-/// platform settings.
+/// Everything a builder may look at: the store's identity and spec, the validated
+/// platform settings, and the release the store runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreContext<'a> {
     pub id: StoreId,
     pub spec: &'a StoreSpec,
     pub settings: &'a ValidatedSettings,
+    /// The store's release: its spec's, or the engine's default when the spec names none.
+    /// Checked to be in the catalog before a builder runs.
+    pub release: &'a ReleaseName,
 }
 
 impl StoreContext<'_> {
@@ -43,6 +46,14 @@ impl StoreContext<'_> {
     pub fn base_url(&self) -> String {
         let scheme = if self.settings.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.host())
+    }
+
+    /// The shop's title: the spec's, or the store's name.
+    pub fn title(&self) -> &str {
+        self.spec
+            .title
+            .as_ref()
+            .map_or(self.spec.name.as_str(), |t| t.as_str())
     }
 
     /// The size of the store's plan.

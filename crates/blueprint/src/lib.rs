@@ -35,8 +35,13 @@
 //!   generates them with a CSPRNG (or reads them back from the cluster) and passes them
 //!   in. They reach pods only through `secretKeyRef`, never a command line, and
 //!   `Debug` output of secrets and Secret objects shows keys only.
-//! - **Rendered deterministically.** [`to_yaml`] writes the multi-document YAML that
-//!   `storeplane render` prints.
+//! - **Rendered deterministically.** [`to_yaml`] writes the multi-document YAML;
+//!   [`Manifest::of`] the same with every Secret's data replaced by a placeholder, and its
+//!   digest: what `storeplane render` prints and a revision records.
+//! - **Pinned by release.** Images and versions come from the store's release in the
+//!   platform's [`ReleaseCatalog`], never from a setting every store shares, so editing
+//!   the catalog changes no running store. [`Blueprint::platform_digest`] is the digest of
+//!   the settings a store is rendered with.
 
 pub mod engine;
 mod error;
@@ -44,6 +49,7 @@ mod fence;
 mod fit;
 mod http_route;
 pub mod labels;
+mod manifest;
 mod plan_size;
 mod pod;
 pub mod quantity;
@@ -66,12 +72,14 @@ pub use http_route::{
     HTTPBackendRef, HTTPPathMatch, HTTPRoute, HTTPRouteMatch, HTTPRouteRule, HTTPRouteSpec,
     ParentReference,
 };
+pub use manifest::{Manifest, ManifestError, Rendered, SECRET_PLACEHOLDER};
 pub use plan_size::{Compute, ContainerSize, LimitRangeSize, PlanSize, PlanSizes, QuotaSize};
 pub use render::{objects_to_yaml, to_yaml};
 pub use resource::{ApplyMode, Resource};
 pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
 pub use settings::{
-    FrontDoor, GatewaySettings, Images, PlatformSettings, UnknownFrontDoor, ValidatedSettings,
+    CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, PlatformSettings,
+    ReleaseCatalog, UnknownFrontDoor, ValidatedSettings, WooCommerceRelease,
 };
-pub use storeplane_domain::{Engine, Plan, StoreId, StoreName, StoreSpec};
+pub use storeplane_domain::{Engine, Plan, ReleaseName, StoreId, StoreName, StoreSpec, StoreTitle};
 pub use woocommerce::WooCommerce;

@@ -23,7 +23,7 @@ use crate::engine::{
 };
 use crate::pod::{env, secret_env};
 use crate::secrets::{SecretRequirement, StoreSecrets};
-use crate::settings::FrontDoor;
+use crate::settings::{FrontDoor, WooCommerceRelease};
 use storeplane_domain::Engine;
 
 pub use secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, REQUIREMENTS};
@@ -59,20 +59,21 @@ impl EngineBlueprint for WooCommerce {
         store: &StoreContext<'_>,
         secrets: &StoreSecrets,
     ) -> Result<EngineResources, BuildError> {
+        let release = release(store)?;
         Ok(EngineResources {
-            network_policies: network_policy::network_policies(store),
+            network_policies: network_policy::network_policies(store, release),
             secrets: secret::secrets(store, secrets),
             database: vec![
                 persistent_volume_claim::mariadb_data(store).into(),
                 service::mariadb(store).into(),
-                stateful_set::mariadb(store).into(),
+                stateful_set::mariadb(store, release).into(),
             ],
             app: vec![
                 persistent_volume_claim::wordpress_content(store).into(),
-                deployment::wordpress(store).into(),
+                deployment::wordpress(store, release).into(),
                 service::wordpress(store).into(),
             ],
-            setup: vec![job::setup(store).into()],
+            setup: vec![job::setup(store, release).into()],
             front_door: vec![match store.settings.front_door {
                 FrontDoor::Gateway => http_route::storefront(store).into(),
                 FrontDoor::Ingress => ingress::storefront(store).into(),
@@ -109,6 +110,23 @@ impl EngineBlueprint for WooCommerce {
             password_key: ADMIN_PASSWORD,
         }
     }
+}
+
+/// The store's release in the WooCommerce catalog.
+fn release<'a>(store: &StoreContext<'a>) -> Result<&'a WooCommerceRelease, BuildError> {
+    let catalog = &store.settings.catalog().woocommerce;
+    catalog
+        .get(store.release)
+        .ok_or_else(|| BuildError::UnknownRelease {
+            engine: Engine::WooCommerce,
+            release: store.release.clone(),
+            available: catalog
+                .names()
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// How WordPress (and wp-cli, through the same `wp-config.php`) reaches its database.

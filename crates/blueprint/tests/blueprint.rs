@@ -10,5 +10,9 @@ mod fixtures;
 mod golden;
 #[path = "blueprint/invariants.rs"]
 mod invariants;
+#[path = "blueprint/manifest.rs"]
+mod manifest;
+#[path = "blueprint/releases.rs"]
+mod releases;
 #[path = "blueprint/validation.rs"]
 mod validation;

@@ -26,6 +26,7 @@ use super::{SETUP, WWW_DATA, database_env};
 use crate::engine::StoreContext;
 use crate::labels::{self, Component};
 use crate::pod::{container_security, env, pod_security, resources, secret_env};
+use crate::settings::WooCommerceRelease;
 
 const SETUP_SCRIPT: &str = include_str!("setup.sh");
 const COPY_SCRIPT: &str = include_str!("copy-wordpress.sh");
@@ -54,8 +55,7 @@ fn shell(script: &str) -> Vec<String> {
     vec!["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()]
 }
 
-pub fn setup(store: &StoreContext<'_>) -> Job {
-    let settings = store.settings;
+pub fn setup(store: &StoreContext<'_>, release: &WooCommerceRelease) -> Job {
     let size = resources(&store.plan().setup);
     let mounts = vec![
         mount("wordpress", "/var/www/html"),
@@ -64,7 +64,7 @@ pub fn setup(store: &StoreContext<'_>) -> Job {
     ];
     let copy = Container {
         name: "copy-wordpress".to_owned(),
-        image: Some(settings.images.web().to_owned()),
+        image: Some(release.web().to_owned()),
         command: Some(shell(COPY_SCRIPT)),
         resources: Some(size.clone()),
         security_context: Some(container_security(&[], true)),
@@ -77,19 +77,19 @@ pub fn setup(store: &StoreContext<'_>) -> Job {
         secret_env("WORDPRESS_ADMIN_PASSWORD", ADMIN_SECRET, ADMIN_PASSWORD),
         env("WORDPRESS_ADMIN_EMAIL", format!("admin@{}", store.host())),
         env("STORE_URL", store.base_url()),
-        env("STORE_TITLE", store.spec.name.as_str()),
+        env("STORE_TITLE", store.title()),
         // wp-cli keeps its cache under $HOME; the root filesystem is read-only.
         env("HOME", "/tmp"),
     ]);
-    if !settings.images.woocommerce_baked() {
+    if !release.woocommerce_baked() {
         env_vars.push(env(
             "WOOCOMMERCE_VERSION",
-            settings.images.woocommerce_version.clone(),
+            release.woocommerce_version.clone(),
         ));
     }
     let wp_cli = Container {
         name: "wp-cli".to_owned(),
-        image: Some(settings.images.cli().to_owned()),
+        image: Some(release.cli().to_owned()),
         command: Some(shell(SETUP_SCRIPT)),
         working_dir: Some("/var/www/html".to_owned()),
         env: Some(env_vars),

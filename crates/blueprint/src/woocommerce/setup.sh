@@ -21,6 +21,7 @@ if ! wp core is-installed; then
     --url="$STORE_URL" --title="$STORE_TITLE" --admin_user="$WORDPRESS_ADMIN_USER" \
     --admin_email="$WORDPRESS_ADMIN_EMAIL" --skip-email
 fi
+wp option update blogname "$STORE_TITLE" # every run: a store's title can change
 
 if ! wp plugin is-installed woocommerce; then
   if [ -z "${WOOCOMMERCE_VERSION:-}" ]; then
