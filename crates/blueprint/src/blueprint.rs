@@ -7,7 +7,8 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use storeplane_domain::{Engine, ReleaseName, StoreId, StoreSpec};
 
 use crate::engine::{
-    CredentialsRef, EngineResources, ReadinessCheck, StoreContext, StoreUrls, blueprint_for,
+    Checkpoint, CredentialsRef, EngineResources, ReadinessCheck, StepResources, StoreContext,
+    StoreUrls, blueprint_for,
 };
 use crate::fit::Footprint;
 use crate::secrets::{SecretRequirement, StoreSecrets};
@@ -175,6 +176,63 @@ impl Blueprint {
             credentials: engine.credentials(),
         };
         Footprint::of(&resources.ordered()).check_fits(spec.plan, store.plan())?;
+        Ok(resources)
+    }
+}
+
+/// One of an engine's steps, to build for a store.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// Dump the database before revision `revision` is applied.
+    Checkpoint { revision: u32 },
+    /// Migrate the data to the release of revision `revision`.
+    Upgrade { revision: u32 },
+    /// Restore `checkpoint` for (rollback) revision `revision`.
+    Restore {
+        revision: u32,
+        checkpoint: &'a Checkpoint,
+    },
+    /// Set the admin password from the admin Secret, for the `generation`th reset.
+    ResetAdminPassword { generation: u32 },
+}
+
+impl Blueprint {
+    /// Builds `step` for store `id` of `spec` (the spec the store runs while the step
+    /// runs: see [`EngineBlueprint`]). Pure and keyed by the revision or generation, so
+    /// building and applying the same step twice changes nothing.
+    ///
+    /// Fails when the release is not in the catalog, or when the store's objects and the
+    /// step's (its pod at its limits beside every other pod, its claim) do not fit the
+    /// plan's quota: a plan needs room for the checkpoints claim.
+    pub fn step(
+        &self,
+        id: StoreId,
+        spec: &StoreSpec,
+        step: Step<'_>,
+    ) -> Result<StepResources, BuildError> {
+        let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
+        let store = StoreContext {
+            id,
+            spec,
+            settings: &self.settings,
+            release: &release,
+        };
+        let resources = match step {
+            Step::Checkpoint { revision } => engine.checkpoint(&store, revision)?,
+            Step::Upgrade { revision } => engine.upgrade(&store, revision)?,
+            Step::Restore {
+                revision,
+                checkpoint,
+            } => engine.restore(&store, revision, checkpoint)?,
+            Step::ResetAdminPassword { generation } => {
+                engine.reset_admin_password(&store, generation)?
+            }
+        };
+        let placeholders = StoreSecrets::placeholders(engine.secret_requirements());
+        let mut objects = self.build(id, spec, &placeholders)?.into_ordered();
+        objects.extend(resources.ordered());
+        Footprint::of(&objects).check_fits(spec.plan, store.plan())?;
         Ok(resources)
     }
 }

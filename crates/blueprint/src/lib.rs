@@ -61,10 +61,10 @@ mod woocommerce;
 
 mod blueprint;
 
-pub use blueprint::{Blueprint, StoreResources, build};
+pub use blueprint::{Blueprint, Step, StoreResources, build};
 pub use engine::{
-    CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind, StoreContext,
-    StoreUrls,
+    Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
+    StepResources, StoreContext, StoreUrls,
 };
 pub use error::{BuildError, RenderError};
 pub use fit::{Footprint, pod_charge};

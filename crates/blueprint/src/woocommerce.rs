@@ -2,24 +2,31 @@
 //!
 //! A store is a MariaDB StatefulSet, a WordPress Deployment whose `wp-content` lives on a
 //! claim, and a setup Job that runs wp-cli against both to install WordPress and
-//! WooCommerce and make the shop sellable. One Kubernetes kind per file below.
+//! WooCommerce and make the shop sellable. One Kubernetes kind per file below, and one
+//! file per engine step (checkpoint, upgrade, restore, password reset), each with its
+//! script beside it.
 
+mod checkpoint;
 mod deployment;
 mod http_route;
 mod ingress;
 mod job;
+mod maintenance;
 mod network_policy;
 mod persistent_volume_claim;
+mod reset_admin_password;
+mod restore;
 mod secret;
 mod service;
 mod stateful_set;
+mod upgrade;
 
 use k8s_openapi::api::core::v1::EnvVar;
 
 use crate::BuildError;
 use crate::engine::{
-    CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind, StoreContext,
-    StoreUrls,
+    Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
+    StepResources, StoreContext, StoreUrls,
 };
 use crate::pod::{env, secret_env};
 use crate::secrets::{SecretRequirement, StoreSecrets};
@@ -109,6 +116,48 @@ impl EngineBlueprint for WooCommerce {
             username_key: ADMIN_USER,
             password_key: ADMIN_PASSWORD,
         }
+    }
+
+    fn checkpoint(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+    ) -> Result<StepResources, BuildError> {
+        Ok(checkpoint::checkpoint(store, release(store)?, revision))
+    }
+
+    fn upgrade(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+    ) -> Result<StepResources, BuildError> {
+        Ok(upgrade::upgrade(store, release(store)?, revision))
+    }
+
+    fn restore(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+        checkpoint: &Checkpoint,
+    ) -> Result<StepResources, BuildError> {
+        Ok(restore::restore(
+            store,
+            release(store)?,
+            revision,
+            checkpoint,
+        ))
+    }
+
+    fn reset_admin_password(
+        &self,
+        store: &StoreContext<'_>,
+        generation: u32,
+    ) -> Result<StepResources, BuildError> {
+        Ok(reset_admin_password::reset_admin_password(
+            store,
+            release(store)?,
+            generation,
+        ))
     }
 }
 

@@ -14,5 +14,7 @@ mod invariants;
 mod manifest;
 #[path = "blueprint/releases.rs"]
 mod releases;
+#[path = "blueprint/steps.rs"]
+mod steps;
 #[path = "blueprint/validation.rs"]
 mod validation;
