@@ -198,7 +198,7 @@ pub enum Step<'a> {
 
 impl Blueprint {
     /// Builds `step` for store `id` of `spec` (the spec the store runs while the step
-    /// runs: see [`EngineBlueprint`]). Pure and keyed by the revision or generation, so
+    /// runs: see [`crate::EngineBlueprint`]). Pure and keyed by the revision or generation, so
     /// building and applying the same step twice changes nothing.
     ///
     /// Fails when the release is not in the catalog, or when the store's objects and the

@@ -42,6 +42,11 @@
 //!   platform's [`ReleaseCatalog`], never from a setting every store shares, so editing
 //!   the catalog changes no running store. [`Blueprint::platform_digest`] is the digest of
 //!   the settings a store is rendered with.
+//! - **Steps are engine methods.** What a change does to a store's data (a checkpoint, an
+//!   upgrade, a restore, an admin password reset) is an [`EngineBlueprint`] method
+//!   returning a [`StepResources`] keyed by revision; [`Blueprint::step`] builds one and
+//!   checks it fits the plan. Their objects carry `storeplane.io/step`, which the store's
+//!   prune selector excludes, so applying a store never deletes a checkpoint.
 
 pub mod engine;
 mod error;
