@@ -195,7 +195,7 @@ helm upgrade --install "${RELEASE}" charts/storeplane \
     -f charts/storeplane/values-local.yaml \
     ${chart_args[@]+"${chart_args[@]}"} \
     --set image.tag="${storeplane_tag}" \
-    --set platform.images.wordpress_woo="storeplane-wordpress-woo:${woo_tag}" \
+    --set "platform.releases.woocommerce.available[0].wordpress_woo=storeplane-wordpress-woo:${woo_tag}" \
     --wait --timeout 5m >/dev/null ||
     fail "helm could not install charts/storeplane (kubectl --context ${context} -n ${NAMESPACE} get pods,events)"
 k -n "${NAMESPACE}" rollout status "deployment/${RELEASE}" --timeout=300s >/dev/null ||

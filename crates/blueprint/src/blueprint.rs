@@ -4,10 +4,11 @@ use std::fmt;
 
 use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
-use storeplane_domain::{Engine, StoreId, StoreSpec};
+use storeplane_domain::{Engine, ReleaseName, StoreId, StoreSpec};
 
 use crate::engine::{
-    CredentialsRef, EngineResources, ReadinessCheck, StoreContext, StoreUrls, blueprint_for,
+    Checkpoint, CredentialsRef, EngineResources, ReadinessCheck, StepResources, StoreContext,
+    StoreUrls, blueprint_for,
 };
 use crate::fit::Footprint;
 use crate::secrets::{SecretRequirement, StoreSecrets};
@@ -117,20 +118,36 @@ impl Blueprint {
         Ok(blueprint_for(engine)?.credentials())
     }
 
+    /// The release a store of `spec` runs: its own, or its engine's default. Fails with
+    /// [`BuildError::UnknownRelease`] when the catalog has no such release.
+    pub fn release(&self, spec: &StoreSpec) -> Result<ReleaseName, BuildError> {
+        self.settings
+            .catalog()
+            .resolve(spec.engine, spec.release.as_ref())
+    }
+
     /// The URLs of store `id`.
     pub fn urls(&self, id: StoreId, spec: &StoreSpec) -> Result<StoreUrls, BuildError> {
+        let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
         let context = StoreContext {
             id,
             spec,
             settings: &self.settings,
+            release: &release,
         };
-        Ok(blueprint_for(spec.engine)?.urls(&context))
+        Ok(engine.urls(&context))
     }
 
     /// Builds every object of store `id`. Pure: the same inputs give the same objects.
     ///
-    /// Fails when a secret is missing or malformed, or when the plan's quota cannot hold
-    /// the pods and volumes the engine needs.
+    /// The images and versions come from the store's release (`spec.release`, or the
+    /// catalog's default for its engine when `None`), so editing the catalog's default
+    /// never changes a store pinned to another release.
+    ///
+    /// Fails when the release is not in the catalog, when a secret is missing or
+    /// malformed, or when the plan's quota cannot hold the pods and volumes the engine
+    /// needs.
     pub fn build(
         &self,
         id: StoreId,
@@ -138,11 +155,13 @@ impl Blueprint {
         secrets: &StoreSecrets,
     ) -> Result<StoreResources, BuildError> {
         let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
         secrets.check(engine.secret_requirements())?;
         let store = StoreContext {
             id,
             spec,
             settings: &self.settings,
+            release: &release,
         };
         let resources = StoreResources {
             namespace: fence::namespace(&store),
@@ -157,6 +176,63 @@ impl Blueprint {
             credentials: engine.credentials(),
         };
         Footprint::of(&resources.ordered()).check_fits(spec.plan, store.plan())?;
+        Ok(resources)
+    }
+}
+
+/// One of an engine's steps, to build for a store.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// Dump the database before revision `revision` is applied.
+    Checkpoint { revision: u32 },
+    /// Migrate the data to the release of revision `revision`.
+    Upgrade { revision: u32 },
+    /// Restore `checkpoint` for (rollback) revision `revision`.
+    Restore {
+        revision: u32,
+        checkpoint: &'a Checkpoint,
+    },
+    /// Set the admin password from the admin Secret, for the `generation`th reset.
+    ResetAdminPassword { generation: u32 },
+}
+
+impl Blueprint {
+    /// Builds `step` for store `id` of `spec` (the spec the store runs while the step
+    /// runs: see [`crate::EngineBlueprint`]). Pure and keyed by the revision or generation, so
+    /// building and applying the same step twice changes nothing.
+    ///
+    /// Fails when the release is not in the catalog, or when the store's objects and the
+    /// step's (its pod at its limits beside every other pod, its claim) do not fit the
+    /// plan's quota: a plan needs room for the checkpoints claim.
+    pub fn step(
+        &self,
+        id: StoreId,
+        spec: &StoreSpec,
+        step: Step<'_>,
+    ) -> Result<StepResources, BuildError> {
+        let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
+        let store = StoreContext {
+            id,
+            spec,
+            settings: &self.settings,
+            release: &release,
+        };
+        let resources = match step {
+            Step::Checkpoint { revision } => engine.checkpoint(&store, revision)?,
+            Step::Upgrade { revision } => engine.upgrade(&store, revision)?,
+            Step::Restore {
+                revision,
+                checkpoint,
+            } => engine.restore(&store, revision, checkpoint)?,
+            Step::ResetAdminPassword { generation } => {
+                engine.reset_admin_password(&store, generation)?
+            }
+        };
+        let placeholders = StoreSecrets::placeholders(engine.secret_requirements());
+        let mut objects = self.build(id, spec, &placeholders)?.into_ordered();
+        objects.extend(resources.ordered());
+        Footprint::of(&objects).check_fits(spec.plan, store.plan())?;
         Ok(resources)
     }
 }

@@ -8,10 +8,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use k8s_openapi::api::core::v1::Secret;
+use serde::{Deserialize, Serialize};
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Secret};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use storeplane_domain::{Engine, StoreId, StoreSpec};
+use storeplane_domain::{Engine, ReleaseName, StoreId, StoreSpec};
 
 use crate::labels::{self, Component};
 use crate::plan_size::PlanSize;
@@ -19,13 +22,16 @@ use crate::secrets::{SecretRequirement, StoreSecrets};
 use crate::settings::ValidatedSettings;
 use crate::{BuildError, Resource, woocommerce};
 
-/// Everything a builder may look at: the store's identity and spec, and the validated
-/// platform settings.
+/// Everything a builder may look at: the store's identity and spec, the validated
+/// platform settings, and the release the store runs.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreContext<'a> {
     pub id: StoreId,
     pub spec: &'a StoreSpec,
     pub settings: &'a ValidatedSettings,
+    /// The store's release: its spec's, or the engine's default when the spec names none.
+    /// Checked to be in the catalog before a builder runs.
+    pub release: &'a ReleaseName,
 }
 
 impl StoreContext<'_> {
@@ -43,6 +49,14 @@ impl StoreContext<'_> {
     pub fn base_url(&self) -> String {
         let scheme = if self.settings.tls { "https" } else { "http" };
         format!("{scheme}://{}", self.host())
+    }
+
+    /// The shop's title: the spec's, or the store's name.
+    pub fn title(&self) -> &str {
+        self.spec
+            .title
+            .as_ref()
+            .map_or(self.spec.name.as_str(), |t| t.as_str())
     }
 
     /// The size of the store's plan.
@@ -146,7 +160,65 @@ impl fmt::Debug for EngineResources {
     }
 }
 
+/// Where a checkpoint is kept: what a revision records of the checkpoint taken before it
+/// was applied, and what [`EngineBlueprint::restore`] reads back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The Job that took it, in the store's namespace.
+    pub job: String,
+    /// The claim that holds it, in the store's namespace.
+    pub claim: String,
+    /// The file, as the step's pods mount the claim (`/checkpoints/r<N>.sql.gz`).
+    pub path: String,
+}
+
+/// The objects of one engine step (a checkpoint, an upgrade, a restore, a password
+/// reset): network policies and a claim where the step needs them, and the Job to wait
+/// for. Every object is named by the revision (or generation) it serves, so applying the
+/// same step twice changes nothing, and carries the [`crate::labels::STEP`] label, so
+/// applying the store never prunes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepResources {
+    /// Allow rules for the step's pods, on top of the store's default deny and DNS.
+    pub network_policies: Vec<NetworkPolicy>,
+    /// The checkpoints claim, for a checkpoint.
+    pub claim: Option<PersistentVolumeClaim>,
+    pub job: Job,
+    /// Where the checkpoint goes, for a checkpoint.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl StepResources {
+    /// The objects in apply order: policies, claim, Job (no pod before its fences).
+    pub fn ordered(&self) -> Vec<Resource> {
+        let Self {
+            network_policies,
+            claim,
+            job,
+            checkpoint: _,
+        } = self.clone();
+        network_policies
+            .into_iter()
+            .map(Resource::from)
+            .chain(claim.map(Resource::from))
+            .chain([Resource::from(job)])
+            .collect()
+    }
+
+    /// What to wait for: the step's Job to complete.
+    pub fn readiness(&self) -> ReadinessCheck {
+        ReadinessCheck {
+            kind: ReadinessKind::Job,
+            name: self.job.metadata.name.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// What an engine provides. Implementations are pure: no client, clock or randomness.
+///
+/// The steps (checkpoint, upgrade, restore, password reset) are built for the store as it
+/// runs when the step runs: a checkpoint before a release change uses the spec being left
+/// (its database image dumps its own data), an upgrade the spec being applied.
 pub trait EngineBlueprint: fmt::Debug + Send + Sync {
     /// The engine this blueprint builds.
     fn engine(&self) -> Engine;
@@ -169,6 +241,36 @@ pub trait EngineBlueprint: fmt::Debug + Send + Sync {
 
     /// Where the initial admin credentials are kept.
     fn credentials(&self) -> CredentialsRef;
+
+    /// A Job that dumps the store's database, consistently and compressed, to the
+    /// checkpoints claim (created with it), for revision `revision`.
+    fn checkpoint(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+    ) -> Result<StepResources, BuildError>;
+
+    /// A Job that migrates the store's data to its release (idempotent), for revision
+    /// `revision`.
+    fn upgrade(&self, store: &StoreContext<'_>, revision: u32)
+    -> Result<StepResources, BuildError>;
+
+    /// A Job that restores `checkpoint` into the store's database, for revision
+    /// `revision` (the rollback that needs it). Everything written since is lost.
+    fn restore(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+        checkpoint: &Checkpoint,
+    ) -> Result<StepResources, BuildError>;
+
+    /// A Job that sets the admin password to the one in the store's admin Secret, for the
+    /// `generation`th reset. The password reaches it only through the environment.
+    fn reset_admin_password(
+        &self,
+        store: &StoreContext<'_>,
+        generation: u32,
+    ) -> Result<StepResources, BuildError>;
 }
 
 /// The blueprint of `engine`.

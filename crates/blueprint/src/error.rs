@@ -1,6 +1,6 @@
 //! Why a store's objects could not be built or rendered.
 
-use storeplane_domain::{Engine, Plan};
+use storeplane_domain::{Engine, Plan, ReleaseName};
 
 /// A reason [`crate::Blueprint`] refused to build; each names the setting or secret at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +19,15 @@ pub enum BuildError {
     },
     #[error("failed to build a store: engine {0} has no blueprint yet")]
     UnsupportedEngine(Engine),
+    #[error(
+        "failed to build a store: release {release} is not in the {engine} catalog (its releases: {available})"
+    )]
+    UnknownRelease {
+        engine: Engine,
+        release: ReleaseName,
+        /// The catalog's release names, comma-separated.
+        available: String,
+    },
     #[error("failed to build a store: secret {key} is missing")]
     MissingSecret { key: &'static str },
     #[error("failed to build a store: secret {key} {reason}")]

@@ -11,6 +11,10 @@ pub const PART_OF: &str = "app.kubernetes.io/part-of";
 pub const COMPONENT: &str = "app.kubernetes.io/component";
 pub const NAME: &str = "app.kubernetes.io/name";
 pub const STORE_ID: &str = "storeplane.io/store-id";
+/// On the objects of an engine step (a checkpoint, an upgrade, a restore, a password
+/// reset): which step, or `shared` for what several steps use. Such objects outlive the
+/// pass that applies a store, so the store's prune selector leaves them alone.
+pub const STEP: &str = "storeplane.io/step";
 /// The value of [`MANAGED_BY`] and [`PART_OF`].
 pub const STOREPLANE: &str = "storeplane";
 
@@ -23,10 +27,12 @@ pub fn store_labels(store: StoreId) -> BTreeMap<String, String> {
     ])
 }
 
-/// The label selector (in `kubectl -l` form) that finds every object of `store`, for
-/// pruning objects that are no longer desired.
+/// The label selector (in `kubectl -l` form) that finds every object of `store`'s
+/// desired set, for pruning objects that are no longer desired. Engine steps' objects
+/// (labelled [`STEP`]: checkpoints, their claim) are not part of it, so applying a store
+/// never prunes a checkpoint.
 pub fn store_selector(store: StoreId) -> String {
-    format!("{MANAGED_BY}={STOREPLANE},{STORE_ID}={store}")
+    format!("{MANAGED_BY}={STOREPLANE},{STORE_ID}={store},!{STEP}")
 }
 
 /// What part of a store an object is; the value of [`COMPONENT`].
@@ -39,6 +45,8 @@ pub enum Component {
     Database,
     Web,
     Setup,
+    /// The pods of engine steps (checkpoint, upgrade, restore, password reset).
+    Maintenance,
     /// The front door: the store's HTTPRoute or Ingress.
     Ingress,
 }
@@ -51,6 +59,7 @@ impl Component {
             Self::Database => "database",
             Self::Web => "web",
             Self::Setup => "setup",
+            Self::Maintenance => "maintenance",
             Self::Ingress => "ingress",
         }
     }

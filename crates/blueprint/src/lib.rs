@@ -35,8 +35,18 @@
 //!   generates them with a CSPRNG (or reads them back from the cluster) and passes them
 //!   in. They reach pods only through `secretKeyRef`, never a command line, and
 //!   `Debug` output of secrets and Secret objects shows keys only.
-//! - **Rendered deterministically.** [`to_yaml`] writes the multi-document YAML that
-//!   `storeplane render` prints.
+//! - **Rendered deterministically.** [`to_yaml`] writes the multi-document YAML;
+//!   [`Manifest::of`] the same with every Secret's data replaced by a placeholder, and its
+//!   digest: what `storeplane render` prints and a revision records.
+//! - **Pinned by release.** Images and versions come from the store's release in the
+//!   platform's [`ReleaseCatalog`], never from a setting every store shares, so editing
+//!   the catalog changes no running store. [`Blueprint::platform_digest`] is the digest of
+//!   the settings a store is rendered with.
+//! - **Steps are engine methods.** What a change does to a store's data (a checkpoint, an
+//!   upgrade, a restore, an admin password reset) is an [`EngineBlueprint`] method
+//!   returning a [`StepResources`] keyed by revision; [`Blueprint::step`] builds one and
+//!   checks it fits the plan. Their objects carry `storeplane.io/step`, which the store's
+//!   prune selector excludes, so applying a store never deletes a checkpoint.
 
 pub mod engine;
 mod error;
@@ -44,6 +54,7 @@ mod fence;
 mod fit;
 mod http_route;
 pub mod labels;
+mod manifest;
 mod plan_size;
 mod pod;
 pub mod quantity;
@@ -55,10 +66,10 @@ mod woocommerce;
 
 mod blueprint;
 
-pub use blueprint::{Blueprint, StoreResources, build};
+pub use blueprint::{Blueprint, Step, StoreResources, build};
 pub use engine::{
-    CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind, StoreContext,
-    StoreUrls,
+    Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
+    StepResources, StoreContext, StoreUrls,
 };
 pub use error::{BuildError, RenderError};
 pub use fit::{Footprint, pod_charge};
@@ -66,12 +77,14 @@ pub use http_route::{
     HTTPBackendRef, HTTPPathMatch, HTTPRoute, HTTPRouteMatch, HTTPRouteRule, HTTPRouteSpec,
     ParentReference,
 };
+pub use manifest::{Manifest, ManifestError, Rendered, SECRET_PLACEHOLDER};
 pub use plan_size::{Compute, ContainerSize, LimitRangeSize, PlanSize, PlanSizes, QuotaSize};
 pub use render::{objects_to_yaml, to_yaml};
 pub use resource::{ApplyMode, Resource};
 pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
 pub use settings::{
-    FrontDoor, GatewaySettings, Images, PlatformSettings, UnknownFrontDoor, ValidatedSettings,
+    CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, PlatformSettings,
+    ReleaseCatalog, UnknownFrontDoor, ValidatedSettings, WooCommerceRelease,
 };
-pub use storeplane_domain::{Engine, Plan, StoreId, StoreName, StoreSpec};
+pub use storeplane_domain::{Engine, Plan, ReleaseName, StoreId, StoreName, StoreSpec, StoreTitle};
 pub use woocommerce::WooCommerce;

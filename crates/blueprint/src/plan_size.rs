@@ -75,6 +75,20 @@ pub struct PlanSize {
     /// The storefront's volume (wp-content for WooCommerce).
     pub web_storage: Bytes,
     pub database_storage: Bytes,
+    /// The claim that holds the store's checkpoints (compressed database dumps taken
+    /// before a change that can migrate data); half of `database_storage` when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_storage: Option<Bytes>,
+}
+
+impl PlanSize {
+    /// The size of the checkpoints claim: `checkpoint_storage`, or half of
+    /// `database_storage` (a gzip'd dump is a fraction of the data directory it comes
+    /// from, so that holds several).
+    pub fn checkpoint_storage(&self) -> Bytes {
+        self.checkpoint_storage
+            .unwrap_or(Bytes(self.database_storage.0 / 2))
+    }
 }
 
 /// The size of every plan.
@@ -125,7 +139,8 @@ impl Default for PlanSizes {
                     requests: compute(500, 1024),
                     limits: compute(2000, 2048),
                     pods: 6,
-                    persistent_volume_claims: 2,
+                    // Database, wp-content and checkpoints.
+                    persistent_volume_claims: 3,
                     storage: Bytes::gibi(4),
                 },
                 container: LimitRangeSize {
@@ -139,13 +154,15 @@ impl Default for PlanSizes {
                 setup: SETUP,
                 web_storage: Bytes::gibi(1),
                 database_storage: Bytes::gibi(2),
+                checkpoint_storage: None,
             },
             medium: PlanSize {
                 quota: QuotaSize {
                     requests: compute(1000, 2048),
                     limits: compute(4000, 4096),
                     pods: 8,
-                    persistent_volume_claims: 2,
+                    // Database, wp-content and checkpoints.
+                    persistent_volume_claims: 3,
                     storage: Bytes::gibi(20),
                 },
                 container: LimitRangeSize {
@@ -159,13 +176,15 @@ impl Default for PlanSizes {
                 setup: SETUP,
                 web_storage: Bytes::gibi(5),
                 database_storage: Bytes::gibi(10),
+                checkpoint_storage: None,
             },
             large: PlanSize {
                 quota: QuotaSize {
                     requests: compute(2000, 4096),
                     limits: compute(8000, 8192),
                     pods: 10,
-                    persistent_volume_claims: 2,
+                    // Database, wp-content and checkpoints.
+                    persistent_volume_claims: 3,
                     storage: Bytes::gibi(100),
                 },
                 container: LimitRangeSize {
@@ -179,6 +198,7 @@ impl Default for PlanSizes {
                 setup: SETUP,
                 web_storage: Bytes::gibi(20),
                 database_storage: Bytes::gibi(50),
+                checkpoint_storage: None,
             },
         }
     }

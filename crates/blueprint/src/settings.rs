@@ -1,6 +1,8 @@
 //! Platform settings: what the platform team decides for every store (domain, front door,
-//! storage, images, plan sizes), and their validation into [`ValidatedSettings`], the only
-//! form the builders accept.
+//! storage, the release catalog, plan sizes), and their validation into
+//! [`ValidatedSettings`], the only form the builders accept.
+
+mod release;
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +12,8 @@ use storeplane_domain::Plan;
 
 use crate::BuildError;
 use crate::plan_size::{Compute, ContainerSize, PlanSize, PlanSizes};
+
+pub use release::{CatalogEntry, EngineReleases, Images, ReleaseCatalog, WooCommerceRelease};
 
 /// The platform's choices for every store it provisions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +33,15 @@ pub struct PlatformSettings {
     pub ingress_namespace: String,
     /// The StorageClass of every volume; the cluster default when unset.
     pub storage_class: Option<String>,
-    pub images: Images,
+    /// The images of stores, as settings files before releases spelled them: a catalog of
+    /// one WooCommerce release (see [`Images::release_name`]). Not together with
+    /// `releases`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<Images>,
+    /// Per engine, the named releases stores run and the default for new stores;
+    /// storeplane's built-in catalog when neither this nor `images` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub releases: Option<ReleaseCatalog>,
     pub plans: PlanSizes,
     /// Serve stores over HTTPS: URLs use `https`; an Ingress gets a `tls` section, while
     /// with the Gateway its HTTPS listener's certificate serves every store.
@@ -53,7 +65,8 @@ impl Default for PlatformSettings {
             ingress_class: "nginx".to_owned(),
             ingress_namespace: "ingress-nginx".to_owned(),
             storage_class: None,
-            images: Images::default(),
+            images: None,
+            releases: None,
             plans: PlanSizes::default(),
             tls: false,
             cluster_issuer: None,
@@ -145,61 +158,36 @@ impl PlatformSettings {
     }
 }
 
-/// Container images, pinned by tag (or digest) so every store of a release is the same.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Images {
-    /// The official WordPress (Apache) image.
-    pub wordpress: String,
-    pub mariadb: String,
-    /// The official wp-cli image, run by the setup Job.
-    pub wp_cli: String,
-    /// The WooCommerce release the setup Job downloads from wordpress.org. Unused when
-    /// `wordpress_woo` is set.
-    pub woocommerce_version: String,
-    /// The image built from `images/wordpress-woo` (WordPress with WooCommerce and wp-cli
-    /// baked in). When set it replaces both `wordpress` and `wp_cli`, and the setup Job
-    /// downloads nothing, so it needs no internet access.
-    pub wordpress_woo: Option<String>,
-}
-
-impl Default for Images {
-    fn default() -> Self {
-        Self {
-            wordpress: "docker.io/library/wordpress:6.8.1-php8.3-apache".to_owned(),
-            mariadb: "docker.io/library/mariadb:11.4.5".to_owned(),
-            wp_cli: "docker.io/library/wordpress:cli-2.12.0-php8.3".to_owned(),
-            woocommerce_version: "9.8.5".to_owned(),
-            wordpress_woo: None,
-        }
-    }
-}
-
-impl Images {
-    /// The image of the web Deployment.
-    pub fn web(&self) -> &str {
-        self.wordpress_woo.as_deref().unwrap_or(&self.wordpress)
-    }
-
-    /// The image of the setup Job's wp-cli container.
-    pub fn cli(&self) -> &str {
-        self.wordpress_woo.as_deref().unwrap_or(&self.wp_cli)
-    }
-
-    /// True when WooCommerce comes with the image rather than from wordpress.org.
-    pub fn woocommerce_baked(&self) -> bool {
-        self.wordpress_woo.is_some()
-    }
-}
-
-/// Settings that passed [`PlatformSettings::validate`]; builders take nothing else.
+/// Settings that passed [`PlatformSettings::validate`]; builders take nothing else. The
+/// catalog is resolved: `images`, or `releases`, or the built-in one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidatedSettings(PlatformSettings);
+pub struct ValidatedSettings {
+    settings: PlatformSettings,
+    catalog: ReleaseCatalog,
+}
 
 impl std::ops::Deref for ValidatedSettings {
     type Target = PlatformSettings;
     fn deref(&self) -> &PlatformSettings {
-        &self.0
+        &self.settings
+    }
+}
+
+impl ValidatedSettings {
+    /// The release catalog stores are built from.
+    pub fn catalog(&self) -> &ReleaseCatalog {
+        &self.catalog
+    }
+
+    /// The settings as a file would say them, the catalog spelled out under `releases`
+    /// (a legacy `images:` block becomes its one release): what
+    /// `storeplane render --print-settings` prints.
+    pub fn effective(&self) -> PlatformSettings {
+        PlatformSettings {
+            images: None,
+            releases: Some(self.catalog.clone()),
+            ..self.settings.clone()
+        }
     }
 }
 
@@ -250,27 +238,28 @@ impl PlatformSettings {
                 "must be \"latest\" or a version such as \"v1.33\"",
             ));
         }
-        let images = &self.images;
-        check_image("images.wordpress", &images.wordpress)?;
-        check_image("images.mariadb", &images.mariadb)?;
-        check_image("images.wp_cli", &images.wp_cli)?;
-        if let Some(image) = &images.wordpress_woo {
-            check_image("images.wordpress_woo", image)?;
-        } else if images.woocommerce_version.is_empty()
-            || !images
-                .woocommerce_version
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b'.')
-        {
-            return Err(invalid(
-                "images.woocommerce_version",
-                "must be a release number such as \"9.8.5\"",
-            ));
-        }
+        let catalog = match (self.images.clone(), self.releases.clone()) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "images",
+                    "is the one-release form of releases: set one of them, not both \
+                     (move the images into a release of releases.woocommerce.available)",
+                ));
+            }
+            (Some(images), None) => images.into_catalog()?,
+            (None, Some(catalog)) => {
+                catalog.check()?;
+                catalog
+            }
+            (None, None) => ReleaseCatalog::default(),
+        };
         for plan in Plan::ALL {
             check_plan(*plan, self.plans.get(*plan))?;
         }
-        Ok(ValidatedSettings(self))
+        Ok(ValidatedSettings {
+            settings: self,
+            catalog,
+        })
     }
 }
 
@@ -311,16 +300,6 @@ fn check_dns_name(field: &str, value: &str) -> Result<(), BuildError> {
     value
         .split('.')
         .try_for_each(|label| check_dns_label(field, label))
-}
-
-fn check_image(field: &str, value: &str) -> Result<(), BuildError> {
-    if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid(
-            field,
-            "must be an image reference without whitespace",
-        ));
-    }
-    Ok(())
 }
 
 fn check_plan(plan: Plan, size: &PlanSize) -> Result<(), BuildError> {
@@ -502,6 +481,52 @@ mod tests {
         let mut settings = PlatformSettings::default();
         settings.plans.medium.database.limits.cpu = Cpu::cores(64);
         assert_eq!(field_of(settings), "plans.medium.database.limits.cpu");
+    }
+
+    #[test]
+    fn a_settings_file_of_before_releases_loads_as_a_catalog_of_one_release() {
+        let yaml = "images:\n  wordpress_woo: storeplane-wordpress-woo:dev\n";
+        let settings: PlatformSettings = serde_saphyr::from_str(yaml).unwrap();
+        let validated = settings.validate().unwrap();
+        let catalog = &validated.catalog().woocommerce;
+        assert_eq!(catalog.available.len(), 1);
+        let release = catalog.default_release().unwrap();
+        assert!(
+            release.name.as_str().starts_with("images-"),
+            "{}",
+            release.name
+        );
+        assert_eq!(release.web(), "storeplane-wordpress-woo:dev");
+        assert_eq!(release.mariadb, "docker.io/library/mariadb:11.4.5");
+        // Printed back, it is the catalog form, which loads to the same catalog.
+        let printed = serde_saphyr::to_string(&validated.effective()).unwrap();
+        assert!(!printed.contains("images:"), "{printed}");
+        let reloaded: PlatformSettings = serde_saphyr::from_str(&printed).unwrap();
+        assert_eq!(reloaded.validate().unwrap().catalog(), validated.catalog());
+    }
+
+    #[test]
+    fn images_and_releases_together_are_refused_naming_images() {
+        let settings = PlatformSettings {
+            images: Some(Images::default()),
+            releases: Some(ReleaseCatalog::default()),
+            ..PlatformSettings::default()
+        };
+        assert_eq!(field_of(settings), "images");
+    }
+
+    #[test]
+    fn a_release_catalog_parses_from_yaml() {
+        let yaml = "releases:\n  woocommerce:\n    default: wp6.8-wc9.8\n    available:\n      - name: wp6.8-wc9.8\n        wordpress: docker.io/library/wordpress:6.8.1-php8.3-apache\n        mariadb: docker.io/library/mariadb:11.4.5\n        wp_cli: docker.io/library/wordpress:cli-2.12.0-php8.3\n        woocommerce_version: \"9.8.5\"\n      - name: wp6.8-wc9.9\n        wordpress: docker.io/library/wordpress:6.8.2-php8.3-apache\n        mariadb: docker.io/library/mariadb:11.4.7\n        wp_cli: docker.io/library/wordpress:cli-2.12.0-php8.3\n        woocommerce_version: \"9.9.5\"\n";
+        let settings: PlatformSettings = serde_saphyr::from_str(yaml).unwrap();
+        let validated = settings.validate().unwrap();
+        assert_eq!(validated.catalog().woocommerce.names().len(), 2);
+        let bad = yaml.replace("default: wp6.8-wc9.8", "default: wp7");
+        let settings: PlatformSettings = serde_saphyr::from_str(&bad).unwrap();
+        assert_eq!(field_of(settings), "releases.woocommerce.default");
+        let bad_name = yaml.replace("- name: wp6.8-wc9.9", "- name: WP 6.8");
+        let error = serde_saphyr::from_str::<PlatformSettings>(&bad_name).unwrap_err();
+        assert!(error.to_string().contains("release"), "{error}");
     }
 
     #[test]

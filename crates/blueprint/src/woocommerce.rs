@@ -2,28 +2,35 @@
 //!
 //! A store is a MariaDB StatefulSet, a WordPress Deployment whose `wp-content` lives on a
 //! claim, and a setup Job that runs wp-cli against both to install WordPress and
-//! WooCommerce and make the shop sellable. One Kubernetes kind per file below.
+//! WooCommerce and make the shop sellable. One Kubernetes kind per file below, and one
+//! file per engine step (checkpoint, upgrade, restore, password reset), each with its
+//! script beside it.
 
+mod checkpoint;
 mod deployment;
 mod http_route;
 mod ingress;
 mod job;
+mod maintenance;
 mod network_policy;
 mod persistent_volume_claim;
+mod reset_admin_password;
+mod restore;
 mod secret;
 mod service;
 mod stateful_set;
+mod upgrade;
 
 use k8s_openapi::api::core::v1::EnvVar;
 
 use crate::BuildError;
 use crate::engine::{
-    CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind, StoreContext,
-    StoreUrls,
+    Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
+    StepResources, StoreContext, StoreUrls,
 };
 use crate::pod::{env, secret_env};
 use crate::secrets::{SecretRequirement, StoreSecrets};
-use crate::settings::FrontDoor;
+use crate::settings::{FrontDoor, WooCommerceRelease};
 use storeplane_domain::Engine;
 
 pub use secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, REQUIREMENTS};
@@ -59,20 +66,21 @@ impl EngineBlueprint for WooCommerce {
         store: &StoreContext<'_>,
         secrets: &StoreSecrets,
     ) -> Result<EngineResources, BuildError> {
+        let release = release(store)?;
         Ok(EngineResources {
-            network_policies: network_policy::network_policies(store),
+            network_policies: network_policy::network_policies(store, release),
             secrets: secret::secrets(store, secrets),
             database: vec![
                 persistent_volume_claim::mariadb_data(store).into(),
                 service::mariadb(store).into(),
-                stateful_set::mariadb(store).into(),
+                stateful_set::mariadb(store, release).into(),
             ],
             app: vec![
                 persistent_volume_claim::wordpress_content(store).into(),
-                deployment::wordpress(store).into(),
+                deployment::wordpress(store, release).into(),
                 service::wordpress(store).into(),
             ],
-            setup: vec![job::setup(store).into()],
+            setup: vec![job::setup(store, release).into()],
             front_door: vec![match store.settings.front_door {
                 FrontDoor::Gateway => http_route::storefront(store).into(),
                 FrontDoor::Ingress => ingress::storefront(store).into(),
@@ -109,6 +117,65 @@ impl EngineBlueprint for WooCommerce {
             password_key: ADMIN_PASSWORD,
         }
     }
+
+    fn checkpoint(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+    ) -> Result<StepResources, BuildError> {
+        Ok(checkpoint::checkpoint(store, release(store)?, revision))
+    }
+
+    fn upgrade(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+    ) -> Result<StepResources, BuildError> {
+        Ok(upgrade::upgrade(store, release(store)?, revision))
+    }
+
+    fn restore(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+        checkpoint: &Checkpoint,
+    ) -> Result<StepResources, BuildError> {
+        Ok(restore::restore(
+            store,
+            release(store)?,
+            revision,
+            checkpoint,
+        ))
+    }
+
+    fn reset_admin_password(
+        &self,
+        store: &StoreContext<'_>,
+        generation: u32,
+    ) -> Result<StepResources, BuildError> {
+        Ok(reset_admin_password::reset_admin_password(
+            store,
+            release(store)?,
+            generation,
+        ))
+    }
+}
+
+/// The store's release in the WooCommerce catalog.
+fn release<'a>(store: &StoreContext<'a>) -> Result<&'a WooCommerceRelease, BuildError> {
+    let catalog = &store.settings.catalog().woocommerce;
+    catalog
+        .get(store.release)
+        .ok_or_else(|| BuildError::UnknownRelease {
+            engine: Engine::WooCommerce,
+            release: store.release.clone(),
+            available: catalog
+                .names()
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// How WordPress (and wp-cli, through the same `wp-config.php`) reaches its database.

@@ -13,5 +13,11 @@ mod golden;
 mod invariants;
 #[path = "blueprint/setup_script.rs"]
 mod setup_script;
+#[path = "blueprint/manifest.rs"]
+mod manifest;
+#[path = "blueprint/releases.rs"]
+mod releases;
+#[path = "blueprint/steps.rs"]
+mod steps;
 #[path = "blueprint/validation.rs"]
 mod validation;

@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 use clap::Args;
-use storeplane_blueprint::{Blueprint, SecretKind, StoreSecrets};
-use storeplane_domain::{Engine, Plan, StoreId, StoreName, StoreSpec};
+use storeplane_blueprint::Blueprint;
+use storeplane_domain::{Engine, Plan, ReleaseName, StoreId, StoreName, StoreSpec, StoreTitle};
 
 use crate::provisioning::PlatformArgs;
 
@@ -27,6 +27,15 @@ pub struct RenderArgs {
     #[arg(long, default_value = "small", value_name = "PLAN")]
     pub plan: Plan,
 
+    /// The store's release, from the platform's catalog (default: the engine's default
+    /// release).
+    #[arg(long, value_name = "RELEASE", value_parser = parse_release)]
+    pub release: Option<ReleaseName>,
+
+    /// The shop's title (default: the store's name).
+    #[arg(long, value_name = "TITLE", value_parser = parse_title)]
+    pub title: Option<StoreTitle>,
+
     /// The store's id (default: a fresh one).
     #[arg(long, value_name = "UUID")]
     pub id: Option<StoreId>,
@@ -35,37 +44,32 @@ pub struct RenderArgs {
     pub platform: PlatformArgs,
 }
 
-/// Stands in for every generated secret: real values are made by the worker, once, inside
-/// the cluster, and are never printed.
-const PLACEHOLDER: &str = "generated-at-provisioning";
+fn parse_release(raw: &str) -> Result<ReleaseName, String> {
+    ReleaseName::parse(raw).map_err(|e| e.to_string())
+}
+
+fn parse_title(raw: &str) -> Result<StoreTitle, String> {
+    StoreTitle::parse(raw).map_err(|e| e.to_string())
+}
 
 pub fn run(args: RenderArgs) -> anyhow::Result<()> {
-    let settings = args.platform.settings()?;
+    let blueprint = Blueprint::new(args.platform.settings()?)?;
     if args.print_settings {
-        print!("{}", serde_saphyr::to_string(&settings)?);
+        print!(
+            "{}",
+            serde_saphyr::to_string(&blueprint.settings().effective())?
+        );
         return Ok(());
     }
     let name = args.name.context("--name is required")?;
-    let blueprint = Blueprint::new(settings)?;
     let spec = StoreSpec {
         name,
         engine: args.engine,
         plan: args.plan,
-        release: None,
-        title: None,
+        release: args.release,
+        title: args.title,
     };
-    let secrets = StoreSecrets::generate(
-        Blueprint::secret_requirements(spec.engine)?,
-        |requirement| match requirement.kind {
-            SecretKind::Random { length } => PLACEHOLDER
-                .chars()
-                .cycle()
-                .take(length.max(PLACEHOLDER.len()))
-                .collect(),
-            SecretKind::Login { default } => default.to_owned(),
-        },
-    );
-    let resources = blueprint.build(args.id.unwrap_or_else(StoreId::generate), &spec, &secrets)?;
-    print!("{}", storeplane_blueprint::to_yaml(&resources)?);
+    let rendered = blueprint.render(args.id.unwrap_or_else(StoreId::generate), &spec)?;
+    print!("{}", rendered.manifest.text);
     Ok(())
 }

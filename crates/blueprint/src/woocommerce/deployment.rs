@@ -25,6 +25,7 @@ use crate::labels::{self, Component};
 use crate::pod::{
     Timing, container_security, http_probe, pod_security, resources, secret_env, tcp_probe,
 };
+use crate::settings::WooCommerceRelease;
 
 const APACHE_CAPABILITIES: &[&str] = &[
     "CHOWN",
@@ -36,7 +37,7 @@ const APACHE_CAPABILITIES: &[&str] = &[
     "SETUID",
 ];
 
-pub fn wordpress(store: &StoreContext<'_>) -> Deployment {
+pub fn wordpress(store: &StoreContext<'_>, release: &WooCommerceRelease) -> Deployment {
     let mut env = database_env();
     env.extend(
         SALTS
@@ -45,7 +46,7 @@ pub fn wordpress(store: &StoreContext<'_>) -> Deployment {
     );
     let container = Container {
         name: WORDPRESS.to_owned(),
-        image: Some(store.settings.images.web().to_owned()),
+        image: Some(release.web().to_owned()),
         env: Some(env),
         ports: Some(vec![ContainerPort {
             name: Some("http".to_owned()),

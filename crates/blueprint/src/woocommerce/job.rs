@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, EmptyDirVolumeSource, PersistentVolumeClaimVolumeSource, PodAffinity,
-    PodAffinityTerm, PodSpec, PodTemplateSpec, Volume, VolumeMount,
+    Affinity, Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource,
+    PodAffinity, PodAffinityTerm, PodSpec, PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
@@ -26,6 +26,7 @@ use super::{SETUP, WWW_DATA, database_env};
 use crate::engine::StoreContext;
 use crate::labels::{self, Component};
 use crate::pod::{container_security, env, pod_security, resources, secret_env};
+use crate::settings::WooCommerceRelease;
 
 const SETUP_SCRIPT: &str = include_str!("setup.sh");
 const COPY_SCRIPT: &str = include_str!("copy-wordpress.sh");
@@ -34,7 +35,7 @@ const BACKOFF_LIMIT: i32 = 4;
 /// All attempts together; a setup that takes longer is stuck, and the store fails with it.
 const DEADLINE_SECONDS: i64 = 900;
 
-fn mount(name: &str, path: &str) -> VolumeMount {
+pub fn mount(name: &str, path: &str) -> VolumeMount {
     VolumeMount {
         name: name.to_owned(),
         mount_path: path.to_owned(),
@@ -42,7 +43,7 @@ fn mount(name: &str, path: &str) -> VolumeMount {
     }
 }
 
-fn scratch(name: &str) -> Volume {
+pub fn scratch(name: &str) -> Volume {
     Volume {
         name: name.to_owned(),
         empty_dir: Some(EmptyDirVolumeSource::default()),
@@ -50,12 +51,63 @@ fn scratch(name: &str) -> Volume {
     }
 }
 
-fn shell(script: &str) -> Vec<String> {
+pub fn shell(script: &str) -> Vec<String> {
     vec!["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()]
 }
 
-pub fn setup(store: &StoreContext<'_>) -> Job {
-    let settings = store.settings;
+/// A Job whose one container runs `script` with wp-cli against the store's WordPress and
+/// database, after an init container has laid WordPress out for it: the setup Job, and
+/// the upgrade and password-reset steps.
+pub struct WpCliJob<'a> {
+    pub name: &'a str,
+    /// The label of the Job and its pod (the network policies select on it).
+    pub component: Component,
+    /// Extra labels of the Job and its pod (an engine step's).
+    pub labels: BTreeMap<String, String>,
+    pub script: &'a str,
+    /// Beside the database's; wp-cli needs a writable `HOME` (the root filesystem is
+    /// read-only: `/tmp`).
+    pub env: Vec<EnvVar>,
+    pub backoff_limit: i32,
+    pub deadline_seconds: i64,
+}
+
+pub fn setup(store: &StoreContext<'_>, release: &WooCommerceRelease) -> Job {
+    let mut env_vars = vec![
+        secret_env("WORDPRESS_ADMIN_USER", ADMIN_SECRET, ADMIN_USER),
+        secret_env("WORDPRESS_ADMIN_PASSWORD", ADMIN_SECRET, ADMIN_PASSWORD),
+        env("WORDPRESS_ADMIN_EMAIL", format!("admin@{}", store.host())),
+        env("STORE_URL", store.base_url()),
+        env("STORE_TITLE", store.title()),
+        // wp-cli keeps its cache under $HOME; the root filesystem is read-only.
+        env("HOME", "/tmp"),
+    ];
+    if !release.woocommerce_baked() {
+        env_vars.push(env(
+            "WOOCOMMERCE_VERSION",
+            release.woocommerce_version.clone(),
+        ));
+    }
+    wp_cli_job(
+        store,
+        release,
+        WpCliJob {
+            name: SETUP,
+            component: Component::Setup,
+            labels: BTreeMap::new(),
+            script: SETUP_SCRIPT,
+            env: env_vars,
+            backoff_limit: BACKOFF_LIMIT,
+            deadline_seconds: DEADLINE_SECONDS,
+        },
+    )
+}
+
+pub fn wp_cli_job(
+    store: &StoreContext<'_>,
+    release: &WooCommerceRelease,
+    job: WpCliJob<'_>,
+) -> Job {
     let size = resources(&store.plan().setup);
     let mounts = vec![
         mount("wordpress", "/var/www/html"),
@@ -64,7 +116,7 @@ pub fn setup(store: &StoreContext<'_>) -> Job {
     ];
     let copy = Container {
         name: "copy-wordpress".to_owned(),
-        image: Some(settings.images.web().to_owned()),
+        image: Some(release.web().to_owned()),
         command: Some(shell(COPY_SCRIPT)),
         resources: Some(size.clone()),
         security_context: Some(container_security(&[], true)),
@@ -72,25 +124,11 @@ pub fn setup(store: &StoreContext<'_>) -> Job {
         ..Container::default()
     };
     let mut env_vars = database_env();
-    env_vars.extend([
-        secret_env("WORDPRESS_ADMIN_USER", ADMIN_SECRET, ADMIN_USER),
-        secret_env("WORDPRESS_ADMIN_PASSWORD", ADMIN_SECRET, ADMIN_PASSWORD),
-        env("WORDPRESS_ADMIN_EMAIL", format!("admin@{}", store.host())),
-        env("STORE_URL", store.base_url()),
-        env("STORE_TITLE", store.spec.name.as_str()),
-        // wp-cli keeps its cache under $HOME; the root filesystem is read-only.
-        env("HOME", "/tmp"),
-    ]);
-    if !settings.images.woocommerce_baked() {
-        env_vars.push(env(
-            "WOOCOMMERCE_VERSION",
-            settings.images.woocommerce_version.clone(),
-        ));
-    }
+    env_vars.extend(job.env);
     let wp_cli = Container {
         name: "wp-cli".to_owned(),
-        image: Some(settings.images.cli().to_owned()),
-        command: Some(shell(SETUP_SCRIPT)),
+        image: Some(release.cli().to_owned()),
+        command: Some(shell(job.script)),
         working_dir: Some("/var/www/html".to_owned()),
         env: Some(env_vars),
         resources: Some(size),
@@ -106,14 +144,18 @@ pub fn setup(store: &StoreContext<'_>) -> Job {
         topology_key: "kubernetes.io/hostname".to_owned(),
         ..PodAffinityTerm::default()
     };
+    let mut labels = store.labels(job.component);
+    labels.extend(job.labels);
+    let mut metadata = store.metadata(job.name, job.component);
+    metadata.labels = Some(labels.clone());
     Job {
-        metadata: store.metadata(SETUP, Component::Setup),
+        metadata,
         spec: Some(JobSpec {
-            backoff_limit: Some(BACKOFF_LIMIT),
-            active_deadline_seconds: Some(DEADLINE_SECONDS),
+            backoff_limit: Some(job.backoff_limit),
+            active_deadline_seconds: Some(job.deadline_seconds),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
-                    labels: Some(store.labels(Component::Setup)),
+                    labels: Some(labels),
                     annotations: Some(BTreeMap::from([(
                         "kubectl.kubernetes.io/default-container".to_owned(),
                         "wp-cli".to_owned(),

@@ -18,6 +18,7 @@ use super::{DB_PORT, WEB_PORT};
 use crate::engine::StoreContext;
 use crate::fence::{internet_peer, namespace_peer, pod_peer, port};
 use crate::labels::{self, Component};
+use crate::settings::WooCommerceRelease;
 
 fn policy(
     store: &StoreContext<'_>,
@@ -61,7 +62,10 @@ fn to(peers: Vec<NetworkPolicyPeer>, tcp_ports: &[i32]) -> NetworkPolicyEgressRu
     }
 }
 
-pub fn network_policies(store: &StoreContext<'_>) -> Vec<NetworkPolicy> {
+pub fn network_policies(
+    store: &StoreContext<'_>,
+    release: &WooCommerceRelease,
+) -> Vec<NetworkPolicy> {
     let settings = store.settings;
     let mut web_egress = vec![to(vec![pod_peer(Component::Database)], &[DB_PORT])];
     if settings.allow_internet_egress {
@@ -71,7 +75,7 @@ pub fn network_policies(store: &StoreContext<'_>) -> Vec<NetworkPolicy> {
         to(vec![pod_peer(Component::Database)], &[DB_PORT]),
         to(vec![pod_peer(Component::Web)], &[WEB_PORT]),
     ];
-    if !settings.images.woocommerce_baked() {
+    if !release.woocommerce_baked() {
         setup_egress.push(to(vec![internet_peer()], &[443]));
     }
     vec![

@@ -19,7 +19,7 @@ use crate::quantity::Bytes;
 pub const MARIADB_DATA: &str = "mariadb-data";
 pub const WORDPRESS_CONTENT: &str = "wordpress-content";
 
-fn claim(
+pub fn claim(
     store: &StoreContext<'_>,
     name: &str,
     component: Component,

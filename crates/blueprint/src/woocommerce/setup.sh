@@ -44,6 +44,7 @@ if ! wp core is-installed --url="$STORE_URL"; then
   quietly "install WordPress (wp core install)" install_wordpress
   echo "WordPress installed"
 fi
+wp option update blogname "$STORE_TITLE" # every run: a store's title can change
 
 if ! wp plugin is-installed woocommerce; then
   if [ -z "${WOOCOMMERCE_VERSION:-}" ]; then

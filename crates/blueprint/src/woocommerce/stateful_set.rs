@@ -18,16 +18,17 @@ use crate::labels::{self, Component};
 use crate::pod::{
     Timing, container_security, env, exec_probe, pod_security, resources, secret_env, tcp_probe,
 };
+use crate::settings::WooCommerceRelease;
 
 /// The image's own check: connected and InnoDB initialised, with the health-check user
 /// the entrypoint creates on first start
 /// (<https://mariadb.com/kb/en/using-healthcheck-sh/>).
 const HEALTHCHECK: &[&str] = &["healthcheck.sh", "--connect", "--innodb_initialized"];
 
-pub fn mariadb(store: &StoreContext<'_>) -> StatefulSet {
+pub fn mariadb(store: &StoreContext<'_>, release: &WooCommerceRelease) -> StatefulSet {
     let container = Container {
         name: MARIADB.to_owned(),
-        image: Some(store.settings.images.mariadb.clone()),
+        image: Some(release.mariadb.clone()),
         env: Some(vec![
             secret_env("MARIADB_ROOT_PASSWORD", DATABASE_SECRET, ROOT_PASSWORD),
             env("MARIADB_DATABASE", DATABASE),

@@ -1,8 +1,8 @@
 //! Fixed inputs: one store id, deterministic secrets, and builders for specs and settings.
 
 use storeplane_blueprint::{
-    Blueprint, Engine, FrontDoor, Plan, PlatformSettings, SecretKind, StoreId, StoreResources,
-    StoreSecrets, StoreSpec,
+    Blueprint, Engine, FrontDoor, Plan, PlatformSettings, ReleaseCatalog, SecretKind, StoreId,
+    StoreResources, StoreSecrets, StoreSpec,
 };
 
 pub const STORE_ID: &str = "01936f3e-8b7a-7c2d-9e4f-0123456789ab";
@@ -75,8 +75,18 @@ pub fn everything_on() -> PlatformSettings {
         allow_internet_egress: true,
         ..PlatformSettings::default()
     };
-    settings.images.wordpress_woo = Some("ghcr.io/storeplane/wordpress-woo:6.8.1-9.8.5".to_owned());
+    with_wordpress_woo(
+        &mut settings,
+        "ghcr.io/storeplane/wordpress-woo:6.8.1-9.8.5",
+    );
     settings
+}
+
+/// Makes the default release run `image` (WooCommerce and wp-cli baked in).
+pub fn with_wordpress_woo(settings: &mut PlatformSettings, image: &str) {
+    let mut catalog = ReleaseCatalog::default();
+    catalog.woocommerce.available[0].wordpress_woo = Some(image.to_owned());
+    settings.releases = Some(catalog);
 }
 
 /// Settings with every optional feature of the Gateway front door switched on: HTTPS at a

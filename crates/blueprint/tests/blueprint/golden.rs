@@ -2,12 +2,16 @@
 //! default front door, an HTTPRoute on the platform Gateway), `<plan>-ingress.yaml` (an
 //! Ingress) and `small-ingress-issuer.yaml` (an Ingress with TLS and a cert-manager
 //! issuer, whose HTTP-01 solver is let in).
+//! `small-steps.yaml` holds the engine steps of a small store (checkpoint, upgrade,
+//! restore, password reset), each step's objects in apply order.
 //! Run with `UPDATE_GOLDEN=1` to rewrite the files after an intended change, then read
 //! the diff.
 
 use std::path::PathBuf;
 
-use storeplane_blueprint::{Plan, PlatformSettings, StoreResources, to_yaml};
+use storeplane_blueprint::{
+    Blueprint, Checkpoint, Plan, PlatformSettings, Step, StoreResources, objects_to_yaml, to_yaml,
+};
 
 use crate::fixtures;
 
@@ -21,12 +25,15 @@ fn assert_golden_ingress(plan: Plan) {
 }
 
 fn assert_golden_file(resources: &StoreResources, file: &str) {
-    let rendered = to_yaml(resources).unwrap();
+    assert_golden_text(&to_yaml(resources).unwrap(), file);
+}
+
+fn assert_golden_text(rendered: &str, file: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(file);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &rendered).unwrap();
+        std::fs::write(&path, rendered).unwrap();
         return;
     }
     let expected = std::fs::read_to_string(&path)
@@ -94,4 +101,33 @@ fn the_rendered_stream_has_one_document_per_object() {
         yaml.lines().filter(|l| *l == "---").count(),
         resources.ordered().len()
     );
+}
+
+#[test]
+fn the_engine_steps_of_a_small_store_render_as_their_golden_file() {
+    let blueprint = Blueprint::new(PlatformSettings::default()).unwrap();
+    let spec = fixtures::spec("demo", Plan::Small);
+    let checkpoint = Checkpoint {
+        job: "checkpoint-r2".to_owned(),
+        claim: "checkpoints".to_owned(),
+        path: "/checkpoints/r2.sql.gz".to_owned(),
+    };
+    let steps = [
+        Step::Checkpoint { revision: 2 },
+        Step::Upgrade { revision: 2 },
+        Step::Restore {
+            revision: 3,
+            checkpoint: &checkpoint,
+        },
+        Step::ResetAdminPassword { generation: 1 },
+    ];
+    let mut rendered = String::new();
+    for step in steps {
+        let objects = blueprint
+            .step(fixtures::store_id(), &spec, step)
+            .unwrap()
+            .ordered();
+        rendered.push_str(&objects_to_yaml(&objects).unwrap());
+    }
+    assert_golden_text(&rendered, "small-steps.yaml");
 }

@@ -623,7 +623,7 @@ fn the_setup_job_downloads_nothing_when_woocommerce_is_baked_in() {
     };
     assert!(setup_internet(&fixtures::build(Plan::Small)));
     let mut baked = PlatformSettings::default();
-    baked.images.wordpress_woo = Some("registry.example/wordpress-woo:1".to_owned());
+    fixtures::with_wordpress_woo(&mut baked, "registry.example/wordpress-woo:1");
     assert!(!setup_internet(&fixtures::build_with(
         baked,
         "demo",
@@ -660,7 +660,7 @@ proptest! {
         };
         settings.gateway.data_plane_namespace = data_plane_namespace;
         if baked {
-            settings.images.wordpress_woo = Some("registry.example/wordpress-woo:1".to_owned());
+            fixtures::with_wordpress_woo(&mut settings, "registry.example/wordpress-woo:1");
         }
         let resources = fixtures::build_with(settings.clone(), &name, plan);
         check_all(&resources, &settings);

@@ -236,3 +236,32 @@ fn a_cluster_issuer_with_the_gateway_stops_with_one_line_naming_the_field_and_wh
     assert!(stderr.contains("cluster_issuer"), "{stderr}");
     assert!(stderr.contains("front_door: ingress"), "{stderr}");
 }
+
+#[test]
+fn render_builds_the_store_from_the_release_and_title_given_and_refuses_an_unknown_release() {
+    let (code, yaml, stderr) = run_to_end(storeplane(&[
+        "render",
+        "--name",
+        "acme",
+        "--release",
+        "wp6.8-wc9.8",
+        "--title",
+        "Acme Outfitters",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(yaml.contains("value: Acme Outfitters"), "{yaml}");
+    assert!(
+        yaml.contains("image: docker.io/library/mariadb:11.4.5"),
+        "{yaml}"
+    );
+    let (code, _, stderr) = run_to_end(storeplane(&[
+        "render",
+        "--name",
+        "acme",
+        "--release",
+        "wp5.0-wc8.0",
+    ]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("release wp5.0-wc8.0"), "{stderr}");
+    assert!(stderr.contains("woocommerce"), "{stderr}");
+}

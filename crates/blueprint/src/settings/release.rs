@@ -1,0 +1,429 @@
+//! The release catalog: per engine, named releases that pin every image and version a
+//! store runs, and the one new stores get.
+//!
+//! A release's fields have no defaults: a name stands for exactly what it lists, so a
+//! newer storeplane never changes what a named release runs. A settings file of before
+//! releases (an `images:` block, no `releases:`) is read as a catalog of one WooCommerce
+//! release named after a hash of that block ([`Images::release_name`]), so editing the
+//! block makes a new release instead of silently changing the one stores run.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use storeplane_domain::{Engine, ReleaseName};
+
+use crate::BuildError;
+
+/// Every engine's releases. An engine left out of a settings file's `releases:` gets
+/// storeplane's built-in releases for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReleaseCatalog {
+    pub woocommerce: EngineReleases<WooCommerceRelease>,
+}
+
+/// One engine's releases and the default for its new stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineReleases<R> {
+    /// The release of new stores that ask for none; one of `available`.
+    pub default: ReleaseName,
+    pub available: Vec<R>,
+}
+
+/// What every engine's release has: a name, and fields to check.
+pub trait CatalogEntry {
+    /// The release's name, unique within its engine.
+    fn name(&self) -> &ReleaseName;
+    /// Checks every field; `field` is the release's path, e.g.
+    /// `releases.woocommerce.available[0]`.
+    fn check(&self, field: &str) -> Result<(), BuildError>;
+}
+
+/// A WooCommerce release: the images of WordPress, MariaDB and wp-cli, and the
+/// WooCommerce version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WooCommerceRelease {
+    pub name: ReleaseName,
+    /// The official WordPress (Apache) image.
+    pub wordpress: String,
+    pub mariadb: String,
+    /// The official wp-cli image, run by the setup and maintenance Jobs.
+    pub wp_cli: String,
+    /// The WooCommerce release the setup Job downloads from wordpress.org. Unused when
+    /// `wordpress_woo` is set.
+    pub woocommerce_version: String,
+    /// The image built from `images/wordpress-woo` (WordPress with WooCommerce and wp-cli
+    /// baked in). When set it replaces both `wordpress` and `wp_cli`, and the setup Job
+    /// downloads nothing, so it needs no internet access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wordpress_woo: Option<String>,
+}
+
+impl WooCommerceRelease {
+    /// The image of the web Deployment.
+    pub fn web(&self) -> &str {
+        self.wordpress_woo.as_deref().unwrap_or(&self.wordpress)
+    }
+
+    /// The image of the wp-cli containers (setup, upgrade, password reset).
+    pub fn cli(&self) -> &str {
+        self.wordpress_woo.as_deref().unwrap_or(&self.wp_cli)
+    }
+
+    /// True when WooCommerce comes with the image rather than from wordpress.org.
+    pub fn woocommerce_baked(&self) -> bool {
+        self.wordpress_woo.is_some()
+    }
+}
+
+impl CatalogEntry for WooCommerceRelease {
+    fn name(&self) -> &ReleaseName {
+        &self.name
+    }
+
+    fn check(&self, field: &str) -> Result<(), BuildError> {
+        let at = |part: &str| format!("{field}.{part}");
+        check_image(&at("wordpress"), &self.wordpress)?;
+        check_image(&at("mariadb"), &self.mariadb)?;
+        check_image(&at("wp_cli"), &self.wp_cli)?;
+        if let Some(image) = &self.wordpress_woo {
+            check_image(&at("wordpress_woo"), image)?;
+        } else {
+            check_version(&at("woocommerce_version"), &self.woocommerce_version)?;
+        }
+        Ok(())
+    }
+}
+
+/// The built-in WooCommerce release, also the base of a legacy `images:` block.
+fn builtin_woocommerce() -> WooCommerceRelease {
+    WooCommerceRelease {
+        name: ReleaseName::parse("wp6.8-wc9.8").unwrap_or_else(|_| unreachable!()),
+        wordpress: "docker.io/library/wordpress:6.8.1-php8.3-apache".to_owned(),
+        mariadb: "docker.io/library/mariadb:11.4.5".to_owned(),
+        wp_cli: "docker.io/library/wordpress:cli-2.12.0-php8.3".to_owned(),
+        woocommerce_version: "9.8.5".to_owned(),
+        wordpress_woo: None,
+    }
+}
+
+impl Default for EngineReleases<WooCommerceRelease> {
+    fn default() -> Self {
+        let release = builtin_woocommerce();
+        Self {
+            default: release.name.clone(),
+            available: vec![release],
+        }
+    }
+}
+
+impl<R: CatalogEntry> EngineReleases<R> {
+    /// The release named `name`.
+    pub fn get(&self, name: &ReleaseName) -> Option<&R> {
+        self.available.iter().find(|r| r.name() == name)
+    }
+
+    /// The default release.
+    pub fn default_release(&self) -> Option<&R> {
+        self.get(&self.default)
+    }
+
+    /// The names of every release, in catalog order.
+    pub fn names(&self) -> Vec<&ReleaseName> {
+        self.available.iter().map(CatalogEntry::name).collect()
+    }
+
+    fn check(&self, engine: &str) -> Result<(), BuildError> {
+        let field = format!("releases.{engine}");
+        if self.available.is_empty() {
+            return Err(invalid(
+                format!("{field}.available"),
+                "must list at least one release",
+            ));
+        }
+        for (i, release) in self.available.iter().enumerate() {
+            let at = format!("{field}.available[{i}]");
+            if self.available[..i]
+                .iter()
+                .any(|r| r.name() == release.name())
+            {
+                return Err(invalid(
+                    format!("{at}.name"),
+                    format!("release {} is listed twice", release.name()),
+                ));
+            }
+            release.check(&at)?;
+        }
+        if self.default_release().is_none() {
+            return Err(invalid(
+                format!("{field}.default"),
+                format!(
+                    "release {} is not in {field}.available ({})",
+                    self.default,
+                    join(&self.names())
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ReleaseCatalog {
+    /// Checks every engine's releases, naming the first field that is wrong.
+    pub fn check(&self) -> Result<(), BuildError> {
+        self.woocommerce.check(Engine::WooCommerce.as_str())
+    }
+
+    /// The release a store of `engine` runs: `requested`, or the engine's default when
+    /// `None`. Fails when the engine has no catalog or the release is not in it.
+    pub fn resolve(
+        &self,
+        engine: Engine,
+        requested: Option<&ReleaseName>,
+    ) -> Result<ReleaseName, BuildError> {
+        let (default, names) = match engine {
+            Engine::WooCommerce => (&self.woocommerce.default, self.woocommerce.names()),
+            Engine::Medusa => return Err(BuildError::UnsupportedEngine(engine)),
+        };
+        let release = requested.unwrap_or(default);
+        if names.contains(&release) {
+            Ok(release.clone())
+        } else {
+            Err(BuildError::UnknownRelease {
+                engine,
+                release: release.clone(),
+                available: join(&names),
+            })
+        }
+    }
+
+    /// The catalog entry of `release` for `engine`, as JSON (for the platform digest).
+    pub(crate) fn entry_json(&self, engine: Engine, release: &ReleaseName) -> serde_json::Value {
+        match engine {
+            Engine::WooCommerce => serde_json::to_value(self.woocommerce.get(release))
+                .unwrap_or(serde_json::Value::Null),
+            Engine::Medusa => serde_json::Value::Null,
+        }
+    }
+}
+
+/// The images block of a settings file written before releases existed. Each field left
+/// out takes the built-in release's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Images {
+    pub wordpress: String,
+    pub mariadb: String,
+    pub wp_cli: String,
+    pub woocommerce_version: String,
+    pub wordpress_woo: Option<String>,
+}
+
+impl Default for Images {
+    fn default() -> Self {
+        let builtin = builtin_woocommerce();
+        Self {
+            wordpress: builtin.wordpress,
+            mariadb: builtin.mariadb,
+            wp_cli: builtin.wp_cli,
+            woocommerce_version: builtin.woocommerce_version,
+            wordpress_woo: builtin.wordpress_woo,
+        }
+    }
+}
+
+impl Images {
+    /// The name of the one release an `images:` block stands for: `images-` and the
+    /// first 12 hex digits of the sha256 of the block as JSON (every field, in the order
+    /// above, defaults filled in). The same block always gives the same name; any edit
+    /// gives another.
+    pub fn release_name(&self) -> ReleaseName {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let digest = hex::encode(Sha256::digest(&json));
+        ReleaseName::parse(&format!("images-{}", &digest[..12])).unwrap_or_else(|_| unreachable!())
+    }
+
+    /// The one-release catalog this block stands for, after checking it (errors name the
+    /// `images.` fields the file has).
+    pub fn into_catalog(self) -> Result<ReleaseCatalog, BuildError> {
+        let release = WooCommerceRelease {
+            name: self.release_name(),
+            wordpress: self.wordpress,
+            mariadb: self.mariadb,
+            wp_cli: self.wp_cli,
+            woocommerce_version: self.woocommerce_version,
+            wordpress_woo: self.wordpress_woo,
+        };
+        release.check("images")?;
+        Ok(ReleaseCatalog {
+            woocommerce: EngineReleases {
+                default: release.name.clone(),
+                available: vec![release],
+            },
+        })
+    }
+}
+
+fn join(names: &[&ReleaseName]) -> String {
+    names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> BuildError {
+    BuildError::InvalidSetting {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+fn check_image(field: &str, value: &str) -> Result<(), BuildError> {
+    if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            field,
+            "must be an image reference without whitespace",
+        ));
+    }
+    Ok(())
+}
+
+fn check_version(field: &str, value: &str) -> Result<(), BuildError> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(invalid(field, "must be a release number such as \"9.8.5\""));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(name: &str, mariadb: &str) -> WooCommerceRelease {
+        WooCommerceRelease {
+            name: ReleaseName::parse(name).unwrap(),
+            mariadb: mariadb.to_owned(),
+            ..builtin_woocommerce()
+        }
+    }
+
+    fn catalog(default: &str, available: Vec<WooCommerceRelease>) -> ReleaseCatalog {
+        ReleaseCatalog {
+            woocommerce: EngineReleases {
+                default: ReleaseName::parse(default).unwrap(),
+                available,
+            },
+        }
+    }
+
+    fn field_of(error: BuildError) -> String {
+        match error {
+            BuildError::InvalidSetting { field, .. } => field,
+            other => panic!("unexpected error {other}"),
+        }
+    }
+
+    #[test]
+    fn the_built_in_catalog_is_valid_and_defaults_to_its_one_release() {
+        let catalog = ReleaseCatalog::default();
+        assert!(catalog.check().is_ok());
+        assert_eq!(
+            catalog.resolve(Engine::WooCommerce, None).unwrap().as_str(),
+            "wp6.8-wc9.8"
+        );
+    }
+
+    #[test]
+    fn a_default_that_is_not_listed_is_named() {
+        let catalog = catalog("wp7", vec![release("wp6", "mariadb:11")]);
+        let error = catalog.check().unwrap_err();
+        assert!(error.to_string().contains("wp7"), "{error}");
+        assert_eq!(field_of(error), "releases.woocommerce.default");
+    }
+
+    #[test]
+    fn a_release_listed_twice_is_named_by_its_position() {
+        let catalog = catalog(
+            "wp6",
+            vec![release("wp6", "mariadb:11"), release("wp6", "mariadb:12")],
+        );
+        assert_eq!(
+            field_of(catalog.check().unwrap_err()),
+            "releases.woocommerce.available[1].name"
+        );
+    }
+
+    #[test]
+    fn a_bad_image_is_named_by_release_and_field() {
+        let catalog = catalog(
+            "wp6",
+            vec![release("wp6", "mariadb:11"), release("wp7", "maria db")],
+        );
+        assert_eq!(
+            field_of(catalog.check().unwrap_err()),
+            "releases.woocommerce.available[1].mariadb"
+        );
+    }
+
+    #[test]
+    fn an_empty_catalog_is_refused() {
+        let catalog = catalog("wp6", Vec::new());
+        assert_eq!(
+            field_of(catalog.check().unwrap_err()),
+            "releases.woocommerce.available"
+        );
+    }
+
+    #[test]
+    fn a_release_not_in_the_catalog_names_the_release_and_the_engine() {
+        let catalog = catalog(
+            "wp6",
+            vec![release("wp6", "mariadb:11"), release("wp7", "mariadb:12")],
+        );
+        let gone = ReleaseName::parse("wp5").unwrap();
+        let error = catalog
+            .resolve(Engine::WooCommerce, Some(&gone))
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("release wp5"), "{message}");
+        assert!(message.contains("woocommerce"), "{message}");
+        assert!(message.contains("wp6, wp7"), "{message}");
+    }
+
+    #[test]
+    fn a_release_field_left_out_is_refused_rather_than_defaulted() {
+        let yaml = "default: a\navailable:\n  - name: a\n    wordpress: w:1\n    wp_cli: c:1\n    woocommerce_version: '9.8.5'\n";
+        let error = serde_saphyr::from_str::<EngineReleases<WooCommerceRelease>>(yaml)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("mariadb"), "{error}");
+    }
+
+    #[test]
+    fn an_images_block_names_its_release_after_its_content() {
+        let images = Images::default();
+        let name = images.release_name();
+        assert_eq!(name, Images::default().release_name());
+        assert!(name.as_str().starts_with("images-"), "{name}");
+        assert_eq!(name.as_str().len(), "images-".len() + 12);
+        let edited = Images {
+            mariadb: "docker.io/library/mariadb:12.0.2".to_owned(),
+            ..Images::default()
+        };
+        assert_ne!(edited.release_name(), name);
+    }
+
+    #[test]
+    fn a_bad_image_in_an_images_block_names_the_images_field() {
+        let images = Images {
+            wp_cli: String::new(),
+            ..Images::default()
+        };
+        assert_eq!(
+            field_of(images.into_catalog().unwrap_err()),
+            "images.wp_cli"
+        );
+    }
+}
