@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use storeplane_domain::{IllegalTransition, JobId};
+use storeplane_domain::{
+    ChangeRefused, IllegalRevisionTransition, IllegalTransition, JobId, RollbackRefused,
+};
 
 use crate::InvalidDatabaseUrl;
 
@@ -23,6 +25,17 @@ pub enum DbError {
 
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
+
+    #[error(transparent)]
+    IllegalRevisionTransition(#[from] IllegalRevisionTransition),
+
+    /// A change the store's revisions do not allow now (409/412 at the API).
+    #[error(transparent)]
+    ChangeRefused(#[from] ChangeRefused),
+
+    /// A rollback the store's revisions do not allow (404/409 at the API).
+    #[error(transparent)]
+    RollbackRefused(#[from] RollbackRefused),
 
     #[error("job {job} is no longer leased by {holder:?}")]
     LeaseLost { job: JobId, holder: String },

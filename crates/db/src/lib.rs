@@ -1,5 +1,5 @@
 //! storeplane's metadata store: stores, their timelines, users and API tokens, idempotency
-//! keys, and the durable job queue the workers lease from.
+//! keys, store revisions, and the durable job queue the workers lease from.
 //!
 //! One [`Repository`] trait, two implementations: [`SqliteRepository`] (the embedded
 //! default, a file in the data directory in WAL mode) and [`PgRepository`] (PostgreSQL, for
@@ -10,9 +10,11 @@
 mod accounts;
 mod connect;
 mod error;
+mod manifest;
 mod postgres;
 mod queue;
 mod repository;
+mod revisions;
 mod rows;
 mod sessions;
 mod shared;
@@ -26,8 +28,9 @@ pub use connect::{ConnectOptions, connect, migrate};
 pub use error::DbError;
 pub use postgres::PgRepository;
 pub use repository::{
-    Backend, CreateStore, CreateStoreOutcome, Enqueued, IdempotencyKey, NewApiToken, NewSession,
-    Repository, Session, StoreQuery,
+    Backend, ChangeCause, ChangeOutcome, CreateStore, CreateStoreOutcome, Enqueued, IdempotencyKey,
+    InitialRevision, NewApiToken, NewSession, RecordChange, RecordRollback, Repository,
+    RevisionQuery, RollbackRecorded, Session, StoreQuery, StoreRevisions,
 };
 pub use sqlite::SqliteRepository;
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};

@@ -86,6 +86,8 @@ impl SqlBackend for PgRepository {
 
     const LOCK_OWNER: &'static str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
 
+    const LOCK_STORE: &'static str = "SELECT id FROM stores WHERE id = $1 FOR UPDATE";
+
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
     }

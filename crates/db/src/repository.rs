@@ -10,11 +10,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use storeplane_domain::{
-    Actor, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Role, Store, StoreEvent, StoreId,
-    StoreSpec, StoreStatus, User, UserId, UserName,
+    Actor, Checkpoint, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Revision, RevisionNumber,
+    RevisionStatus, Role, Store, StoreEvent, StoreId, StoreSpec, StoreStatus, User, UserId,
+    UserName,
 };
 
 use crate::DbError;
+
+mod revisions;
+
+pub use revisions::{
+    ChangeCause, ChangeOutcome, InitialRevision, RecordChange, RecordRollback, RevisionQuery,
+    RollbackRecorded, StoreRevisions,
+};
 
 /// Which database a repository talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,4 +327,115 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
 
     /// The store's queued or leased job, if any.
     async fn active_job(&self, store: StoreId) -> Result<Option<Job>, DbError>;
+
+    // ---- revisions ----
+    //
+    // A store's revisions are numbered 1, 2, ... without gaps; at most one is pending or
+    // applying (always the newest) and at most one is deployed. Jobs carry no revision: a
+    // worker leasing a store's job carries out the store's in-flight revision if it has
+    // one ([`StoreRevisions::in_flight`]), and otherwise re-applies the deployed one.
+
+    /// Records a change as a new `pending` revision and queues a `reconcile` job for the
+    /// store (or joins its active job), with a `step` event, in one transaction; or, when
+    /// the result equals the deployed revision, records nothing. The decision is taken
+    /// after locking the store, so of two concurrent changes one is recorded and the other
+    /// refused as in progress. Refused ([`DbError::ChangeRefused`]): `InProgress` while a
+    /// revision is pending or applying, or before the first is deployed; `Stale` when
+    /// `If-Match`, or the spec the content was rendered from, is not the latest;
+    /// `NotChangeable` for a store being deleted; `LeftFailed` for a platform change to a
+    /// store left on a failed revision.
+    async fn record_change(&self, change: RecordChange) -> Result<ChangeOutcome, DbError>;
+
+    /// Records a rollback as a new `pending` revision replaying the target's spec and
+    /// manifest (or the caller's rendering when the manifest was pruned), and queues its
+    /// job, in one transaction. Refused with [`DbError::RollbackRefused`] as
+    /// [`storeplane_domain::decide_rollback`] says, or `NoManifest`; and with
+    /// [`DbError::ChangeRefused`] `NotChangeable` for a store being deleted.
+    async fn record_rollback(&self, rollback: RecordRollback) -> Result<RollbackRecorded, DbError>;
+
+    /// Records revision 1 of a store that has no revision, with a `step` event; when
+    /// `deployed`, it becomes the store's deployed revision and the store's release and
+    /// title are set from it. Nothing in the cluster changes. `None` (nothing recorded)
+    /// when the store already has a revision, so running the backfill twice, or on two
+    /// replicas at once, records one.
+    async fn record_initial_revision(
+        &self,
+        initial: InitialRevision,
+    ) -> Result<Option<Revision>, DbError>;
+
+    /// Live stores with no revision yet (created before revisions existed), oldest first:
+    /// what the backfill at start records revision 1 for.
+    async fn stores_without_revisions(&self, limit: u32) -> Result<Vec<Store>, DbError>;
+
+    /// A store's revisions, newest first (empty for a store without any).
+    async fn list_revisions(
+        &self,
+        store: StoreId,
+        query: &RevisionQuery,
+    ) -> Result<Vec<Revision>, DbError>;
+
+    /// One revision; `NotFound` if the store has no such revision.
+    async fn get_revision(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+    ) -> Result<Revision, DbError>;
+
+    /// A revision's rendered manifest (YAML, Secrets as placeholders); `None` once it was
+    /// pruned, `NotFound` if there is no such revision.
+    async fn revision_manifest(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+    ) -> Result<Option<String>, DbError>;
+
+    /// The store's deployed and newest revisions.
+    async fn store_revisions(&self, store: StoreId) -> Result<StoreRevisions, DbError>;
+
+    /// Moves a revision to `to` if [`RevisionStatus::can_become`] allows it (compare-and-set),
+    /// with a `step` event: `applying` sets `started_at`; `failed` records `failure` (kept
+    /// by `rolled_back`); `failed` and `rolled_back` set `finished_at`. Moving to the status
+    /// it has changes nothing. `deployed` is [`Repository::mark_revision_deployed`].
+    async fn set_revision_status(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+        to: RevisionStatus,
+        failure: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Revision, DbError>;
+
+    /// Marks an applying revision deployed, in one transaction: the previously deployed
+    /// one becomes `superseded`, the store's `deployed_revision`, plan, release and title
+    /// follow the revision, and a `step` event says so. Marking the deployed revision
+    /// again changes nothing.
+    async fn mark_revision_deployed(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Revision, DbError>;
+
+    /// Records the checkpoint taken before a pending or applying revision is applied, with
+    /// a `step` event. `NotFound { what: "revision in flight" }` when the revision does
+    /// not exist or is no longer pending or applying.
+    async fn record_checkpoint(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+        checkpoint: &Checkpoint,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Revision, DbError>;
+
+    /// Drops the manifests of the store's revisions older than its newest `keep` (never
+    /// the deployed one's or one in flight); rows and digests stay. Returns how many were
+    /// dropped.
+    async fn prune_manifests(&self, store: StoreId, keep: u32) -> Result<u64, DbError>;
+
+    /// Records when a drift pass last checked the store (no event: a quiet pass writes
+    /// none).
+    async fn set_last_checked(&self, store: StoreId, at: DateTime<Utc>) -> Result<(), DbError>;
 }

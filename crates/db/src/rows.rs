@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use storeplane_domain::{
-    Job, JobId, Store, StoreEvent, StoreId, StoreName, StoreSpec, User, UserId, UserName,
+    Job, JobId, ReleaseName, Revision, RevisionNumber, Store, StoreEvent, StoreId, StoreName,
+    StoreSpec, StoreTitle, User, UserId, UserName,
 };
 
 use crate::DbError;
@@ -40,6 +41,36 @@ fn count(what: &'static str, column: &str, value: i32) -> Result<u32, DbError> {
     u32::try_from(value).map_err(|_| corrupt(what, format_args!("{column} {value} is negative")))
 }
 
+fn optional_time(
+    what: &'static str,
+    column: &str,
+    millis: Option<i64>,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    millis.map(|at| time(what, column, at)).transpose()
+}
+
+fn revision_number(
+    what: &'static str,
+    column: &str,
+    value: i32,
+) -> Result<RevisionNumber, DbError> {
+    u32::try_from(value)
+        .ok()
+        .and_then(RevisionNumber::new)
+        .ok_or_else(|| {
+            corrupt(
+                what,
+                format_args!("{column} {value} is not a revision number"),
+            )
+        })
+}
+
+/// A revision number as its column stores it.
+pub(crate) fn number_arg(number: RevisionNumber) -> i32 {
+    // Revision numbers grow by one per change of one store: far below i32::MAX.
+    i32::try_from(number.get()).unwrap_or(i32::MAX)
+}
+
 /// Unix milliseconds, the unit every time column is stored in.
 pub(crate) fn millis(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -51,9 +82,13 @@ pub(crate) struct StoreRow {
     name: String,
     engine: String,
     plan: String,
+    release: Option<String>,
+    title: Option<String>,
     owner_id: String,
     status: String,
     status_reason: Option<String>,
+    deployed_revision: Option<i32>,
+    last_checked_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -71,12 +106,27 @@ impl TryFrom<StoreRow> for Store {
                 name,
                 engine: parse(WHAT, "engine", &row.engine)?,
                 plan: parse(WHAT, "plan", &row.plan)?,
-                release: None,
-                title: None,
+                release: row
+                    .release
+                    .as_deref()
+                    .map(ReleaseName::parse)
+                    .transpose()
+                    .map_err(|e| corrupt(WHAT, format_args!("release: {e}")))?,
+                title: row
+                    .title
+                    .as_deref()
+                    .map(StoreTitle::parse)
+                    .transpose()
+                    .map_err(|e| corrupt(WHAT, format_args!("title: {e}")))?,
             },
             owner: parse::<UserId>(WHAT, "owner_id", &row.owner_id)?,
             status: parse(WHAT, "status", &row.status)?,
             status_reason: row.status_reason,
+            deployed_revision: row
+                .deployed_revision
+                .map(|n| revision_number(WHAT, "deployed_revision", n))
+                .transpose()?,
+            last_checked_at: optional_time(WHAT, "last_checked_at", row.last_checked_at)?,
             created_at: time(WHAT, "created_at", row.created_at)?,
             updated_at: time(WHAT, "updated_at", row.updated_at)?,
         })
@@ -176,6 +226,72 @@ impl TryFrom<EventRow> for StoreEvent {
             actor: parse(WHAT, "actor", &row.actor)?,
         })
     }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RevisionRow {
+    store_id: String,
+    number: i32,
+    spec: String,
+    platform_digest: String,
+    manifest_digest: String,
+    manifest_kept: bool,
+    actor: String,
+    reason: String,
+    status: String,
+    failure: Option<String>,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    checkpoint: Option<String>,
+    rollback_of: Option<i32>,
+    restores: Option<i32>,
+    migrates_data: bool,
+}
+
+impl TryFrom<RevisionRow> for Revision {
+    type Error = DbError;
+
+    fn try_from(row: RevisionRow) -> Result<Self, DbError> {
+        const WHAT: &str = "store revision";
+        Ok(Revision {
+            store_id: parse::<StoreId>(WHAT, "store_id", &row.store_id)?,
+            number: revision_number(WHAT, "number", row.number)?,
+            spec: serde_json::from_str(&row.spec)
+                .map_err(|e| corrupt(WHAT, format_args!("spec: {e}")))?,
+            platform_digest: row.platform_digest,
+            manifest_digest: row.manifest_digest,
+            manifest_kept: row.manifest_kept,
+            actor: parse(WHAT, "actor", &row.actor)?,
+            reason: row.reason,
+            status: parse(WHAT, "status", &row.status)?,
+            failure: row.failure,
+            created_at: time(WHAT, "created_at", row.created_at)?,
+            started_at: optional_time(WHAT, "started_at", row.started_at)?,
+            finished_at: optional_time(WHAT, "finished_at", row.finished_at)?,
+            checkpoint: row
+                .checkpoint
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| corrupt(WHAT, format_args!("checkpoint: {e}")))?,
+            rollback_of: row
+                .rollback_of
+                .map(|n| revision_number(WHAT, "rollback_of", n))
+                .transpose()?,
+            restores: row
+                .restores
+                .map(|n| revision_number(WHAT, "restores", n))
+                .transpose()?,
+            migrates_data: row.migrates_data,
+        })
+    }
+}
+
+/// A revision's compressed manifest (`None` once pruned).
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ManifestRow {
+    pub manifest: Option<Vec<u8>>,
 }
 
 /// An idempotency key's record: which request it came with and what it created.

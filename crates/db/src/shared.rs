@@ -1,6 +1,6 @@
 //! The one [`Repository`] implementation, for any [`SqlBackend`]: each method is a
-//! transaction (or a single statement) written once in `stores`, `timeline`, `queue` and
-//! `accounts`.
+//! transaction (or a single statement) written once in `stores`, `timeline`, `queue`,
+//! `revisions` and `accounts`.
 
 use std::time::Duration;
 
@@ -8,15 +8,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use storeplane_domain::{
-    Actor, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Role, Store, StoreEvent, StoreId,
-    StoreStatus, User, UserId, UserName,
+    Actor, Checkpoint, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Revision, RevisionNumber,
+    RevisionStatus, Role, Store, StoreEvent, StoreId, StoreStatus, User, UserId, UserName,
 };
 
 use crate::repository::{
-    CreateStore, CreateStoreOutcome, Enqueued, NewApiToken, NewSession, Session, StoreQuery,
+    ChangeOutcome, CreateStore, CreateStoreOutcome, Enqueued, InitialRevision, NewApiToken,
+    NewSession, RecordChange, RecordRollback, RevisionQuery, RollbackRecorded, Session, StoreQuery,
+    StoreRevisions,
 };
 use crate::sql::{Conn, SqlBackend, args};
-use crate::{Backend, DbError, Repository, accounts, queue, sessions, stores, timeline};
+use crate::{Backend, DbError, Repository, accounts, queue, revisions, sessions, stores, timeline};
 
 #[async_trait]
 impl<B: SqlBackend> Repository for B {
@@ -223,5 +225,93 @@ impl<B: SqlBackend> Repository for B {
 
     async fn active_job(&self, store: StoreId) -> Result<Option<Job>, DbError> {
         queue::active(self, store).await
+    }
+
+    async fn record_change(&self, change: RecordChange) -> Result<ChangeOutcome, DbError> {
+        revisions::record_change(self, change).await
+    }
+
+    async fn record_rollback(&self, rollback: RecordRollback) -> Result<RollbackRecorded, DbError> {
+        revisions::record_rollback(self, rollback).await
+    }
+
+    async fn record_initial_revision(
+        &self,
+        initial: InitialRevision,
+    ) -> Result<Option<Revision>, DbError> {
+        revisions::record_initial(self, initial).await
+    }
+
+    async fn stores_without_revisions(&self, limit: u32) -> Result<Vec<Store>, DbError> {
+        revisions::without_revisions(self, limit).await
+    }
+
+    async fn list_revisions(
+        &self,
+        store: StoreId,
+        query: &RevisionQuery,
+    ) -> Result<Vec<Revision>, DbError> {
+        revisions::list(self, store, query).await
+    }
+
+    async fn get_revision(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+    ) -> Result<Revision, DbError> {
+        revisions::get(self, store, number).await
+    }
+
+    async fn revision_manifest(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+    ) -> Result<Option<String>, DbError> {
+        revisions::manifest(self, store, number).await
+    }
+
+    async fn store_revisions(&self, store: StoreId) -> Result<StoreRevisions, DbError> {
+        revisions::store_revisions(self, store).await
+    }
+
+    async fn set_revision_status(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+        to: RevisionStatus,
+        failure: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Revision, DbError> {
+        revisions::set_status(self, store, number, to, failure, actor, now).await
+    }
+
+    async fn mark_revision_deployed(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Revision, DbError> {
+        revisions::mark_deployed(self, store, number, actor, now).await
+    }
+
+    async fn record_checkpoint(
+        &self,
+        store: StoreId,
+        number: RevisionNumber,
+        checkpoint: &Checkpoint,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Revision, DbError> {
+        revisions::record_checkpoint(self, store, number, checkpoint, actor, now).await
+    }
+
+    async fn prune_manifests(&self, store: StoreId, keep: u32) -> Result<u64, DbError> {
+        revisions::prune_manifests(self, store, keep).await
+    }
+
+    async fn set_last_checked(&self, store: StoreId, at: DateTime<Utc>) -> Result<(), DbError> {
+        revisions::set_last_checked(self, store, at).await
     }
 }

@@ -25,8 +25,9 @@ use crate::Backend;
 pub(crate) enum Arg {
     Text(Option<String>),
     BigInt(Option<i64>),
-    Int(i32),
+    Int(Option<i32>),
     Bool(bool),
+    Bytes(Option<Vec<u8>>),
 }
 
 impl From<String> for Arg {
@@ -61,7 +62,25 @@ impl From<i64> for Arg {
 
 impl From<i32> for Arg {
     fn from(value: i32) -> Self {
+        Self::Int(Some(value))
+    }
+}
+
+impl From<Option<i32>> for Arg {
+    fn from(value: Option<i32>) -> Self {
         Self::Int(value)
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(value: Option<i64>) -> Self {
+        Self::BigInt(value)
+    }
+}
+
+impl From<Option<Vec<u8>>> for Arg {
+    fn from(value: Option<Vec<u8>>) -> Self {
+        Self::Bytes(value)
     }
 }
 
@@ -175,14 +194,16 @@ where
     DB: Database,
     Option<String>: for<'e> Encode<'e, DB> + Type<DB>,
     Option<i64>: for<'e> Encode<'e, DB> + Type<DB>,
-    i32: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<i32>: for<'e> Encode<'e, DB> + Type<DB>,
     bool: for<'e> Encode<'e, DB> + Type<DB>,
+    Option<Vec<u8>>: for<'e> Encode<'e, DB> + Type<DB>,
 {
     args.into_iter().fold(query, |query, arg| match arg {
         Arg::Text(value) => query.bind(value),
         Arg::BigInt(value) => query.bind(value),
         Arg::Int(value) => query.bind(value),
         Arg::Bool(value) => query.bind(value),
+        Arg::Bytes(value) => query.bind(value),
     })
 }
 
@@ -199,6 +220,11 @@ pub(crate) trait SqlBackend: Send + Sync + fmt::Debug {
     /// user see each other's idempotency keys and count each other's stores; binds `$1`
     /// user id and returns the id.
     const LOCK_OWNER: &'static str;
+
+    /// Locks the store's row for the rest of the transaction, so that two transactions
+    /// recording a revision for one store run one after the other (the second sees the
+    /// first's revision); binds `$1` store id and returns the id.
+    const LOCK_STORE: &'static str;
 
     /// A transaction on a connection that may write; rolled back if dropped uncommitted.
     type Tx<'a>: DerefMut<Target = <Self::Db as Database>::Connection> + Send
@@ -243,10 +269,22 @@ pub(crate) trait SqlBackend: Send + Sync + fmt::Debug {
 /// The columns of `stores`, in [`crate::rows::StoreRow`] order.
 macro_rules! store_columns {
     () => {
-        "id, name, engine, plan, owner_id, status, status_reason, created_at, updated_at"
+        "id, name, engine, plan, release, title, owner_id, status, status_reason, \
+         deployed_revision, last_checked_at, created_at, updated_at"
     };
 }
 pub(crate) use store_columns;
+
+/// The columns of `store_revisions` but the manifest itself, in
+/// [`crate::rows::RevisionRow`] order.
+macro_rules! revision_columns {
+    () => {
+        "store_id, number, spec, platform_digest, manifest_digest, \
+         (manifest IS NOT NULL) AS manifest_kept, actor, reason, status, failure, created_at, \
+         started_at, finished_at, checkpoint, rollback_of, restores, migrates_data"
+    };
+}
+pub(crate) use revision_columns;
 
 /// The columns of `jobs`, in [`crate::rows::JobRow`] order.
 macro_rules! job_columns {

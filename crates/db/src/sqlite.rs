@@ -150,6 +150,9 @@ impl SqlBackend for SqliteRepository {
     // The single writer already serializes creates; this only proves the owner exists.
     const LOCK_OWNER: &'static str = "SELECT id FROM users WHERE id = $1";
 
+    // Likewise: the single writer already serializes revision records.
+    const LOCK_STORE: &'static str = "SELECT id FROM stores WHERE id = $1";
+
     async fn begin(&self) -> Result<HeldWriter<'_>, sqlx::Error> {
         let mut held = self.hold_writer().await?;
         // Marked first: if BEGIN succeeds but this future is dropped, the next user of the

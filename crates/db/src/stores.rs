@@ -25,8 +25,8 @@ const LIST: &str = concat!(
 );
 
 const INSERT: &str = concat!(
-    "INSERT INTO stores (id, name, engine, plan, owner_id, status, status_reason, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, 'pending', NULL, $6, $6) RETURNING ",
+    "INSERT INTO stores (id, name, engine, plan, release, title, owner_id, status, status_reason, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $7, $8, $5, 'pending', NULL, $6, $6) RETURNING ",
     store_columns!()
 );
 
@@ -56,7 +56,7 @@ async fn find<C: Conn>(conn: &mut C, id: StoreId) -> Result<Option<Store>, DbErr
     row.map(Store::try_from).transpose()
 }
 
-async fn find_existing<C: Conn>(conn: &mut C, id: StoreId) -> Result<Store, DbError> {
+pub(crate) async fn find_existing<C: Conn>(conn: &mut C, id: StoreId) -> Result<Store, DbError> {
     find(conn, id)
         .await?
         .ok_or(DbError::NotFound { what: "store" })
@@ -134,6 +134,8 @@ pub(crate) async fn create<B: SqlBackend>(
                 spec.plan.as_str(),
                 owner.as_str(),
                 now,
+                spec.release.as_ref().map(|r| r.as_str()),
+                spec.title.as_ref().map(|t| t.as_str()),
             ],
         )
         .await

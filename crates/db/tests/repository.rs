@@ -18,6 +18,8 @@ mod concurrency;
 mod lifecycle;
 #[path = "repository/queue.rs"]
 mod queue;
+#[path = "repository/revisions.rs"]
+mod revisions;
 #[path = "repository/signin.rs"]
 mod signin;
 #[path = "repository/stores.rs"]

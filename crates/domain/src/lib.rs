@@ -1,5 +1,6 @@
 //! storeplane's domain model: what a store is, how its lifecycle may move, what its
-//! timeline records, and how jobs are retried.
+//! timeline records, how jobs are retried, and what a change, a rollback or a failed
+//! upgrade does to a store's revisions.
 //!
 //! This crate is pure: it knows nothing of HTTP, SQL or Kubernetes and never reads the
 //! clock or a random source itself. Time and randomness are passed in, so every rule here
@@ -10,6 +11,7 @@ mod job;
 mod lifecycle;
 mod name;
 mod release;
+mod revision;
 mod store;
 mod user;
 
@@ -18,5 +20,11 @@ pub use job::{Job, JobId, JobKind, JobState, RetryPolicy};
 pub use lifecycle::{IllegalTransition, StoreStatus};
 pub use name::{InvalidName, NameRule, StoreName};
 pub use release::{InvalidSpecValue, ReleaseName, StoreTitle};
+pub use revision::{
+    ChangeDecision, ChangeRefused, ChangeRequest, Checkpoint, CheckpointRestore,
+    IllegalRevisionTransition, InvalidRevisionNumber, Remediation, Replay, Revision,
+    RevisionContent, RevisionNumber, RevisionStatus, RollbackDecision, RollbackRefused,
+    decide_change, decide_remediation, decide_rerender, decide_rollback, describe_spec_change,
+};
 pub use store::{Engine, Plan, Store, StoreId, StoreSpec, UnknownVariant};
 pub use user::{InvalidUserName, Role, User, UserId, UserName};

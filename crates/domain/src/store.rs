@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ReleaseName, StoreName, StoreStatus, StoreTitle, UserId};
+use crate::{ReleaseName, RevisionNumber, StoreName, StoreStatus, StoreTitle, UserId};
 
 /// A store's identity: a UUIDv7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -161,6 +161,13 @@ pub struct Store {
     pub status: StoreStatus,
     /// Why the store is in its status, in words a person can act on (set for `failed`).
     pub status_reason: Option<String>,
+    /// The revision the store runs; `None` until its first revision is recorded (a new
+    /// store being provisioned, or one created before revisions existed and not yet
+    /// backfilled).
+    pub deployed_revision: Option<RevisionNumber>,
+    /// When a drift pass last found the store as its deployed revision says (a quiet pass
+    /// writes no event, only this).
+    pub last_checked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

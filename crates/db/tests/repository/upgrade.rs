@@ -1,15 +1,18 @@
 //! Upgrading in place: a metadata database written by an earlier release (kept under
 //! `tests/fixtures/`) opens with this release, migrates forward, and keeps its stores,
-//! their timelines and what was revealed.
+//! their timelines and what was revealed; its stores then get revision 1 from the backfill.
 
 use std::sync::Arc;
 
 use futures::FutureExt;
 use sqlx::{ConnectOptions as _, Connection};
 use storeplane_db::{
-    ConnectOptions, CreateStoreOutcome, DatabaseUrl, Repository, StoreQuery, connect,
+    ConnectOptions, CreateStoreOutcome, DatabaseUrl, InitialRevision, Repository, RevisionQuery,
+    StoreQuery, connect,
 };
-use storeplane_domain::{EventKind, StoreStatus};
+use storeplane_domain::{
+    Actor, EventKind, ReleaseName, RevisionContent, RevisionNumber, RevisionStatus, StoreStatus,
+};
 
 use crate::support::{Backend, admin, new_store, postgres_base_url, user};
 
@@ -131,6 +134,121 @@ async fn a_database_of_0_1_0_takes_new_stores_and_reuses_a_deleted_name(repo: Ar
     assert_eq!(repo.active_job(store.id).await.unwrap(), Some(job));
 }
 
+async fn stores_of_0_1_0_have_no_revision_until_the_backfill_records_revision_1_deployed(
+    repo: Arc<dyn Repository>,
+) {
+    let all = repo
+        .list_stores(&StoreQuery {
+            limit: 10,
+            ..StoreQuery::default()
+        })
+        .await
+        .unwrap();
+    for store in &all {
+        assert_eq!(
+            (
+                store.deployed_revision,
+                &store.spec.release,
+                &store.spec.title
+            ),
+            (None, &None, &None),
+            "{}",
+            store.spec.name
+        );
+        let revisions = repo
+            .list_revisions(
+                store.id,
+                &RevisionQuery {
+                    before: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(revisions.is_empty(), "{}", store.spec.name);
+    }
+    // The backfill is for live stores only: `gone` was deleted in 0.1.0.
+    let mut waiting: Vec<_> = repo
+        .stores_without_revisions(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.spec.name.to_string())
+        .collect();
+    waiting.sort();
+    assert_eq!(waiting, ["acme", "bolt"]);
+
+    // What the binary does at start: render each store's spec with the default release and
+    // the platform settings in force, and record it as it runs.
+    for store in repo.stores_without_revisions(10).await.unwrap() {
+        let mut spec = store.spec.clone();
+        spec.release = Some(ReleaseName::parse("wp6.8-wc9.8").unwrap());
+        let manifest = format!(
+            "kind: Namespace\nmetadata:\n  name: {}\n",
+            store.namespace()
+        );
+        let recorded = repo
+            .record_initial_revision(InitialRevision {
+                store: store.id,
+                content: RevisionContent {
+                    spec,
+                    platform_digest: "0".repeat(64),
+                    manifest_digest: "1".repeat(64),
+                    manifest,
+                },
+                actor: Actor::System("upgrade".into()),
+                reason: "recorded from the store as it runs, on upgrade".into(),
+                deployed: true,
+                now: chrono::Utc::now(),
+            })
+            .await
+            .unwrap()
+            .expect("revision 1 recorded");
+        assert_eq!(
+            (recorded.number, recorded.status, recorded.actor.to_string()),
+            (
+                RevisionNumber::FIRST,
+                RevisionStatus::Deployed,
+                "system:upgrade".to_owned()
+            )
+        );
+    }
+    assert!(repo.stores_without_revisions(10).await.unwrap().is_empty());
+    for name in ["acme", "bolt"] {
+        let store = all.iter().find(|s| s.spec.name.as_str() == name).unwrap();
+        let after = repo.get_store(store.id).await.unwrap();
+        assert_eq!(
+            after.deployed_revision,
+            Some(RevisionNumber::FIRST),
+            "{name}"
+        );
+        assert_eq!(
+            (after.status, after.spec.plan),
+            (store.status, store.spec.plan),
+            "{name} is unchanged"
+        );
+        assert_eq!(
+            after.spec.release.as_ref().map(|r| r.as_str()),
+            Some("wp6.8-wc9.8")
+        );
+        let revisions = repo
+            .list_revisions(
+                store.id,
+                &RevisionQuery {
+                    before: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        let numbers: Vec<_> = revisions
+            .iter()
+            .map(|r| (r.number.get(), r.status))
+            .collect();
+        assert_eq!(numbers, [(1, RevisionStatus::Deployed)], "{name}");
+    }
+}
+
 macro_rules! upgrade_tests {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
@@ -155,4 +273,5 @@ macro_rules! upgrade_tests {
 upgrade_tests!(
     stores_of_0_1_0_keep_their_status_timeline_and_reveal,
     a_database_of_0_1_0_takes_new_stores_and_reuses_a_deleted_name,
+    stores_of_0_1_0_have_no_revision_until_the_backfill_records_revision_1_deployed,
 );
