@@ -4,7 +4,9 @@
 //! One task follows the store's change feed and reconciles whatever an event touches,
 //! writing through the same store API as clients. Reconciles compare before writing and
 //! the store drops no-op writes, so the feedback loop (a write is itself an event)
-//! settles. If the task falls behind the feed it reconciles everything once.
+//! settles. The feed drops nothing, so the task never has to reconcile everything to
+//! catch up (which would cost a scan of every object in a cluster of thousands of
+//! stores).
 
 mod helpers;
 mod job;
@@ -15,7 +17,7 @@ mod workloads;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use crate::faults::FaultControl;
 use crate::kinds::{self, KindId};
@@ -39,7 +41,7 @@ pub async fn run(
     ready_delay: Duration,
     mut stopping: watch::Receiver<bool>,
 ) {
-    let mut events = store.subscribe();
+    let mut events = store.follow();
     let cluster = Cluster {
         store,
         faults,
@@ -48,12 +50,8 @@ pub async fn run(
     loop {
         tokio::select! {
             received = events.recv() => match received {
-                Ok(event) => cluster.react(&event),
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::debug!(missed, "kube-sim controllers fell behind; resyncing");
-                    cluster.resync();
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
+                Some(event) => cluster.react(&event),
+                None => return,
             },
             _ = stopping.changed() => return,
         }
@@ -117,41 +115,6 @@ impl Cluster {
             Some(("StatefulSet", owner)) => statefulset::reconcile(self, ns, owner),
             Some(("Job", owner)) => job::reconcile(self, ns, owner),
             _ => {}
-        }
-    }
-
-    /// Reconciles everything once (after missing events).
-    fn resync(&self) {
-        for ns in self.store.objects(kinds::namespace(), None) {
-            if crate::store::is_deleting(&ns) {
-                self.store.finalize_namespace(crate::store::name_of(&ns));
-            }
-        }
-        for kind in [
-            "Deployment",
-            "ReplicaSet",
-            "StatefulSet",
-            "Job",
-            "PersistentVolumeClaim",
-        ] {
-            for object in self.store.objects(kind_named(kind), None) {
-                let event = Event {
-                    rv: 0,
-                    kind: kind_named(kind),
-                    event_type: EventType::Modified,
-                    object,
-                };
-                self.react(&event);
-            }
-        }
-        for pod in self.store.objects(kind_named("Pod"), None) {
-            if pod.pointer("/status/startTime").is_none() {
-                kubelet::start_pod(
-                    self,
-                    crate::store::namespace_of(&pod),
-                    crate::store::name_of(&pod),
-                );
-            }
         }
     }
 }
