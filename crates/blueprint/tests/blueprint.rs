@@ -11,12 +11,12 @@ mod fixtures;
 mod golden;
 #[path = "blueprint/invariants.rs"]
 mod invariants;
-#[path = "blueprint/setup_script.rs"]
-mod setup_script;
 #[path = "blueprint/manifest.rs"]
 mod manifest;
 #[path = "blueprint/releases.rs"]
 mod releases;
+#[path = "blueprint/setup_script.rs"]
+mod setup_script;
 #[path = "blueprint/steps.rs"]
 mod steps;
 #[path = "blueprint/validation.rs"]

@@ -4,7 +4,9 @@
 //! One task follows the store's change feed and reconciles whatever an event touches,
 //! writing through the same store API as clients. Reconciles compare before writing and
 //! the store drops no-op writes, so the feedback loop (a write is itself an event)
-//! settles. If the task falls behind the feed it reconciles everything once.
+//! settles. The feed drops nothing, so the task never has to reconcile everything to
+//! catch up (which would cost a scan of every object in a cluster of thousands of
+//! stores).
 
 mod events;
 mod helpers;
@@ -16,7 +18,7 @@ mod workloads;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 use crate::faults::FaultControl;
 use crate::kinds::{self, KindId};
@@ -40,7 +42,7 @@ pub async fn run(
     ready_delay: Duration,
     mut stopping: watch::Receiver<bool>,
 ) {
-    let mut events = store.subscribe();
+    let mut events = store.follow();
     let cluster = Cluster {
         store,
         faults,
@@ -49,12 +51,8 @@ pub async fn run(
     loop {
         tokio::select! {
             received = events.recv() => match received {
-                Ok(event) => cluster.react(&event),
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::debug!(missed, "kube-sim controllers fell behind; resyncing");
-                    cluster.resync();
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
+                Some(event) => cluster.react(&event),
+                None => return,
             },
             _ = stopping.changed() => return,
         }
@@ -128,48 +126,13 @@ impl Cluster {
     /// Reconciles the pod-creating workloads of one namespace.
     fn retry_pod_creation(&self, ns: &str) {
         for kind in ["ReplicaSet", "StatefulSet", "Job"] {
-            for object in self.store.objects(kind_named(kind), Some(ns)) {
+            for object in self.store.objects_named(kind_named(kind), ns, "") {
                 let name = crate::store::name_of(&object);
                 match kind {
                     "ReplicaSet" => workloads::reconcile_replicaset(self, ns, name),
                     "StatefulSet" => statefulset::reconcile(self, ns, name),
                     _ => job::reconcile(self, ns, name),
                 }
-            }
-        }
-    }
-
-    /// Reconciles everything once (after missing events).
-    fn resync(&self) {
-        for ns in self.store.objects(kinds::namespace(), None) {
-            if crate::store::is_deleting(&ns) {
-                self.store.finalize_namespace(crate::store::name_of(&ns));
-            }
-        }
-        for kind in [
-            "Deployment",
-            "ReplicaSet",
-            "StatefulSet",
-            "Job",
-            "PersistentVolumeClaim",
-        ] {
-            for object in self.store.objects(kind_named(kind), None) {
-                let event = Event {
-                    rv: 0,
-                    kind: kind_named(kind),
-                    event_type: EventType::Modified,
-                    object,
-                };
-                self.react(&event);
-            }
-        }
-        for pod in self.store.objects(kind_named("Pod"), None) {
-            if pod.pointer("/status/startTime").is_none() {
-                kubelet::start_pod(
-                    self,
-                    crate::store::namespace_of(&pod),
-                    crate::store::name_of(&pod),
-                );
             }
         }
     }

@@ -174,6 +174,17 @@ impl FieldSelector {
         Ok(Self(terms))
     }
 
+    /// The name an `metadata.name=NAME` term pins the selection to, if there is one: a
+    /// watch or list can then look that object up instead of scanning its kind.
+    pub fn name(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(path, equal, _)| {
+                *equal && path.len() == 2 && path[0] == "metadata" && path[1] == "name"
+            })
+            .map(|(_, _, name)| name.as_str())
+    }
+
     /// Whether the object satisfies every term; a missing field compares as "".
     pub fn matches(&self, object: &Value) -> bool {
         self.0.iter().all(|(path, equal, want)| {
@@ -237,7 +248,11 @@ mod tests {
         let object = labelled(json!({}));
         let by_name = FieldSelector::parse("metadata.name=x").expect("parses");
         assert!(by_name.matches(&object));
+        assert_eq!(by_name.name(), Some("x"));
         let not_ns = FieldSelector::parse("metadata.namespace!=ns").expect("parses");
         assert!(!not_ns.matches(&object));
+        assert_eq!(not_ns.name(), None);
+        let not_name = FieldSelector::parse("metadata.name!=x").expect("parses");
+        assert_eq!(not_name.name(), None);
     }
 }

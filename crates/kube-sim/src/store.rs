@@ -6,20 +6,34 @@
 //! resume from any version still in it. Events are published while the lock is held, so
 //! a watcher that subscribes under the lock sees no gap between its backlog and the live
 //! feed.
+//!
+//! What holds past versions of objects is bounded by count, so memory grows with the
+//! objects stored, not with the writes made to them: the history keeps `history_limit`
+//! events as text; the watchers' live feed keeps [`WATCH_FEED`] events (a watcher that
+//! falls further behind has its stream ended and resumes from the history); the
+//! controllers' feed keeps what they have not taken yet (they take each event as it
+//! comes, and never need to rescan every object to catch up).
+//!
+//! Objects are stored as their JSON text and parsed when read (see `stored`): a parsed
+//! `Value` takes about ten times the memory of its text, and ten thousand stores'
+//! objects kept as values took 8 GB.
 
 mod delete;
 mod meta;
+mod stored;
 mod write;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 pub use delete::{Deleted, Preconditions, Propagation};
 pub use meta::{is_deleting, name_of, namespace_of, now, set, uid_of};
 pub use write::{Subresource, WriteContext};
+
+use stored::{PARSED, Stored};
 
 use crate::error::ApiError;
 use crate::kinds::{self, KINDS, KindId};
@@ -75,13 +89,30 @@ impl Event {
 /// `(namespace, name)`; namespace is empty for cluster-scoped objects.
 type Key = (String, String);
 
+/// One event of the history, its object as text.
+#[derive(Debug)]
+struct Recorded {
+    rv: u64,
+    kind: KindId,
+    event_type: EventType,
+    object: Stored,
+}
+
+/// Events the watchers' live feed holds: how far a watcher may fall behind before its
+/// stream is ended (it resumes from the history).
+pub const WATCH_FEED: usize = 1024;
+
 #[derive(Debug)]
 struct State {
     rv: u64,
     /// The newest version no longer in `history`; watching from before it is `Expired`.
     compacted: u64,
-    objects: Vec<BTreeMap<Key, Arc<Value>>>,
-    history: VecDeque<Arc<Event>>,
+    objects: Vec<BTreeMap<Key, Stored>>,
+    history: VecDeque<Recorded>,
+    /// The objects written last (kind, key, version), whose parsed form is kept.
+    parsed: VecDeque<(KindId, Key, u64)>,
+    /// Who follows every change in order ([`Store::follow`]): the controllers.
+    followers: Vec<mpsc::UnboundedSender<Arc<Event>>>,
 }
 
 /// The in-memory object store.
@@ -120,6 +151,18 @@ pub struct ListPage {
     pub remaining: Option<usize>,
 }
 
+/// Which objects of a kind a list or watch is about: those of one namespace (or of all),
+/// perhaps only the one with a given name. Lookups stay within it instead of scanning the
+/// kind, so a watch on one object costs the same in a cluster of ten thousand stores as
+/// in an empty one. Selectors still apply on top.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// One namespace, or `None` for every namespace (and cluster-scoped kinds).
+    pub namespace: Option<&'a str>,
+    /// One name (a `metadata.name=` field selector), or `None` for every name.
+    pub name: Option<&'a str>,
+}
+
 /// Where a watch starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WatchStart {
@@ -143,15 +186,17 @@ pub struct WatchFeed {
 impl Store {
     /// An empty cluster holding the namespaces every cluster starts with.
     pub fn new(history_limit: usize) -> Self {
-        // Slots hold `Arc`s, so a deep buffer is cheap; it keeps watchers and the
-        // controllers from lagging (and resyncing) under bursts of writes.
-        let (events, _) = broadcast::channel(1 << 16);
+        // Each slot keeps its event's object version alive until it is overwritten, so
+        // the buffer stays short; the controllers follow through their own queue.
+        let (events, _) = broadcast::channel(WATCH_FEED);
         let store = Self {
             state: Mutex::new(State {
                 rv: 0,
                 compacted: 0,
                 objects: vec![BTreeMap::new(); KINDS.len()],
                 history: VecDeque::new(),
+                parsed: VecDeque::new(),
+                followers: Vec::new(),
             }),
             events,
             history_limit: history_limit.max(1),
@@ -171,9 +216,12 @@ impl Store {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Subscribes to every change from now on (used by the controllers).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.events.subscribe()
+    /// Every change from now on, in order, none dropped however far the receiver falls
+    /// behind (the controllers, which must see every change and keep up with them).
+    pub fn follow(&self) -> mpsc::UnboundedReceiver<Arc<Event>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.lock().followers.push(tx);
+        rx
     }
 
     /// The current resourceVersion.
@@ -191,21 +239,8 @@ impl Store {
         let state = self.lock();
         state.objects[kind]
             .get(&key(namespace, name))
-            .cloned()
+            .map(Stored::value)
             .ok_or_else(|| not_found(kind, name))
-    }
-
-    /// Objects of `kind` (in `namespace`, or everywhere), without selectors or paging.
-    pub fn objects(&self, kind: KindId, namespace: Option<&str>) -> Vec<Arc<Value>> {
-        let state = self.lock();
-        match namespace {
-            Some(ns) => state.objects[kind]
-                .range((ns.to_string(), String::new())..)
-                .take_while(|((n, _), _)| n == ns)
-                .map(|(_, v)| v.clone())
-                .collect(),
-            None => state.objects[kind].values().cloned().collect(),
-        }
     }
 
     /// Objects of `kind` in `namespace` whose names start with `prefix`: how controllers
@@ -216,7 +251,7 @@ impl Store {
         state.objects[kind]
             .range((namespace.to_string(), prefix.to_string())..)
             .take_while(|((n, name), _)| n == namespace && name.starts_with(prefix))
-            .map(|(_, v)| v.clone())
+            .map(|(_, stored)| stored.value())
             .collect()
     }
 
@@ -227,23 +262,21 @@ impl Store {
             None => None,
         };
         let state = self.lock();
-        let map = &state.objects[kind];
-        let candidates: Box<dyn Iterator<Item = (&Key, &Arc<Value>)>> = match &query.namespace {
-            Some(ns) => Box::new(
-                map.range((ns.clone(), String::new())..)
-                    .take_while(move |((n, _), _)| n == ns),
-            ),
-            None => Box::new(map.iter()),
+        let scope = Scope {
+            namespace: query.namespace.as_deref(),
+            name: query.fields.name(),
         };
-        let matching: Vec<(&Key, &Arc<Value>)> = candidates
+        let matching: Vec<(&Key, Arc<Value>)> = state
+            .in_scope(kind, scope)
             .filter(|(k, _)| start.as_ref().is_none_or(|s| *k > s))
+            .map(|(k, stored)| (k, stored.value()))
             .filter(|(_, v)| query.labels.matches(v) && query.fields.matches(v))
             .collect();
         let limit = query.limit.filter(|l| *l > 0).unwrap_or(usize::MAX);
         let page_len = matching.len().min(limit);
         let items = matching[..page_len]
             .iter()
-            .map(|(_, v)| (*v).clone())
+            .map(|(_, v)| v.clone())
             .collect();
         let remaining = matching.len() - page_len;
         let continue_token =
@@ -256,19 +289,26 @@ impl Store {
         })
     }
 
-    /// Starts a watch on `kind`; filtering by namespace and selectors is the caller's.
-    pub fn watch(&self, kind: KindId, start: WatchStart) -> Result<WatchFeed, ApiError> {
+    /// Starts a watch on `kind`. A snapshot holds the objects in `scope`; filtering the
+    /// replayed history and the live feed by namespace and selectors is the caller's.
+    pub fn watch(
+        &self,
+        kind: KindId,
+        scope: Scope<'_>,
+        start: WatchStart,
+    ) -> Result<WatchFeed, ApiError> {
         let state = self.lock();
         let live = self.events.subscribe();
         let backlog = match start {
-            WatchStart::Snapshot => state.objects[kind]
-                .values()
-                .map(|object| {
+            WatchStart::Snapshot => state
+                .in_scope(kind, scope)
+                .map(|(_, stored)| {
+                    let object = stored.value();
                     Arc::new(Event {
-                        rv: meta::resource_version_of(object),
+                        rv: meta::resource_version_of(&object),
                         kind,
                         event_type: EventType::Added,
-                        object: object.clone(),
+                        object,
                     })
                 })
                 .collect(),
@@ -283,7 +323,14 @@ impl Store {
                     .history
                     .iter()
                     .filter(|e| e.rv > rv && e.kind == kind)
-                    .cloned()
+                    .map(|e| {
+                        Arc::new(Event {
+                            rv: e.rv,
+                            kind: e.kind,
+                            event_type: e.event_type,
+                            object: e.object.value(),
+                        })
+                    })
                     .collect()
             }
         };
@@ -296,37 +343,91 @@ impl Store {
 }
 
 impl State {
-    /// Bumps the version, stamps it on `object`, records and publishes the event.
+    /// The objects of `kind` in `scope`, ordered by namespace then name.
+    fn in_scope<'s>(
+        &'s self,
+        kind: KindId,
+        scope: Scope<'s>,
+    ) -> Box<dyn Iterator<Item = (&'s Key, &'s Stored)> + 's> {
+        let map = &self.objects[kind];
+        let cluster_scoped = !kinds::get(kind).namespaced;
+        match (scope.namespace, scope.name) {
+            (Some(ns), Some(name)) => Box::new(map.get_key_value(&key(Some(ns), name)).into_iter()),
+            (None, Some(name)) if cluster_scoped => {
+                Box::new(map.get_key_value(&key(None, name)).into_iter())
+            }
+            (Some(ns), None) => Box::new(
+                map.range((ns.to_string(), String::new())..)
+                    .take_while(move |((n, _), _)| n == ns),
+            ),
+            (None, _) => Box::new(map.iter()),
+        }
+    }
+
+    /// Bumps the version, stamps it on `object`, stores it under `key` (removes it, for
+    /// a deletion), records and publishes the event.
     fn emit(
         &mut self,
         store: &Store,
         kind: KindId,
+        key: Key,
         event_type: EventType,
         mut object: Value,
     ) -> Arc<Value> {
         self.rv += 1;
         meta::set_resource_version(&mut object, self.rv);
-        // Stored objects are shared with events, watchers and lists, never copied.
+        // The object as written is shared with the store, the event's watchers and the
+        // caller.
         let object = Arc::new(object);
+        let stored = Stored::of(object.clone());
+        self.history.push_back(Recorded {
+            rv: self.rv,
+            kind,
+            event_type,
+            object: stored.text_only(),
+        });
+        while self.history.len() > store.history_limit {
+            if let Some(old) = self.history.pop_front() {
+                self.compacted = old.rv;
+            }
+        }
+        if event_type == EventType::Deleted {
+            self.objects[kind].remove(&key);
+        } else {
+            self.parsed.push_back((kind, key.clone(), self.rv));
+            self.objects[kind].insert(key, stored);
+            while self.parsed.len() > PARSED {
+                let Some((kind, key, rv)) = self.parsed.pop_front() else {
+                    break;
+                };
+                // Unless it was written again since (and so is further back in line).
+                if let Some(stored) = self.objects[kind].get_mut(&key)
+                    && stored
+                        .parsed
+                        .as_ref()
+                        .is_some_and(|o| meta::resource_version_of(o) == rv)
+                {
+                    stored.parsed = None;
+                }
+            }
+        }
         let event = Arc::new(Event {
             rv: self.rv,
             kind,
             event_type,
             object: object.clone(),
         });
-        self.history.push_back(event.clone());
-        while self.history.len() > store.history_limit {
-            if let Some(old) = self.history.pop_front() {
-                self.compacted = old.rv;
-            }
-        }
+        self.followers
+            .retain(|follower| follower.send(event.clone()).is_ok());
         // No receivers is fine: nobody is watching.
         let _ = store.events.send(event);
         object
     }
 
-    fn namespace_object(&self, ns: &str) -> Option<&Arc<Value>> {
-        self.objects[kinds::namespace()].get(&(String::new(), ns.to_string()))
+    fn namespace_object(&self, ns: &str) -> Option<Arc<Value>> {
+        self.objects[kinds::namespace()]
+            .get(&(String::new(), ns.to_string()))
+            .map(Stored::value)
     }
 }
 

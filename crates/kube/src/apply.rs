@@ -1,11 +1,11 @@
 //! [`Applier`] and the apply step: a store's objects written in order with server-side
 //! apply, Secrets created only when absent.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
@@ -14,6 +14,7 @@ use kube::{Api, Client};
 use storeplane_blueprint::{ApplyMode, Resource};
 
 use crate::kinds::{self, ObjectRef};
+use crate::memory::{DEFAULT_REMEMBERED_OBJECTS, Memory};
 use crate::outcome::{self, Applied, Observed, Outcome};
 use crate::transient::is_transient;
 
@@ -30,13 +31,15 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Writes, prunes, waits for and tears down stores, through one client and one field
 /// manager.
 ///
-/// Cloning is cheap and clones share what the applier remembers of objects between
-/// passes (their `uid` and `resourceVersion`), which is how [`Applier::apply`] tells
-/// unchanged objects from configured ones without extra requests.
+/// Cloning is cheap and clones share what the applier remembers of the objects it
+/// applied recently (digests of their `uid`, `resourceVersion` and storeplane's
+/// `managedFields` entry), which is how [`Applier::apply`] tells unchanged objects from
+/// configured ones without extra requests. It remembers a bounded number of objects
+/// (see [`Applier::remembering`]), whatever the number of stores.
 #[derive(Clone)]
 pub struct Applier {
     pub(crate) client: Client,
-    observed: Arc<Mutex<HashMap<ObjectRef, Observed>>>,
+    memory: Arc<Memory>,
 }
 
 impl fmt::Debug for Applier {
@@ -101,11 +104,30 @@ impl ApplyError {
 }
 
 impl Applier {
+    /// An applier that writes through `client` and remembers up to
+    /// [`DEFAULT_REMEMBERED_OBJECTS`] objects.
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            observed: Arc::default(),
+            memory: Arc::new(Memory::new(DEFAULT_REMEMBERED_OBJECTS)),
         }
+    }
+
+    /// The same applier remembering at most `objects` objects between passes (the least
+    /// recently applied are forgotten first). A forgotten object's next outcome is judged
+    /// by the response's timestamps instead, as on the first pass after a start.
+    #[must_use]
+    pub fn remembering(self, objects: NonZeroUsize) -> Self {
+        Self {
+            client: self.client,
+            memory: Arc::new(Memory::new(objects)),
+        }
+    }
+
+    /// How many objects the applier remembers now: never more than its bound, however
+    /// many stores it has applied.
+    pub fn remembered_objects(&self) -> usize {
+        self.memory.len()
     }
 
     /// Applies `resources` in the order given, one request each, stopping at the first
@@ -168,9 +190,10 @@ impl Applier {
                     source,
                 },
             })?;
-        let known = self.remembered(&object);
+        let known = self.memory.recall(&object);
         let outcome = outcome::decide(known.as_ref(), &response.metadata, sent, sent_at);
-        self.remember(object, Observed::of(&response.metadata, sent));
+        self.memory
+            .remember(object, Observed::of(&response.metadata, sent));
         Ok(outcome)
     }
 
@@ -210,23 +233,8 @@ impl Applier {
         Api::namespaced_with(self.client.clone(), namespace, kind)
     }
 
-    fn remembered(&self, object: &ObjectRef) -> Option<Observed> {
-        // A panic elsewhere cannot leave this map inconsistent: every write is one insert.
-        let observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
-        observed.get(object).cloned()
-    }
-
-    fn remember(&self, object: ObjectRef, seen: Option<Observed>) {
-        let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
-        match seen {
-            Some(seen) => observed.insert(object, seen),
-            None => observed.remove(&object),
-        };
-    }
-
     pub(crate) fn forget(&self, object: &ObjectRef) {
-        let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
-        observed.remove(object);
+        self.memory.forget(object);
     }
 }
 

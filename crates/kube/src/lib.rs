@@ -27,6 +27,7 @@
 mod apply;
 mod credentials;
 mod kinds;
+mod memory;
 mod outcome;
 mod prune;
 mod rate_limit;
@@ -38,6 +39,7 @@ mod watch;
 pub use apply::{Applier, ApplyError, FIELD_MANAGER};
 pub use credentials::CredentialsError;
 pub use kinds::ObjectRef;
+pub use memory::DEFAULT_REMEMBERED_OBJECTS;
 pub use outcome::{Applied, Outcome};
 pub use prune::Pruned;
 pub use rate_limit::{ClientRateLimit, RateLimitLayer, RateLimited};

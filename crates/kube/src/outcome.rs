@@ -18,6 +18,7 @@
 //!   clock, so this fallback can misreport an object written within the same second, or
 //!   under clock skew. It only ever labels events; it never changes what is applied.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, ObjectMeta};
@@ -55,26 +56,58 @@ pub struct Applied {
     pub outcome: Outcome,
 }
 
-/// What the applier remembers of an object between passes.
-#[derive(Debug, Clone, PartialEq)]
+/// What the applier remembers of an object between passes: digests, which is all
+/// telling "the same" from "changed" needs, in a fixed 32 bytes whatever the object's
+/// size (storeplane's `managedFields` entry alone lists every field it applied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Observed {
-    pub uid: String,
-    pub resource_version: String,
+    uid: u64,
+    resource_version: u64,
     /// storeplane's `managedFields` entry as the server last returned it.
-    pub entry: Option<ManagedFieldsEntry>,
+    entry: Option<u64>,
     /// A digest of the object storeplane sent.
-    pub sent: u64,
+    sent: u64,
 }
 
 impl Observed {
     pub fn of(meta: &ObjectMeta, sent: u64) -> Option<Self> {
         Some(Self {
-            uid: meta.uid.clone()?,
-            resource_version: meta.resource_version.clone()?,
-            entry: own_entry(meta).cloned(),
+            uid: digest(meta.uid.as_deref()?),
+            resource_version: digest(meta.resource_version.as_deref()?),
+            entry: own_entry(meta).map(digest_entry),
             sent,
         })
     }
+}
+
+/// `DefaultHasher` is only stable within one process, which is all the memory it feeds.
+fn digest(value: impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn digest_entry(entry: &ManagedFieldsEntry) -> u64 {
+    let ManagedFieldsEntry {
+        api_version,
+        fields_type,
+        fields_v1,
+        manager,
+        operation,
+        subresource,
+        time,
+    } = entry;
+    // `fieldsV1` is a JSON value; its text is a faithful (and hashable) form of it.
+    let fields = fields_v1.as_ref().map(|fields| fields.0.to_string());
+    digest((
+        api_version,
+        fields_type,
+        fields,
+        manager,
+        operation,
+        subresource,
+        time.as_ref().map(|t| t.0.as_second()),
+    ))
 }
 
 fn own_entry(meta: &ObjectMeta) -> Option<&ManagedFieldsEntry> {
@@ -103,13 +136,13 @@ pub(crate) fn decide(
     sent_at: i64,
 ) -> Outcome {
     if let Some(known) = known {
-        if response.uid.as_deref() != Some(known.uid.as_str()) {
+        if response.uid.as_deref().map(digest) != Some(known.uid) {
             return Outcome::Created;
         }
-        if response.resource_version.as_deref() == Some(known.resource_version.as_str()) {
+        if response.resource_version.as_deref().map(digest) == Some(known.resource_version) {
             return Outcome::Unchanged;
         }
-        return if known.sent != sent || known.entry.as_ref() != own_entry(response) {
+        return if known.sent != sent || known.entry != own_entry(response).map(digest_entry) {
             Outcome::Configured
         } else {
             Outcome::Unchanged

@@ -6,6 +6,7 @@ mod kube {
     mod credentials;
     mod faults;
     mod fixtures;
+    mod memory;
     mod rbac;
     mod readiness;
     mod requests;

@@ -22,7 +22,7 @@ use super::request::Params;
 use crate::error::ApiError;
 use crate::kinds::{self, KindId};
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{Event, WatchStart};
+use crate::store::{Event, Scope, WatchStart};
 
 /// Which events a watch wants.
 struct Filter {
@@ -72,7 +72,11 @@ pub fn serve(
         .map(Duration::from_secs)
         .unwrap_or(Duration::from_secs(1800));
     let (tx, rx) = mpsc::channel::<Bytes>(256);
-    match state.store.watch(kind, start) {
+    let scope = Scope {
+        namespace: filter.namespace.as_deref(),
+        name: filter.fields.name(),
+    };
+    match state.store.watch(kind, scope, start) {
         Err(ApiError::Expired(message)) => {
             let error = ApiError::Expired(message).to_status();
             // The channel is fresh and has room for one message.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::meta::{self, finalizers_of, is_deleting};
-use super::{EventType, Key, State, Store, key, not_found};
+use super::{EventType, Key, Scope, State, Store, Stored, key, not_found};
 use crate::error::{ApiError, Subject};
 use crate::kinds::{self, KINDS, KindId};
 
@@ -64,7 +64,7 @@ impl Store {
         let key = key(namespace, name);
         let object = state.objects[kind]
             .get(&key)
-            .cloned()
+            .map(Stored::value)
             .ok_or_else(|| not_found(kind, name))?;
         if preconditions
             .uid
@@ -100,7 +100,7 @@ impl Store {
     /// namespace is not terminating (or gone).
     pub fn finalize_namespace(&self, ns: &str) -> bool {
         let mut state = self.lock();
-        let Some(namespace) = state.namespace_object(ns).cloned() else {
+        let Some(namespace) = state.namespace_object(ns) else {
             return false;
         };
         if !is_deleting(&namespace) {
@@ -114,7 +114,7 @@ impl Store {
                 .map(|(key, _)| key.clone())
                 .collect();
             for key in keys {
-                let Some(object) = state.objects[kind].get(&key).cloned() else {
+                let Some(object) = state.objects[kind].get(&key).map(Stored::value) else {
                     continue;
                 };
                 match state.delete_object(self, kind, key, object, Propagation::Background) {
@@ -142,7 +142,7 @@ impl Store {
             None,
         );
         if remaining.is_empty()
-            && let Some(current) = state.namespace_object(ns).cloned()
+            && let Some(current) = state.namespace_object(ns)
         {
             let mut cleared = (*current).clone();
             meta::set(&mut cleared, &["spec", "finalizers"], json!([]));
@@ -170,9 +170,13 @@ impl State {
         m.insert("deletionGracePeriodSeconds".into(), json!(0));
         meta::set(&mut terminating, &["status", "phase"], json!("Terminating"));
         let key = (String::new(), meta::name_of(&terminating).to_string());
-        let out = self.emit(store, kinds::namespace(), EventType::Modified, terminating);
-        self.objects[kinds::namespace()].insert(key, out.clone());
-        out
+        self.emit(
+            store,
+            kinds::namespace(),
+            key,
+            EventType::Modified,
+            terminating,
+        )
     }
 
     /// Deletes (or marks for deletion) one object and cascades to its dependents.
@@ -192,14 +196,12 @@ impl State {
             let m = meta::metadata_mut(&mut marked);
             m.insert("deletionTimestamp".into(), json!(meta::now()));
             m.insert("deletionGracePeriodSeconds".into(), json!(0));
-            let marked = self.emit(store, kind, EventType::Modified, marked);
-            self.objects[kind].insert(key, marked.clone());
-            return Deleted::Pending(marked);
+            return Deleted::Pending(self.emit(store, kind, key, EventType::Modified, marked));
         }
         let uid = meta::uid_of(&object).to_string();
-        self.objects[kind].remove(&key);
-        let gone = self.emit(store, kind, EventType::Deleted, (*object).clone());
-        self.cascade(store, &key.0, &uid, propagation);
+        let namespace = key.0.clone();
+        let gone = self.emit(store, kind, key, EventType::Deleted, (*object).clone());
+        self.cascade(store, &namespace, &uid, propagation);
         Deleted::Gone(gone)
     }
 
@@ -210,10 +212,16 @@ impl State {
         owner_uid: &str,
         propagation: Propagation,
     ) {
+        // Dependents live in their owner's namespace (any namespace for a cluster-scoped
+        // owner): a range of the map, not a scan of the kind.
+        let scope = Scope {
+            namespace: (!namespace.is_empty()).then_some(namespace),
+            name: None,
+        };
         for kind in 0..KINDS.len() {
-            let dependents: Vec<(Key, Arc<Value>)> = self.objects[kind]
-                .iter()
-                .filter(|((ns, _), _)| namespace.is_empty() || ns == namespace)
+            let dependents: Vec<(Key, Arc<Value>)> = self
+                .in_scope(kind, scope)
+                .map(|(k, stored)| (k, stored.value()))
                 .filter(|(_, v)| owned_by(v, owner_uid))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::meta::{self, name_of};
-use super::{EventType, State, Store, key, not_found};
+use super::{EventType, State, Store, Stored, key, not_found};
 use crate::error::{ApiError, Cause};
 use crate::fields;
 use crate::kinds::{self, KindId};
@@ -95,7 +95,7 @@ impl Store {
         let mut state = self.lock();
         let old = state.objects[kind]
             .get(&key(namespace, name))
-            .cloned()
+            .map(Stored::value)
             .ok_or_else(|| not_found(kind, name))?;
         state.commit_update(self, kind, &old, object, subresource, Some(ctx))
     }
@@ -114,7 +114,7 @@ impl Store {
         let mut state = self.lock();
         let old = state.objects[kind]
             .get(&key(namespace, name))
-            .cloned()
+            .map(Stored::value)
             .ok_or_else(|| not_found(kind, name))?;
         let new = change(&old)?;
         meta::check_type(kinds::get(kind), &new)?;
@@ -147,7 +147,9 @@ impl Store {
         m.remove("managedFields");
         let mut state = self.lock();
         let now = meta::now();
-        let live = state.objects[kind].get(&key(namespace, name)).cloned();
+        let live = state.objects[kind]
+            .get(&key(namespace, name))
+            .map(Stored::value);
         if subresource == Subresource::Status {
             let live = live.ok_or_else(|| not_found(kind, name))?;
             let mut merged = (*live).clone();
@@ -251,7 +253,7 @@ impl State {
             let ns = namespace.unwrap_or("default");
             match self.namespace_object(ns) {
                 None => return Err(ApiError::not_found("", "namespaces", ns)),
-                Some(n) if meta::is_deleting(n) => {
+                Some(n) if meta::is_deleting(&n) => {
                     return Err(ApiError::namespace_terminating(
                         k.group, k.plural, &name, ns,
                     ));
@@ -262,15 +264,13 @@ impl State {
             None
         };
         let ns_object = namespace.and_then(|ns| self.namespace_object(ns));
-        crate::admission::check_write(kind, &object, None, ns_object.map(|n| &**n))?;
+        crate::admission::check_write(kind, &object, None, ns_object.as_deref())?;
         let key = key(namespace, &name);
         if self.objects[kind].contains_key(&key) {
             return Err(ApiError::already_exists(k.group, k.plural, &name));
         }
         meta::initialize(k, &mut object, namespace);
-        let object = self.emit(store, kind, EventType::Added, object);
-        self.objects[kind].insert(key, object.clone());
-        Ok(object)
+        Ok(self.emit(store, kind, key, EventType::Added, object))
     }
 
     /// The one place updates land: keeps identity and server-owned fields, honours the
@@ -364,18 +364,14 @@ impl State {
         }
         if subresource == Subresource::Main {
             let ns_object = self.namespace_object(meta::namespace_of(old));
-            crate::admission::check_write(kind, &new, Some(old), ns_object.map(|n| &**n))?;
+            crate::admission::check_write(kind, &new, Some(old), ns_object.as_deref())?;
         }
         let key = (meta::namespace_of(old).to_string(), name);
         if meta::is_deleting(&new) && meta::finalizers_of(&new).is_empty() && !held_by_spec(&new) {
             // The last finalizer is gone: the pending deletion completes now.
-            let gone = self.emit(store, kind, EventType::Deleted, new);
-            self.objects[kind].remove(&key);
-            return Ok(gone);
+            return Ok(self.emit(store, kind, key, EventType::Deleted, new));
         }
-        let new = self.emit(store, kind, EventType::Modified, new);
-        self.objects[kind].insert(key, new.clone());
-        Ok(new)
+        Ok(self.emit(store, kind, key, EventType::Modified, new))
     }
 }
 

@@ -237,3 +237,42 @@ async fn the_kube_runtime_watcher_works_with_streaming_lists() {
         .expect("watcher open");
     assert!(matches!(next, Event::Apply(cm) if cm.metadata.name.as_deref() == Some("later")));
 }
+
+#[tokio::test]
+async fn a_watch_on_one_name_starts_with_that_object_in_its_namespace_or_in_each() {
+    let sim = sim().await;
+    for ns in ["a", "b"] {
+        sim.namespace(ns).await;
+        let maps: Api<ConfigMap> = sim.api(ns);
+        for name in ["same", "other"] {
+            maps.create(&PostParams::default(), &config_map(name))
+                .await
+                .expect("created");
+        }
+    }
+    let by_name = WatchParams::streaming_lists().fields("metadata.name=same");
+    let initial = |api: Api<ConfigMap>, n: usize| {
+        let by_name = by_name.clone();
+        async move {
+            let mut stream = api.watch(&by_name, "0").await.expect("opens").boxed();
+            next_events(&mut stream, n)
+                .await
+                .iter()
+                .map(|event| match event {
+                    WatchEvent::Added(m) => format!(
+                        "{}/{}",
+                        m.metadata.namespace.as_deref().unwrap_or_default(),
+                        m.metadata.name.as_deref().unwrap_or_default()
+                    ),
+                    other => describe(other).0,
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+
+    assert_eq!(initial(sim.api("a"), 2).await, ["a/same", "BOOKMARK"]);
+    assert_eq!(
+        initial(Api::all(sim.client.clone()), 3).await,
+        ["a/same", "b/same", "BOOKMARK"]
+    );
+}

@@ -53,6 +53,22 @@ pub fn store_behind(front_door: FrontDoor, prefix: &str) -> StoreResources {
         .expect("the demo store builds")
 }
 
+/// Another store than the demo store: store number `n`, in its own namespace.
+pub fn store_numbered(n: u64) -> StoreResources {
+    let id: StoreId = format!("01936f3e-8b7a-7c2d-9e4f-{n:012x}")
+        .parse()
+        .expect("a valid store id");
+    let spec = StoreSpec {
+        name: format!("shop-{n}").parse().expect("a valid name"),
+        engine: Engine::WooCommerce,
+        plan: Plan::Small,
+    };
+    Blueprint::new(PlatformSettings::default())
+        .expect("default settings are valid")
+        .build(id, &spec, &secrets("numbered"))
+        .expect("the store builds")
+}
+
 pub fn store() -> StoreResources {
     store_with("first")
 }
