@@ -58,11 +58,11 @@ pub fn store_numbered(n: u64) -> StoreResources {
     let id: StoreId = format!("01936f3e-8b7a-7c2d-9e4f-{n:012x}")
         .parse()
         .expect("a valid store id");
-    let spec = StoreSpec {
-        name: format!("shop-{n}").parse().expect("a valid name"),
-        engine: Engine::WooCommerce,
-        plan: Plan::Small,
-    };
+    let spec = StoreSpec::new(
+        format!("shop-{n}").parse().expect("a valid name"),
+        Engine::WooCommerce,
+        Plan::Small,
+    );
     Blueprint::new(PlatformSettings::default())
         .expect("default settings are valid")
         .build(id, &spec, &secrets("numbered"))
