@@ -3,8 +3,10 @@
 //! As on a real API server, a resourceVersion that is too old is not an HTTP error: the
 //! stream opens and carries one `ERROR` event with a 410 `Expired` Status, which is what
 //! kube-rs' watcher and client-go's reflector look for before re-listing. A watcher that
-//! falls behind the live feed has its stream closed; the client resumes from its last
-//! version (or re-lists if that has been compacted away).
+//! falls behind the live feed (it holds `WATCH_FEED` events) catches up from the history
+//! and carries on; only when the history no longer reaches back to its last version is
+//! its stream closed, and the client resumes (or re-lists if that has been compacted
+//! away).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -22,7 +24,7 @@ use super::request::Params;
 use crate::error::ApiError;
 use crate::kinds::{self, KindId};
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{Event, Scope, WatchStart};
+use crate::store::{Event, Scope, Store, WatchStart};
 
 /// Which events a watch wants.
 struct Filter {
@@ -85,6 +87,7 @@ pub fn serve(
         Err(e) => return Err(e),
         Ok(feed) => {
             let run = Run {
+                store: state.store.clone(),
                 filter,
                 bookmarks,
                 send_initial,
@@ -109,6 +112,7 @@ pub fn serve(
 }
 
 struct Run {
+    store: Arc<Store>,
     filter: Filter,
     bookmarks: bool,
     send_initial: bool,
@@ -152,8 +156,26 @@ impl Run {
                             return;
                         }
                     }
-                    // Lagged or closed: end the stream so the client resumes cleanly.
-                    Err(_) => return,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Catch up from the history, under the store's lock, so nothing
+                        // falls between the replay and the new live feed.
+                        let scope = Scope {
+                            namespace: self.filter.namespace.as_deref(),
+                            name: self.filter.fields.name(),
+                        };
+                        let Ok(feed) = self.store.watch(self.filter.kind, scope, WatchStart::After(seen)) else {
+                            // Compacted away: end the stream; the client's resume gets 410.
+                            return;
+                        };
+                        for event in feed.backlog.iter().filter(|e| self.filter.wants(e)) {
+                            if tx.send(event_line(event)).await.is_err() {
+                                return;
+                            }
+                        }
+                        seen = seen.max(feed.resource_version);
+                        live = feed.live;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
                 },
                 _ = ticker.tick(), if self.bookmarks => {
                     if tx.send(self.bookmark(seen, false)).await.is_err() {
