@@ -342,6 +342,27 @@ fn a_pod_that_never_becomes_ready_fails_the_store_with_its_reason_and_retry_resu
     let (status, body) = api.call(reqwest::Method::POST, &format!("/stores/{id}/retry"), None);
     assert_eq!(status, 202, "{body}");
     api.wait_for(id, "ready", Duration::from_secs(60));
+
+    // The provisioning that gave up left its revision 1 failed, with the reason.
+    assert!(server.terminate().success());
+    let path = tmp.path().join("storeplane.db");
+    block_on(async {
+        let repo = storeplane_db::connect(
+            &storeplane_db::DatabaseUrl::Sqlite(path),
+            &storeplane_db::ConnectOptions::default(),
+        )
+        .await
+        .unwrap();
+        let store_id: storeplane_domain::StoreId =
+            serde_json::from_value(store["id"].clone()).unwrap();
+        let first = repo
+            .get_revision(store_id, storeplane_domain::RevisionNumber::FIRST)
+            .await
+            .unwrap();
+        assert_eq!(first.status, storeplane_domain::RevisionStatus::Failed);
+        let failure = first.failure.unwrap_or_default();
+        assert!(failure.contains("ImagePullBackOff"), "{failure}");
+    });
 }
 
 #[test]
