@@ -28,6 +28,10 @@ pub struct StoreView {
     pub admin_url: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When a drift check last found the store as its deployed revision says (or put it
+    /// back); `null` before the first check. A check that finds nothing changed writes no
+    /// event, only this time.
+    pub last_checked_at: Option<DateTime<Utc>>,
 }
 
 /// Where stores are reached: `<name>.<base domain>`.
@@ -53,6 +57,7 @@ impl StoreUrls {
             url,
             created_at: store.created_at,
             updated_at: store.updated_at,
+            last_checked_at: store.last_checked_at,
         }
     }
 }

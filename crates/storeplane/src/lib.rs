@@ -1,5 +1,6 @@
 //! storeplane's command line: subcommands and the wiring that connects the layers.
 
+mod backfill;
 mod cli;
 mod cluster;
 mod credentials;

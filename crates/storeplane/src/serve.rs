@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 use storeplane_api::dto::{ClusterView, PlanView};
 use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit};
-use storeplane_blueprint::PlatformSettings;
+use storeplane_blueprint::{Blueprint, PlatformSettings};
 use storeplane_db::Repository;
 use storeplane_domain::{Plan, Role, UserName};
 use storeplane_kube::Applier;
@@ -200,6 +200,7 @@ fn plan_views(platform: &PlatformSettings) -> Vec<PlanView> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let platform = args.provisioning.platform.settings()?;
     let repo = args.database.connect().await?;
+    crate::backfill::backfill_revisions(repo.as_ref(), &Blueprint::new(platform.clone())?).await?;
     let cluster = args.cluster.connect().await?;
     let settings = args.settings(&cluster, &platform)?;
     let listener = TcpListener::bind(args.listen)

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use storeplane_blueprint::Blueprint;
 use storeplane_kube::Applier;
 use tokio::sync::watch;
 
@@ -42,6 +43,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     );
     let platform = args.provisioning.platform.settings()?;
     let repo = args.database.connect().await?;
+    crate::backfill::backfill_revisions(repo.as_ref(), &Blueprint::new(platform.clone())?).await?;
     let cluster = args.cluster.connect().await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let grace = Duration::from_secs(args.shutdown_grace);

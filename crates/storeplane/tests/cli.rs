@@ -14,3 +14,5 @@ mod sim;
 mod startup;
 #[path = "cli/stores.rs"]
 mod stores;
+#[path = "cli/upgrade.rs"]
+mod upgrade;

@@ -18,8 +18,11 @@ use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::json;
 use storeplane_blueprint::{Blueprint, SecretKind, StoreSecrets};
-use storeplane_db::Repository;
-use storeplane_domain::{Actor, EventKind, Job, NewStoreEvent, Store, StoreStatus};
+use storeplane_db::{InitialRevision, Repository};
+use storeplane_domain::{
+    Actor, EventKind, Job, NewStoreEvent, RevisionContent, RevisionNumber, RevisionStatus, Store,
+    StoreSpec, StoreStatus,
+};
 use storeplane_kube::{Applier, ObjectRef, Outcome, TeardownOutcome};
 
 use crate::storefront::{StorefrontCheck, Verdict};
@@ -55,6 +58,26 @@ impl std::fmt::Debug for ProvisionRunner {
         f.debug_struct("ProvisionRunner")
             .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
+    }
+}
+
+/// What a pass applies.
+#[derive(Debug)]
+enum Target {
+    /// A revision being carried out (revision 1 on a first provisioning): marked deployed
+    /// once the store is ready.
+    Applying(RevisionNumber, StoreSpec),
+    /// The deployed revision's spec, re-applied (a drift pass, or a retry).
+    Deployed(StoreSpec),
+    /// A spec with no revision to follow (see [`ProvisionRunner::target`]).
+    Unrecorded(StoreSpec),
+}
+
+impl Target {
+    fn spec(&self) -> &StoreSpec {
+        match self {
+            Self::Applying(_, spec) | Self::Deployed(spec) | Self::Unrecorded(spec) => spec,
+        }
     }
 }
 
@@ -151,7 +174,125 @@ impl ProvisionRunner {
             .map_err(db_failure)
     }
 
+    /// The revision this pass carries out, recording revision 1 when the store has none:
+    /// `applying` for a store's first provisioning, or `deployed` (actor `system:upgrade`)
+    /// for a ready store made before revisions existed whose backfill at start has not
+    /// recorded it yet.
+    async fn target(&self, store: &Store) -> Result<Target, RunError> {
+        let revisions = self
+            .repo
+            .store_revisions(store.id)
+            .await
+            .map_err(db_failure)?;
+        if let Some(in_flight) = revisions.in_flight() {
+            let revision = if in_flight.status == RevisionStatus::Pending {
+                self.repo
+                    .set_revision_status(
+                        store.id,
+                        in_flight.number,
+                        RevisionStatus::Applying,
+                        None,
+                        &actor(),
+                        Utc::now(),
+                    )
+                    .await
+                    .map_err(db_failure)?
+            } else {
+                in_flight.clone()
+            };
+            return Ok(Target::Applying(revision.number, revision.spec));
+        }
+        if let Some(deployed) = revisions.deployed {
+            return Ok(Target::Deployed(deployed.spec));
+        }
+        if let Some(latest) = revisions.latest {
+            // Revision 1 failed and the store was retried: no repository method records a
+            // second revision before the first is deployed, so the pass applies the
+            // failed revision's spec (its release pinned) without bookkeeping.
+            return Ok(Target::Unrecorded(latest.spec));
+        }
+        let mut spec = store.spec.clone();
+        spec.release = Some(
+            self.blueprint
+                .release(&store.spec)
+                .map_err(|e| failure(e, false))?,
+        );
+        let rendered = self
+            .blueprint
+            .render(store.id, &spec)
+            .map_err(|e| failure(e, false))?;
+        let upgraded = store.status == StoreStatus::Ready;
+        let (who, reason) = if upgraded {
+            (
+                Actor::System("upgrade".to_owned()),
+                "recorded from the store as it runs (made before revisions existed)".to_owned(),
+            )
+        } else {
+            (self.creator(store).await, "first provisioning".to_owned())
+        };
+        let recorded = self
+            .repo
+            .record_initial_revision(InitialRevision {
+                store: store.id,
+                content: RevisionContent {
+                    spec,
+                    platform_digest: rendered.platform_digest,
+                    manifest: rendered.manifest.text,
+                    manifest_digest: rendered.manifest.digest,
+                },
+                actor: who,
+                reason,
+                deployed: upgraded,
+                now: Utc::now(),
+            })
+            .await
+            .map_err(db_failure)?;
+        match recorded {
+            Some(revision) if upgraded => Ok(Target::Deployed(revision.spec)),
+            Some(revision) => Ok(Target::Applying(revision.number, revision.spec)),
+            // Another process recorded it between the read and the write: read again.
+            None => Box::pin(self.target(store)).await,
+        }
+    }
+
+    /// Who created the store, from its `created` event; `system:worker` if it is not there.
+    async fn creator(&self, store: &Store) -> Actor {
+        match self.repo.store_events(store.id, 0, 1).await {
+            Ok(events) => events
+                .into_iter()
+                .find(|e| e.kind == EventKind::Created)
+                .map_or_else(actor, |e| e.actor),
+            Err(_) => actor(),
+        }
+    }
+
     async fn provision(&self, store: Store) -> Result<(), RunError> {
+        let target = self.target(&store).await?;
+        // A ready store with nothing in flight is a drift pass: it re-applies the deployed
+        // revision's spec and, when nothing changed, writes no event at all.
+        let drift = store.status == StoreStatus::Ready && !matches!(target, Target::Applying(..));
+        if !drift {
+            return self.apply(store, &target, false).await.map(drop);
+        }
+        let result = self.apply(store.clone(), &target, true).await;
+        let outcome = match &result {
+            Ok(0) => "clean",
+            Ok(_) => "restored",
+            Err(_) => "failed",
+        };
+        metrics::counter!("storeplane_drift_checks_total", "result" => outcome).increment(1);
+        if result.is_ok() {
+            self.repo
+                .set_last_checked(store.id, Utc::now())
+                .await
+                .map_err(db_failure)?;
+        }
+        result.map(drop)
+    }
+
+    /// Applies `target`'s spec, prunes and waits for readiness; returns how many objects a
+    /// drift pass put back or pruned. On a drift pass only those are recorded.
+    async fn apply(&self, store: Store, target: &Target, drift: bool) -> Result<usize, RunError> {
         let store = match store.status {
             StoreStatus::Pending | StoreStatus::Failed => {
                 self.set_status(&store, StoreStatus::Provisioning, None)
@@ -159,8 +300,9 @@ impl ProvisionRunner {
             }
             _ => store,
         };
+        let spec = target.spec();
         let requirements =
-            Blueprint::secret_requirements(store.spec.engine).map_err(|e| failure(e, false))?;
+            Blueprint::secret_requirements(spec.engine).map_err(|e| failure(e, false))?;
         // Fresh values every pass: Secrets are created only if absent, so these reach the
         // cluster once, on the first pass, and never replace what is there.
         let secrets = StoreSecrets::generate(requirements, |requirement| match requirement.kind {
@@ -169,9 +311,10 @@ impl ProvisionRunner {
         });
         let resources = self
             .blueprint
-            .build(store.id, &store.spec, &secrets)
+            .build(store.id, spec, &secrets)
             .map_err(|e| failure(e, false))?;
         let objects = resources.ordered();
+        let mut restored = 0;
 
         // One object at a time, each recorded as soon as it is applied: a worker that dies
         // midway leaves a timeline that says how far it got.
@@ -196,22 +339,25 @@ impl ProvisionRunner {
                 Outcome::Configured => "configured",
                 Outcome::Unchanged => "unchanged",
             };
-            let (kind, message) = match (store.status, object.outcome) {
+            let (kind, message) = match (drift, object.outcome) {
                 // A ready store re-applied: only what had to be put back is news.
-                (StoreStatus::Ready, Outcome::Unchanged) => continue,
-                (StoreStatus::Ready, Outcome::Created) => (
+                (true, Outcome::Unchanged) => continue,
+                (true, Outcome::Created) => (
                     EventKind::DriftRestored,
                     format!("{} {} was missing; restored", object.kind, object.name),
                 ),
-                (StoreStatus::Ready, Outcome::Configured) => (
+                (true, Outcome::Configured) => (
                     EventKind::DriftRestored,
                     format!("{} {} had drifted; restored", object.kind, object.name),
                 ),
-                _ => (
+                (false, _) => (
                     EventKind::ObjectApplied,
                     format!("{} {} {verb}", object.kind, object.name),
                 ),
             };
+            if drift {
+                restored += 1;
+            }
             let detail = json!({"kind": object.kind, "name": object.name, "outcome": verb});
             self.event(&store, kind, message, detail).await?;
         }
@@ -233,6 +379,9 @@ impl ProvisionRunner {
                 })?
         };
         for object in pruned {
+            if drift {
+                restored += 1;
+            }
             let detail = json!({"step": "prune", "kind": object.kind, "name": object.name});
             self.event(
                 &store,
@@ -243,13 +392,15 @@ impl ProvisionRunner {
             .await?;
         }
 
-        self.event(
-            &store,
-            EventKind::Step,
-            "waiting for the store to become ready".to_owned(),
-            json!({"step": "wait"}),
-        )
-        .await?;
+        if !drift {
+            self.event(
+                &store,
+                EventKind::Step,
+                "waiting for the store to become ready".to_owned(),
+                json!({"step": "wait"}),
+            )
+            .await?;
+        }
         self.applier
             .wait_ready(&namespace, &resources.readiness, self.timeouts.ready)
             .await
@@ -257,6 +408,13 @@ impl ProvisionRunner {
                 let transient = e.is_transient();
                 failure(format!("{}: {}", e.check.name, e.reason), transient)
             })?;
+        if let Target::Applying(number, _) = target {
+            // Before the store is marked ready, so a ready store's spec names its release.
+            self.repo
+                .mark_revision_deployed(store.id, *number, &actor(), Utc::now())
+                .await
+                .map_err(db_failure)?;
+        }
         if store.status != StoreStatus::Ready {
             self.set_status(&store, StoreStatus::Ready, None).await?;
             let urls = resources.urls;
@@ -269,7 +427,7 @@ impl ProvisionRunner {
             .await?;
             self.verify_storefront(&store, &urls.storefront).await?;
         }
-        Ok(())
+        Ok(restored)
     }
 
     async fn teardown(&self, store: Store) -> Result<(), RunError> {
@@ -363,6 +521,24 @@ impl JobRunner for ProvisionRunner {
                 json!({"attempts": job.attempts}),
             )
             .await;
+        // The revision being carried out failed with the store (its events are the
+        // repository's).
+        if let Ok(revisions) = self.repo.store_revisions(store.id).await
+            && let Some(in_flight) = revisions.in_flight()
+            && let Err(e) = self
+                .repo
+                .set_revision_status(
+                    store.id,
+                    in_flight.number,
+                    RevisionStatus::Failed,
+                    Some(reason),
+                    &actor(),
+                    Utc::now(),
+                )
+                .await
+        {
+            tracing::warn!(store.id = %store.id, error = %e, "could not mark the revision failed");
+        }
         if let Err(e) = self
             .set_status(&store, StoreStatus::Failed, Some(reason))
             .await

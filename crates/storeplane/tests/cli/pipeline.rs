@@ -342,6 +342,27 @@ fn a_pod_that_never_becomes_ready_fails_the_store_with_its_reason_and_retry_resu
     let (status, body) = api.call(reqwest::Method::POST, &format!("/stores/{id}/retry"), None);
     assert_eq!(status, 202, "{body}");
     api.wait_for(id, "ready", Duration::from_secs(60));
+
+    // The provisioning that gave up left its revision 1 failed, with the reason.
+    assert!(server.terminate().success());
+    let path = tmp.path().join("storeplane.db");
+    block_on(async {
+        let repo = storeplane_db::connect(
+            &storeplane_db::DatabaseUrl::Sqlite(path),
+            &storeplane_db::ConnectOptions::default(),
+        )
+        .await
+        .unwrap();
+        let store_id: storeplane_domain::StoreId =
+            serde_json::from_value(store["id"].clone()).unwrap();
+        let first = repo
+            .get_revision(store_id, storeplane_domain::RevisionNumber::FIRST)
+            .await
+            .unwrap();
+        assert_eq!(first.status, storeplane_domain::RevisionStatus::Failed);
+        let failure = first.failure.unwrap_or_default();
+        assert!(failure.contains("ImagePullBackOff"), "{failure}");
+    });
 }
 
 #[test]
@@ -626,4 +647,131 @@ fn a_store_is_provisioned_and_checked_through_an_http_route_or_an_ingress_as_its
             "the storefront check names the store's host ({front_door})"
         );
     }
+}
+
+/// Waits until the store's `last_checked_at` is set and differs from `since`, and returns it.
+fn next_check(api: &Api, id: &str, since: &Value, within: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let checked = api.store(id)["last_checked_at"].clone();
+        if !checked.is_null() && &checked != since {
+            return checked;
+        }
+        assert!(
+            started.elapsed() < within,
+            "no drift check of {id} after {since} within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn quiet_drift_passes_write_no_event_and_a_deleted_network_policy_is_restored_with_one_event() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = Sim::start();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = serve_on(&sim, &data, &["--drift-interval", "1"]);
+    let api = Api::new(&server, token(&data, "alice", false));
+
+    let store = api.create("acme");
+    let id = store["id"].as_str().unwrap();
+    api.wait_for(id, "ready", Duration::from_secs(60));
+    // The first drift pass comes after the provisioning job ended: every event of the
+    // provisioning is in by then.
+    let mut checked = next_check(&api, id, &Value::Null, Duration::from_secs(10));
+    let before = api.events(id);
+
+    // Drift passes every 0.5 to 1.5 s: three of them, over a few seconds.
+    for _ in 0..3 {
+        checked = next_check(&api, id, &checked, Duration::from_secs(10));
+    }
+    let after = api.events(id);
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "quiet drift passes wrote events:\n{}",
+        timeline(&after[before.len()..])
+    );
+
+    let namespace = store["namespace"].as_str().unwrap();
+    sim.kubectl(
+        &["delete", "networkpolicy", "default-deny", "-n", namespace],
+        None,
+    );
+    let started = Instant::now();
+    let restored = loop {
+        let events = api.events(id);
+        if events.len() > after.len() {
+            break events;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "nothing restored within 20 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Two more passes after the one that restored it: they find nothing to say.
+    checked = next_check(&api, id, &checked, Duration::from_secs(10));
+    next_check(&api, id, &checked, Duration::from_secs(10));
+    let last = api.events(id);
+    assert_eq!(
+        messages(&last[after.len()..]),
+        [format!("NetworkPolicy {namespace}/default-deny was missing; restored").as_str()],
+        "{}",
+        timeline(&last[after.len()..])
+    );
+    assert_eq!(restored.len(), last.len());
+    assert_eq!(last[after.len()]["kind"], "drift_restored");
+    let policies = sim.kubectl(
+        &["get", "networkpolicies", "-n", namespace, "-o", "name"],
+        None,
+    );
+    assert!(policies.contains("default-deny"), "{policies}");
+
+    let (status, metrics) = server.get("/metrics");
+    assert_eq!(status, 200);
+    for result in ["clean", "restored"] {
+        assert!(
+            metrics.contains(&format!(
+                "storeplane_drift_checks_total{{result=\"{result}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
+
+    // The first provisioning recorded revision 1 by the store's creator, with the release
+    // it resolved, and deployed it: the store's spec now names that release.
+    assert!(server.terminate().success());
+    let path = tmp.path().join("storeplane.db");
+    block_on(async {
+        let repo = storeplane_db::connect(
+            &storeplane_db::DatabaseUrl::Sqlite(path),
+            &storeplane_db::ConnectOptions::default(),
+        )
+        .await
+        .unwrap();
+        let store_id: storeplane_domain::StoreId =
+            serde_json::from_value(store["id"].clone()).unwrap();
+        let stored = repo.get_store(store_id).await.unwrap();
+        let revisions = repo.store_revisions(store_id).await.unwrap();
+        let deployed = revisions.deployed.expect("a deployed revision");
+        let default = storeplane_blueprint::Blueprint::new(Default::default())
+            .unwrap()
+            .release(&storeplane_domain::StoreSpec {
+                release: None,
+                ..stored.spec.clone()
+            })
+            .unwrap();
+        assert_eq!(
+            (
+                deployed.number.get(),
+                deployed.actor.to_string(),
+                deployed.spec.release.as_ref()
+            ),
+            (1, "user:alice".to_owned(), Some(&default))
+        );
+        assert_eq!(revisions.latest.map(|r| r.number.get()), Some(1));
+        assert_eq!(stored.spec.release, Some(default));
+        assert_eq!(stored.deployed_revision.map(|n| n.get()), Some(1));
+    });
 }

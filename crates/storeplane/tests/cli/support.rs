@@ -92,6 +92,8 @@ pub struct Server {
     pub stdout: mpsc::Receiver<String>,
     /// Its log lines (JSON).
     pub logs: mpsc::Receiver<String>,
+    /// The log lines before the one with its address (what it did at start).
+    pub startup_logs: Vec<String>,
 }
 
 impl Server {
@@ -111,6 +113,7 @@ impl Server {
             .expect("storeplane starts");
         let logs = lines_of(child.stderr.take().unwrap());
         let stdout = lines_of(child.stdout.take().unwrap());
+        let mut startup_logs = Vec::new();
         let base = loop {
             let line = logs
                 .recv_timeout(Duration::from_secs(30))
@@ -119,12 +122,14 @@ impl Server {
             if let Some(address) = log["address"].as_str() {
                 break format!("http://{address}");
             }
+            startup_logs.push(line);
         };
         Self {
             child,
             base,
             stdout,
             logs,
+            startup_logs,
         }
     }
 
