@@ -201,6 +201,19 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
         now: DateTime<Utc>,
     ) -> Result<Store, DbError>;
 
+    /// Like [`Repository::set_store_status`], and appends `note` in the same transaction
+    /// when the status moves: a word that must be on the timeline exactly once with the
+    /// move (the URL a store became ready at), even if the process dies right after it.
+    async fn set_store_status_noting(
+        &self,
+        id: StoreId,
+        to: StoreStatus,
+        reason: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        note: NewStoreEvent,
+    ) -> Result<Store, DbError>;
+
     /// Moves the store to `deleting` and queues its teardown job, in one transaction.
     /// Idempotent: a store already deleting or deleted is returned as it is.
     async fn request_deletion(

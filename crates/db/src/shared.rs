@@ -131,7 +131,19 @@ impl<B: SqlBackend> Repository for B {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Store, DbError> {
-        stores::set_status(self, id, to, reason, actor, now).await
+        stores::set_status(self, id, to, reason, actor, now, None).await
+    }
+
+    async fn set_store_status_noting(
+        &self,
+        id: StoreId,
+        to: StoreStatus,
+        reason: Option<&str>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        note: NewStoreEvent,
+    ) -> Result<Store, DbError> {
+        stores::set_status(self, id, to, reason, actor, now, Some(&note)).await
     }
 
     async fn request_deletion(

@@ -266,12 +266,16 @@ pub(crate) async fn set_status<B: SqlBackend>(
     reason: Option<&str>,
     actor: &Actor,
     now: DateTime<Utc>,
+    note: Option<&NewStoreEvent>,
 ) -> Result<Store, DbError> {
     let mut tx = backend.begin().await?;
     match move_status(&mut *tx, id, to, reason, now).await? {
         Moved::Unchanged(store) => Ok(store),
         Moved::Changed { store, from } => {
             timeline::insert(&mut *tx, &status_event(&store, from, reason, actor, now)).await?;
+            if let Some(note) = note {
+                timeline::insert(&mut *tx, note).await?;
+            }
             B::commit(tx).await?;
             backend.announce_events();
             Ok(store)

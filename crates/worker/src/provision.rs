@@ -416,15 +416,29 @@ impl ProvisionRunner {
                 .map_err(db_failure)?;
         }
         if store.status != StoreStatus::Ready {
-            self.set_status(&store, StoreStatus::Ready, None).await?;
             let urls = resources.urls;
-            self.event(
-                &store,
+            // The URL goes on the timeline with the move to ready, in one transaction: a
+            // process killed between two writes would leave a ready store that never said
+            // where it is, and the next pass, finding it ready, would not say it either.
+            let ready_at = NewStoreEvent::new(
+                store.id,
+                Utc::now(),
                 EventKind::Step,
+                actor(),
                 format!("ready at {}", urls.storefront),
-                json!({"step": "ready", "url": urls.storefront, "admin_url": urls.admin}),
             )
-            .await?;
+            .with_detail(json!({"step": "ready", "url": urls.storefront, "admin_url": urls.admin}));
+            self.repo
+                .set_store_status_noting(
+                    store.id,
+                    StoreStatus::Ready,
+                    None,
+                    &actor(),
+                    Utc::now(),
+                    ready_at,
+                )
+                .await
+                .map_err(db_failure)?;
             self.verify_storefront(&store, &urls.storefront).await?;
         }
         Ok(restored)

@@ -63,10 +63,23 @@ fn admin(statement: &str) {
         let mut conn = sqlx::PgConnection::connect(&pg_url())
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL must be reachable for this test: {e}"));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        // A DROP SCHEMA right after a test's processes were killed can meet their server
+        // sessions still finishing a transaction in it, and PostgreSQL breaks the lock
+        // cycle by failing one side: the drop is tried again.
+        for attempt in 1.. {
+            let result = sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
+                .execute(&mut conn)
+                .await;
+            match result {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("40P01") && attempt < 5 =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("{statement}: {e}"),
+            }
+        }
     });
 }
 
