@@ -62,6 +62,8 @@ pub fn store_numbered(n: u64) -> StoreResources {
         name: format!("shop-{n}").parse().expect("a valid name"),
         engine: Engine::WooCommerce,
         plan: Plan::Small,
+        release: None,
+        title: None,
     };
     Blueprint::new(PlatformSettings::default())
         .expect("default settings are valid")
