@@ -141,14 +141,19 @@ impl ApiError {
         }
     }
 
-    /// A 422 Invalid for `kind` named `name`.
+    /// A 422 Invalid for `kind` named `name`; the message names the kind qualified by its
+    /// group (`Job.batch`), as the real server's does.
     pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
         let details: Vec<String> = causes
             .iter()
             .map(|c| format!("{}: {}", c.field, c.message))
             .collect();
         Self::Invalid {
-            message: format!("{kind} \"{name}\" is invalid: {}", details.join(", ")),
+            message: format!(
+                "{} \"{name}\" is invalid: {}",
+                qualified(group, kind),
+                details.join(", ")
+            ),
             subject: Subject {
                 group: group.to_string(),
                 kind: kind.to_string(),

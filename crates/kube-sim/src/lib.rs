@@ -24,6 +24,7 @@ mod route;
 mod selector;
 mod server;
 mod store;
+mod validation;
 
 pub use config::{SimArgs, SimConfig};
 pub use faults::{ErrorRule, FaultControl, Faults, Verb};

@@ -15,6 +15,8 @@ mod errors;
 mod faults;
 #[path = "sim/gateway_api.rs"]
 mod gateway_api;
+#[path = "sim/immutable.rs"]
+mod immutable;
 #[path = "sim/kubectl.rs"]
 mod kubectl;
 #[path = "sim/namespaces.rs"]

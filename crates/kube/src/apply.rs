@@ -16,6 +16,7 @@ use storeplane_blueprint::{ApplyMode, Resource};
 use crate::kinds::{self, ObjectRef};
 use crate::memory::{DEFAULT_REMEMBERED_OBJECTS, Memory};
 use crate::outcome::{self, Applied, Observed, Outcome};
+use crate::recreate::{RECREATE_TIMEOUT, immutable_fields, recreates};
 use crate::transient::is_transient;
 
 /// The one field manager storeplane writes with. Every apply forces conflicts: storeplane
@@ -69,6 +70,29 @@ pub enum ApplyError {
         api_version: &'static str,
         kind: &'static str,
     },
+    /// The API server refused to change fields it keeps immutable, on a kind that is not
+    /// re-created (only Jobs are).
+    #[error(
+        "failed to apply {object}: the API server keeps {fields} immutable, so the change cannot be applied in place; restore the previous value, or delete {object} to have it re-created"
+    )]
+    Immutable { object: ObjectRef, fields: String },
+    /// Deleting a Job to re-create it failed.
+    #[error("failed to delete {object} to re-create it with its changed pod template: {source}")]
+    Recreate {
+        object: ObjectRef,
+        #[source]
+        source: kube::Error,
+    },
+    /// Watching a deleted Job until it was gone failed.
+    #[error("failed to watch {object} until it was gone, to re-create it: {source}")]
+    RecreateWatch {
+        object: ObjectRef,
+        #[source]
+        source: kube::runtime::wait::Error,
+    },
+    /// A deleted Job was still there at the timeout.
+    #[error("{object} was deleted to re-create it but is still there after {waited:?}")]
+    RecreateStuck { object: ObjectRef, waited: Duration },
     #[error("failed to encode {object}: {source}")]
     Encode {
         object: ObjectRef,
@@ -95,10 +119,12 @@ impl ApplyError {
     /// failures); false for errors that the same request would hit again (`Invalid`).
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Apply { source, .. } | Self::List { source, .. } | Self::Prune { source, .. } => {
-                is_transient(source)
-            }
-            Self::Encode { .. } | Self::NotServed { .. } => false,
+            Self::Apply { source, .. }
+            | Self::List { source, .. }
+            | Self::Prune { source, .. }
+            | Self::Recreate { source, .. } => is_transient(source),
+            Self::RecreateWatch { .. } | Self::RecreateStuck { .. } => true,
+            Self::Encode { .. } | Self::NotServed { .. } | Self::Immutable { .. } => false,
         }
     }
 }
@@ -139,6 +165,11 @@ impl Applier {
     /// created, and an existing one is left alone and reported unchanged: their values
     /// are generated once and must never be replaced.
     ///
+    /// A Job the API server refuses to change because its pod template (or selector) is
+    /// immutable is deleted, watched until gone, and applied again: its outcome is
+    /// [`Outcome::Recreated`]. Another kind's changed immutable field fails with
+    /// [`ApplyError::Immutable`], naming the field.
+    ///
     /// Idempotent: applying the same objects again changes nothing and reports every
     /// object unchanged. Every await is a cancellation point; a pass cancelled midway
     /// leaves the objects written so far, and the next pass converges.
@@ -164,37 +195,65 @@ impl Applier {
 
     async fn server_side_apply(&self, resource: &Resource) -> Result<Outcome, ApplyError> {
         let object = ObjectRef::from(resource);
-        let api = self.api_for(resource);
-        let params = PatchParams::apply(FIELD_MANAGER).force();
         let sent = digest(resource).map_err(|source| ApplyError::Encode {
             object: object.clone(),
             source,
         })?;
-        let patch = Patch::Apply(resource);
         let sent_at = outcome::now_seconds();
-        let response = with_retries(|| api.patch(resource.name(), &params, &patch))
-            .await
-            .map_err(|source| match &source {
-                // An apply answers 404 only when the kind itself is unknown: it creates a
-                // missing object (a missing namespace is a NotFound with a reason, and
-                // namespaces are applied first).
-                kube::Error::Api(status) if status.code == 404 && status.reason != "NotFound" => {
-                    ApplyError::NotServed {
-                        object: object.clone(),
-                        api_version: resource.api_version(),
-                        kind: resource.kind(),
-                    }
+        let (response, recreated) = match self.patch(resource).await {
+            Err(kube::Error::Api(status)) => match immutable_fields(&status) {
+                Some(fields) if recreates(resource, &fields) => {
+                    tracing::info!(
+                        object = %object,
+                        fields = %fields.join(", "),
+                        "re-creating: its pod template changed and the API server keeps it immutable"
+                    );
+                    self.delete_job(resource, RECREATE_TIMEOUT).await?;
+                    (self.patch(resource).await, true)
                 }
-                _ => ApplyError::Apply {
+                Some(fields) => {
+                    return Err(ApplyError::Immutable {
+                        object,
+                        fields: fields.join(", "),
+                    });
+                }
+                None => (Err(kube::Error::Api(status)), false),
+            },
+            response => (response, false),
+        };
+        let response = response.map_err(|source| match &source {
+            // An apply answers 404 only when the kind itself is unknown: it creates a
+            // missing object (a missing namespace is a NotFound with a reason, and
+            // namespaces are applied first).
+            kube::Error::Api(status) if status.code == 404 && status.reason != "NotFound" => {
+                ApplyError::NotServed {
                     object: object.clone(),
-                    source,
-                },
-            })?;
+                    api_version: resource.api_version(),
+                    kind: resource.kind(),
+                }
+            }
+            _ => ApplyError::Apply {
+                object: object.clone(),
+                source,
+            },
+        })?;
         let known = self.memory.recall(&object);
-        let outcome = outcome::decide(known.as_ref(), &response.metadata, sent, sent_at);
+        let outcome = if recreated {
+            Outcome::Recreated
+        } else {
+            outcome::decide(known.as_ref(), &response.metadata, sent, sent_at)
+        };
         self.memory
             .remember(object, Observed::of(&response.metadata, sent));
         Ok(outcome)
+    }
+
+    /// One server-side apply of `resource`, retried while it fails transiently.
+    async fn patch(&self, resource: &Resource) -> Result<DynamicObject, kube::Error> {
+        let api = self.api_for(resource);
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let patch = Patch::Apply(resource);
+        with_retries(|| api.patch(resource.name(), &params, &patch)).await
     }
 
     async fn create_if_absent(&self, resource: &Resource) -> Result<Outcome, ApplyError> {

@@ -11,6 +11,10 @@
 //!   Secrets are created only when absent and never overwritten. Each object's
 //!   [`Outcome`] (created, configured, unchanged) comes from the apply response alone:
 //!   one request per object.
+//! - **Jobs are re-created, not patched, when their pod template changes.** The API
+//!   server keeps a Job's template immutable; the applier deletes the Job, watches until
+//!   it is gone and applies it again ([`Outcome::Recreated`]). Any other kind's changed
+//!   immutable field fails the apply naming the field.
 //! - **Prune by label.** [`Applier::prune`] lists the store-labelled objects of every kind
 //!   a blueprint can produce (one list per kind) and deletes those not applied in the
 //!   pass, like Stackable's `ClusterResources`. It is optional, so a cheap reconcile can
@@ -32,6 +36,7 @@ mod outcome;
 mod prune;
 mod rate_limit;
 mod readiness;
+mod recreate;
 mod teardown;
 mod transient;
 mod watch;

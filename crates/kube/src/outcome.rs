@@ -34,15 +34,19 @@ pub enum Outcome {
     Configured,
     /// The object already matched (or, for a create-if-absent Secret, already existed).
     Unchanged,
+    /// The object could not be changed in place (a Job whose pod template changed: the
+    /// API server keeps it immutable), so it was deleted and created again.
+    Recreated,
 }
 
 impl Outcome {
-    /// The word the timeline uses: `created`, `configured`, `unchanged`.
+    /// The word the timeline uses: `created`, `configured`, `unchanged`, `recreated`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
             Self::Configured => "configured",
             Self::Unchanged => "unchanged",
+            Self::Recreated => "recreated",
         }
     }
 }

@@ -338,6 +338,7 @@ impl ProvisionRunner {
                 Outcome::Created => "created",
                 Outcome::Configured => "configured",
                 Outcome::Unchanged => "unchanged",
+                Outcome::Recreated => "re-created",
             };
             let (kind, message) = match (drift, object.outcome) {
                 // A ready store re-applied: only what had to be put back is news.
@@ -349,6 +350,15 @@ impl ProvisionRunner {
                 (true, Outcome::Configured) => (
                     EventKind::DriftRestored,
                     format!("{} {} had drifted; restored", object.kind, object.name),
+                ),
+                // Only Jobs are re-created: the API server keeps their pod template
+                // immutable, so a changed one is deleted and created again.
+                (_, Outcome::Recreated) => (
+                    EventKind::ObjectApplied,
+                    format!(
+                        "{} {} re-created: its pod template changed",
+                        object.kind, object.name
+                    ),
                 ),
                 (false, _) => (
                     EventKind::ObjectApplied,

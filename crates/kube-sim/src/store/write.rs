@@ -365,6 +365,7 @@ impl State {
         if subresource == Subresource::Main {
             let ns_object = self.namespace_object(meta::namespace_of(old));
             crate::admission::check_write(kind, &new, Some(old), ns_object.as_deref())?;
+            crate::validation::immutable::check_update(kind, &new, old)?;
         }
         let key = (meta::namespace_of(old).to_string(), name);
         if meta::is_deleting(&new) && meta::finalizers_of(&new).is_empty() && !held_by_spec(&new) {

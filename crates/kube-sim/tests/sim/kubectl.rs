@@ -331,3 +331,43 @@ async fn kubectl_apply_of_a_deployment_violating_restricted_warns_and_describe_s
         .await;
     assert_eq!(pods.trim(), "");
 }
+
+const JOB_YAML: &str = "\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: woocommerce-setup
+  namespace: store-demo
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: setup
+        image: wordpress:cli
+        args: [\"SCRIPT\"]
+";
+
+#[tokio::test]
+async fn kubectl_apply_of_a_changed_job_template_reports_the_immutable_field() {
+    let sim = sim().await;
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
+    kubectl
+        .ok(&["apply", "--server-side", "-f", "-"], Some(NAMESPACE_YAML))
+        .await;
+    let job = |script: &str| JOB_YAML.replace("SCRIPT", script);
+    let apply = ["apply", "--server-side", "--force-conflicts", "-f", "-"];
+    kubectl.ok(&apply, Some(&job("install"))).await;
+    kubectl.ok(&apply, Some(&job("install"))).await;
+
+    let refused = kubectl.run(&apply, Some(&job("install v2"))).await;
+
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        // kubectl rewrites the message from the Status details: `The Job "..." is invalid`.
+        stderr.contains("The Job \"woocommerce-setup\" is invalid: spec.template: Invalid value:")
+            && stderr.contains("field is immutable"),
+        "{stderr}"
+    );
+}

@@ -1,12 +1,18 @@
 //! Ordered server-side apply, create-if-absent Secrets, and pruning.
 
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::Api;
 use kube::api::DeleteParams;
 use storeplane_blueprint::{FrontDoor, HTTPRoute, Resource, StoreResources};
-use storeplane_kube::{Outcome, Pruned};
+use storeplane_kube::{ApplyError, Outcome, Pruned};
 
-use super::fixtures::{self, namespace, refs, store, store_behind, store_with};
+/// The WooCommerce blueprint's setup Job.
+const SETUP_JOB: &str = "woocommerce-setup";
+
+use super::fixtures::{self, namespace, refs, store, store_behind, store_titled, store_with};
 
 #[tokio::test]
 async fn applying_a_rendered_store_creates_every_object_in_order() -> anyhow::Result<()> {
@@ -70,6 +76,67 @@ async fn a_changed_object_is_reported_configured() -> anyhow::Result<()> {
         .map(|a| (a.kind, a.outcome))
         .collect();
     assert_eq!(configured, [("ResourceQuota", Outcome::Configured)]);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_setup_job_whose_pod_template_changed_is_recreated_and_completes() -> anyhow::Result<()> {
+    let (sim, applier) = fixtures::sim().await?;
+    let first = store();
+    applier.apply(&first.ordered()).await?;
+    applier
+        .wait_ready(&namespace(), &first.readiness, Duration::from_secs(30))
+        .await?;
+    let jobs: Api<Job> = Api::namespaced(sim.client()?, &namespace());
+    let before = jobs.get(SETUP_JOB).await?;
+
+    let retitled = store_titled("Another shop");
+    let applied = applier.apply(&retitled.ordered()).await?;
+
+    let changed: Vec<_> = applied
+        .iter()
+        .filter(|a| a.outcome != Outcome::Unchanged)
+        .map(|a| (a.kind, a.name.as_str(), a.outcome))
+        .collect();
+    let name = format!("{}/{SETUP_JOB}", namespace());
+    assert_eq!(changed, [("Job", name.as_str(), Outcome::Recreated)]);
+    applier
+        .wait_ready(&namespace(), &retitled.readiness, Duration::from_secs(30))
+        .await?;
+    let after = jobs.get(SETUP_JOB).await?;
+    assert_ne!(after.metadata.uid, before.metadata.uid, "a new Job");
+    let env = serde_json::to_string(&after.spec.map(|s| s.template))?;
+    assert!(env.contains("Another shop"), "the new template: {env}");
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_kinds_immutable_field_fails_the_apply_naming_the_field() -> anyhow::Result<()> {
+    let (sim, applier) = fixtures::sim().await?;
+    let mut resources = store().into_ordered();
+    applier.apply(&resources).await?;
+    let mut claims = 0;
+    for resource in &mut resources {
+        if let Resource::PersistentVolumeClaim(claim) = resource {
+            claim.spec.get_or_insert_default().storage_class_name = Some("another".to_owned());
+            claims += 1;
+        }
+    }
+    anyhow::ensure!(claims > 0, "the store has a claim");
+
+    let error = applier
+        .apply(&resources)
+        .await
+        .expect_err("a claim's storage class cannot change");
+
+    assert!(matches!(error, ApplyError::Immutable { .. }), "{error:?}");
+    assert!(!error.is_transient());
+    assert!(
+        error.to_string().contains("keeps spec immutable"),
+        "{error}"
+    );
     sim.shutdown().await;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use kube_sim::{SimConfig, SimHandle};
 use storeplane_blueprint::{
     Blueprint, Engine, FrontDoor, Plan, PlatformSettings, SecretKind, StoreId, StoreResources,
-    StoreSecrets, StoreSpec,
+    StoreSecrets, StoreSpec, StoreTitle,
 };
 use storeplane_kube::{Applier, ObjectRef};
 
@@ -51,6 +51,22 @@ pub fn store_behind(front_door: FrontDoor, prefix: &str) -> StoreResources {
         .expect("default settings are valid")
         .build(store_id(), &spec, &secrets(prefix))
         .expect("the demo store builds")
+}
+
+/// The demo store with `title` as its shop's title, which its setup Job's pod template
+/// carries (so a new title is a changed, immutable, template).
+pub fn store_titled(title: &str) -> StoreResources {
+    let spec = StoreSpec {
+        name: "demo".parse().expect("a valid name"),
+        engine: Engine::WooCommerce,
+        plan: Plan::Small,
+        release: None,
+        title: Some(StoreTitle::parse(title).expect("a valid title")),
+    };
+    Blueprint::new(PlatformSettings::default())
+        .expect("default settings are valid")
+        .build(store_id(), &spec, &secrets("first"))
+        .expect("the titled store builds")
 }
 
 /// Another store than the demo store: store number `n`, in its own namespace.

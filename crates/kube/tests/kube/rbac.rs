@@ -1,5 +1,5 @@
 //! The Helm chart's ClusterRole against what the apply engine really sends: every request
-//! of a store's whole lifecycle (apply, re-apply, wait, the reasons read when a store is
+//! of a store's whole lifecycle (apply, re-apply, a setup Job re-created, wait, the reasons read when a store is
 //! not ready, credentials, prune, teardown, a stuck teardown) is recorded as the RBAC
 //! permission it needs, and the set must equal the rules in
 //! `charts/storeplane/files/clusterrole-rules.yaml`: a permission missing from the chart
@@ -22,9 +22,9 @@ use kube::client::ClientBuilder;
 use kube_sim::{SimConfig, SimHandle};
 use serde::Deserialize;
 use storeplane_blueprint::{FrontDoor, StoreResources};
-use storeplane_kube::{Applier, ObjectRef};
+use storeplane_kube::{Applier, ObjectRef, Outcome};
 
-use super::fixtures::{namespace, refs, store, store_behind, store_id};
+use super::fixtures::{namespace, refs, store, store_behind, store_id, store_titled};
 
 /// One RBAC permission: a verb on a resource (`plural` or `plural/subresource`) of an API
 /// group (empty for the core group).
@@ -263,6 +263,19 @@ async fn whole_lifecycle() -> anyhow::Result<BTreeSet<Permission>> {
     }
 
     let resources = store();
+
+    // A release that changes the setup Job's pod template: the Job is deleted, watched
+    // until gone, and applied again.
+    let (sim, applier) = recording_sim(&seen).await?;
+    applier.apply(&resources.ordered()).await?;
+    let recreated = applier
+        .apply(&store_titled("Another shop").ordered())
+        .await?;
+    anyhow::ensure!(
+        recreated.iter().any(|a| a.outcome == Outcome::Recreated),
+        "the changed setup Job is re-created"
+    );
+    sim.shutdown().await;
 
     // Workloads that never become ready: each kind's wait times out and the engine reads
     // the workload and its pods to say why.
