@@ -198,6 +198,7 @@ fn plan_views(platform: &PlatformSettings) -> Vec<PlanView> {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let stop_signal = shutdown::signal();
     let platform = args.provisioning.platform.settings()?;
     let repo = args.database.connect().await?;
     crate::backfill::backfill_revisions(repo.as_ref(), &Blueprint::new(platform.clone())?).await?;
@@ -245,7 +246,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     tokio::select! {
         result = &mut server => return result.context("the server task failed")?.context("the server failed"),
-        () = shutdown::signal() => {}
+        () = stop_signal => {}
     }
     housekeeping.abort();
     feed.close();

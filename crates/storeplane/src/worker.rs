@@ -37,6 +37,7 @@ pub struct WorkerArgs {
 }
 
 pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
+    let stop_signal = shutdown::signal();
     anyhow::ensure!(
         args.provisioning.workers > 0,
         "--workers must be at least 1 for `storeplane worker`"
@@ -57,7 +58,7 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
             stop_rx,
         )?
         .context("no workers to run")?;
-    shutdown::signal().await;
+    stop_signal.await;
     let _ = stop_tx.send(true);
     workers.await.context("the worker task failed")
 }
