@@ -5,6 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { vi } from "vitest";
+import type { Revision, Store } from "@/lib/types";
 
 export function renderWithClient(ui: ReactElement) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
@@ -13,16 +14,31 @@ export function renderWithClient(ui: ReactElement) {
 
 type Reply = { status?: number; body: unknown };
 
-/** Stubs `fetch`: each request gets the reply of its `METHOD /path` (query string ignored). */
-export function stubApi(replies: Record<string, Reply>) {
-  const calls: { method: string; path: string; body: unknown }[] = [];
+export interface Call {
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** Stubs `fetch`: each request gets the reply of its `METHOD /path` (query string ignored);
+ * a list of replies answers successive requests in turn, the last one from then on. */
+export function stubApi(replies: Record<string, Reply | Reply[]>) {
+  const calls: Call[] = [];
+  const answered = new Map<string, number>();
   vi.stubGlobal(
     "fetch",
     vi.fn(async (input: string, init?: RequestInit) => {
       const method = init?.method ?? "GET";
-      const path = input.split("?")[0];
-      calls.push({ method, path, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-      const reply = replies[`${method} ${path}`];
+      const [path, query = ""] = input.split("?");
+      const headers = { ...(init?.headers as Record<string, string> | undefined) };
+      calls.push({ method, path, query, headers, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      const key = `${method} ${path}`;
+      const entry = replies[key];
+      const count = answered.get(key) ?? 0;
+      answered.set(key, count + 1);
+      const reply = Array.isArray(entry) ? entry[Math.min(count, entry.length - 1)] : entry;
       if (!reply) return new Response(JSON.stringify({ error: { code: "not_found", message: "no stub" } }), { status: 404 });
       return new Response(JSON.stringify(reply.body), {
         status: reply.status ?? 200,
@@ -31,4 +47,56 @@ export function stubApi(replies: Record<string, Reply>) {
     }),
   );
   return calls;
+}
+
+/** A ready store on revision 3 of release wp6.8-wc9.8, small plan; override what a test needs. */
+export function aStore(overrides: Partial<Store> = {}): Store {
+  return {
+    id: "01936f3e-8b7a-7c2d-9e4f-0123456789ab",
+    name: "acme",
+    engine: "woocommerce",
+    plan: "small",
+    status: "ready",
+    status_reason: null,
+    owner_id: "u",
+    namespace: "store-01936f3e8b7a7c2d9e4f0123456789ab",
+    url: "http://acme.127.0.0.1.nip.io",
+    admin_url: "http://acme.127.0.0.1.nip.io/wp-admin/",
+    created_at: "2026-01-01T00:00:00Z",
+    updated_at: "2026-01-01T00:00:00Z",
+    release: "wp6.8-wc9.8",
+    title: "acme",
+    revision: 3,
+    latest_revision: 3,
+    operation: null,
+    release_is_default: true,
+    last_checked_at: "2026-01-01T00:05:00Z",
+    ...overrides,
+  };
+}
+
+/** Revision `number` of `aStore()`, deployed; override what a test needs. */
+export function aRevision(number: number, overrides: Partial<Revision> = {}): Revision {
+  return {
+    number,
+    status: "deployed",
+    release: "wp6.8-wc9.8",
+    plan: "small",
+    title: "acme",
+    changes: number === 1 ? "" : "plan medium -> small",
+    actor: "user:alice",
+    reason: null,
+    failure: null,
+    created_at: "2026-01-01T00:00:00Z",
+    started_at: "2026-01-01T00:00:00Z",
+    finished_at: "2026-01-01T00:00:05Z",
+    manifest_digest: "sha256:aa",
+    platform_digest: "sha256:bb",
+    manifest_kept: true,
+    checkpoint: null,
+    rollback_of: null,
+    restores: null,
+    migrates_data: false,
+    ...overrides,
+  };
 }

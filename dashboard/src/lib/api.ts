@@ -2,12 +2,19 @@
 // CSRF token that cookie sessions must echo on every change.
 
 import type {
+  ChangeRequest,
+  ChangeResponse,
   Cluster,
   CreateStoreRequest,
   Credentials,
   Page,
   EngineAvailability,
   PlanSize,
+  Release,
+  Revision,
+  RevisionDetail,
+  RevisionDiff,
+  RollbackRequest,
   Session,
   Store,
   StoreEvent,
@@ -84,6 +91,11 @@ async function all<T>(path: string, limit: number): Promise<T[]> {
   return items;
 }
 
+const storePath = (id: string) => `/stores/${encodeURIComponent(id)}`;
+
+/** Revisions fetched per page of a store's history. */
+export const REVISIONS_PAGE = 20;
+
 export const api = {
   session: () => request<Session>("GET", "/session"),
   cluster: () => request<Cluster>("GET", "/cluster"),
@@ -97,13 +109,36 @@ export const api = {
   deleteStore: (id: string) => request<Store>("DELETE", `/stores/${encodeURIComponent(id)}`),
   retryStore: (id: string) => request<Store>("POST", `/stores/${encodeURIComponent(id)}/retry`),
   revealCredentials: (id: string) => request<Credentials>("POST", `/stores/${encodeURIComponent(id)}/credentials/reveal`),
+  releases: () => request<Release[]>("GET", "/releases"),
+  /** Changes a store; `seen` is the latest revision the person reviewed (sent as
+   * `If-Match`, so a change made meanwhile is refused with 412 rather than overridden). */
+  changeStore: (id: string, body: ChangeRequest, seen: number | null) =>
+    request<ChangeResponse>("PATCH", storePath(id), body, seen === null ? {} : { "If-Match": `"${seen}"` }),
+  rollback: (id: string, body: RollbackRequest) => request<ChangeResponse>("POST", `${storePath(id)}/rollback`, body),
+  /** One page of a store's revisions, newest first. */
+  revisions: (id: string, cursor: string | null, limit = REVISIONS_PAGE) =>
+    request<Page<Revision>>(
+      "GET",
+      `${storePath(id)}/revisions?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    ),
+  revision: (id: string, number: number) => request<RevisionDetail>("GET", `${storePath(id)}/revisions/${number}`),
+  diff: (id: string, from: number, to: number) => request<RevisionDiff>("GET", `${storePath(id)}/revisions/${from}/diff/${to}`),
+  resetPassword: (id: string) => request<{ store: Store }>("POST", `${storePath(id)}/credentials/reset`),
 };
+
+/** What a 412 on a change means to the person who made it. */
+export const STALE_MESSAGE = "the store changed since you opened this; review and try again";
 
 /** A message a person can act on, for any error a query or mutation threw. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.code === "rate_limited" && error.retryAfter) {
       return `${error.message} (try again in ${error.retryAfter} s)`;
+    }
+    // If-Match named a revision that is no longer the latest: someone else changed it.
+    if (error.status === 412) return STALE_MESSAGE;
+    if (error.code === "operation_in_progress") {
+      return `another operation is in progress on this store; try again once it finishes (${error.message})`;
     }
     return error.message;
   }

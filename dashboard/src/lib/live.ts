@@ -8,6 +8,7 @@
 
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useSyncExternalStore } from "react";
+import { isRecord } from "./objects";
 import type { Store, StoreEvent } from "./types";
 
 export type ConnectionState = "connecting" | "open" | "lost";
@@ -56,6 +57,20 @@ export function applyEvent(client: QueryClient, event: StoreEvent): void {
   });
 }
 
+/** Steps that move a store's revisions or its operation in progress. */
+const REVISION_STEPS = new Set(["revision", "password_reset"]);
+
+/** Takes in one event of the stream: appends it to its timeline and, when it is a revision
+ * (or password reset) step, refetches the store's revisions and the store itself, whose
+ * revision, release and operation in progress it changed. */
+export function takeEvent(client: QueryClient, event: StoreEvent): void {
+  applyEvent(client, event);
+  if (isRecord(event.detail) && REVISION_STEPS.has(event.detail.step as string)) {
+    void client.invalidateQueries({ queryKey: ["revisions", event.store_id] });
+    void client.invalidateQueries({ queryKey: ["store", event.store_id], exact: true });
+  }
+}
+
 /** Follows the live-update stream while the component is mounted. */
 export function useLiveUpdates(enabled: boolean): void {
   const client = useQueryClient();
@@ -99,7 +114,7 @@ export function useLiveUpdates(enabled: boolean): void {
       };
       source.addEventListener("timeline", (message) => {
         const event = parse<StoreEvent>((message as MessageEvent<string>).data);
-        if (event) applyEvent(client, event);
+        if (event) takeEvent(client, event);
       });
       source.addEventListener("store", (message) => {
         const store = parse<Store>((message as MessageEvent<string>).data);

@@ -27,6 +27,27 @@ export interface Store {
   admin_url: string;
   created_at: string;
   updated_at: string;
+  /** The release the store runs (its deployed revision's); null before its first revision. */
+  release: string | null;
+  /** The shop title (the store's name unless one was set). */
+  title: string;
+  /** The deployed revision's number. */
+  revision: number | null;
+  /** The newest revision's number: above `revision` while a change is in flight or failed. */
+  latest_revision: number | null;
+  /** What is in progress, if anything. */
+  operation: Operation | null;
+  /** False when the store's release is no longer its engine's default. */
+  release_is_default: boolean;
+  /** When the last drift check found the store as it should be (or put it back). */
+  last_checked_at?: string | null;
+}
+
+export interface Operation {
+  kind: "change" | "rollback" | "password_reset";
+  revision: number | null;
+  /** "updating to revision 4", "rolling back to revision 2 (as revision 5)", … */
+  description: string;
 }
 
 export interface StoreEvent {
@@ -77,4 +98,78 @@ export interface CreateStoreRequest {
 export interface EngineAvailability {
   engine: Engine;
   available: boolean;
+}
+
+export interface Release {
+  engine: Engine;
+  name: string;
+  /** The release new stores get. */
+  default: boolean;
+  /** What it pins, by component: `{"wordpress": "wordpress:6.8…", "woocommerce": "9.8.5"}`. */
+  components: Record<string, string>;
+}
+
+export type RevisionStatus = "pending" | "applying" | "deployed" | "failed" | "superseded" | "rolled_back";
+
+export interface Revision {
+  number: number;
+  status: RevisionStatus;
+  release: string;
+  plan: Plan;
+  title: string;
+  /** What differs from the revision before it ("plan small -> medium"); "" for the first. */
+  changes: string;
+  actor: string;
+  reason: string | null;
+  failure: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  manifest_digest: string;
+  platform_digest: string;
+  /** False once its manifest was pruned (it can no longer be diffed). */
+  manifest_kept: boolean;
+  checkpoint: { taken_at: string; path: string } | null;
+  /** The revision this one rolls back to. */
+  rollback_of: number | null;
+  /** The revision whose checkpoint this one restores (orders written since are lost). */
+  restores: number | null;
+  migrates_data: boolean;
+}
+
+export interface RevisionDetail extends Revision {
+  /** The rendered manifest (Secrets as placeholders); null once pruned. */
+  manifest: string | null;
+}
+
+export interface ChangeRequest {
+  release?: string;
+  plan?: Plan;
+  title?: string;
+  reason?: string;
+}
+
+export interface RollbackRequest {
+  revision?: number;
+  restore_checkpoint?: boolean;
+  reason?: string;
+}
+
+export interface ChangeResponse {
+  store: Store;
+  revision: Revision;
+  /** False for a no-op: the store already runs what was asked for. */
+  changed: boolean;
+  /** Says why nothing changed, on a no-op. */
+  message?: string;
+  /** True when a rollback restores a checkpoint. */
+  data_loss?: boolean;
+}
+
+export interface RevisionDiff {
+  from: number;
+  to: number;
+  identical: boolean;
+  /** A unified diff of the two manifests. */
+  diff: string;
 }
