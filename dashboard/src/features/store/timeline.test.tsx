@@ -2,6 +2,7 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { ownedObjects } from "@/lib/objects";
+import { groupTimeline } from "@/lib/timeline-groups";
 import type { StoreEvent } from "@/lib/types";
 import { Timeline } from "./timeline";
 
@@ -22,11 +23,12 @@ const events = [
 ];
 
 describe("the timeline", () => {
-  it("shows every event, oldest first and newest last", () => {
+  it("shows every event, oldest first and newest last, the objects of one pass on one line", () => {
     render(<Timeline events={events} />);
     const items = within(screen.getByRole("list", { name: "Timeline" })).getAllByRole("listitem");
-    expect(items).toHaveLength(events.length);
+    expect(items.map((i) => i.getAttribute("data-kind"))).toEqual(["created", "status_changed", "objects", "retry", "failed"]);
     expect(items[0]).toHaveTextContent("store created");
+    expect(items[2]).toHaveTextContent("applied 2 objects, pruned 1");
     expect(items.at(-1)).toHaveTextContent("the setup job failed: BackoffLimitExceeded");
   });
 
@@ -52,6 +54,82 @@ describe("the timeline", () => {
   it("says so when nothing happened yet", () => {
     render(<Timeline events={[]} />);
     expect(screen.getByText("Nothing has happened yet.")).toBeInTheDocument();
+  });
+});
+
+function applied(name: string, pass?: string, outcome = "unchanged"): StoreEvent {
+  return event("object_applied", `Deployment ${name} ${outcome}`, { kind: "Deployment", name, outcome, ...(pass ? { pass } : {}) });
+}
+
+function revisionStep(revision: number, status: string, message: string): StoreEvent {
+  return event("step", message, { step: "revision", revision, status });
+}
+
+describe("the timeline of a change", () => {
+  const change = [
+    revisionStep(2, "pending", "revision 2 recorded: plan small -> medium"),
+    revisionStep(2, "applying", "revision 2 is being applied"),
+    ...Array.from({ length: 12 }, (_, i) => applied(`web-${i}`, "r2", i < 3 ? "configured" : "unchanged")),
+    revisionStep(2, "deployed", "revision 2 deployed; revision 1 superseded"),
+  ];
+
+  it("folds the twelve object events of the pass into one line with their count", () => {
+    render(<Timeline events={change} />);
+    const items = within(screen.getByRole("list", { name: "Timeline" })).getAllByRole("listitem");
+    expect(items).toHaveLength(4);
+    expect(items[2]).toHaveTextContent("applied 12 objects");
+    expect(items[2]).toHaveTextContent("3 configured, 9 unchanged");
+    expect(screen.queryByText("Deployment web-0 configured")).toBeNull();
+  });
+
+  it("unfolds a pass to list its objects, and folds it again", async () => {
+    render(<Timeline events={change} />);
+    const toggle = screen.getByRole("button", { name: "applied 12 objects" });
+    expect(toggle).toHaveAttribute("aria-expanded", "false");
+    await userEvent.click(toggle);
+    expect(toggle).toHaveAttribute("aria-expanded", "true");
+    const objects = screen.getByRole("list", { name: "applied 12 objects" });
+    expect(within(objects).getAllByRole("listitem")).toHaveLength(12);
+    expect(within(objects).getByText("Deployment web-0 configured")).toBeInTheDocument();
+    await userEvent.click(toggle);
+    expect(screen.queryByRole("list", { name: "applied 12 objects" })).toBeNull();
+  });
+
+  it("reads revision steps as headlines", () => {
+    render(<Timeline events={change} />);
+    const headlines = screen.getAllByRole("listitem").filter((i) => i.getAttribute("data-headline") === "revision");
+    expect(headlines.map((h) => h.querySelector("p")?.textContent)).toEqual([
+      "revision 2 recorded: plan small -> medium",
+      "revision 2 is being applied",
+      "revision 2 deployed; revision 1 superseded",
+    ]);
+  });
+
+  it("keeps two passes apart even when nothing else comes between them", () => {
+    const entries = groupTimeline([applied("a", "p1"), applied("b", "p1"), applied("c", "p2"), applied("d", "p2"), applied("e", "p2")]);
+    expect(entries.map((e) => (e.type === "objects" ? `${e.pass}:${e.events.length}` : "single"))).toEqual(["p1:2", "p2:3"]);
+  });
+
+  it("groups object events without a pass by the events around them", () => {
+    const status = event("status_changed", "pending -> provisioning", {});
+    const entries = groupTimeline([applied("a"), applied("b"), status, applied("c"), applied("d"), applied("e")]);
+    expect(entries.map((e) => (e.type === "objects" ? e.events.length : e.event.kind))).toEqual([2, "status_changed", 3]);
+  });
+
+  it("leaves a lone object event as it is, and says what a drift pass restored", () => {
+    const drift = (name: string) => event("drift_restored", `Deployment ${name} had drifted; restored`, { kind: "Deployment", name, pass: "d7" });
+    render(<Timeline events={[applied("solo", "p1"), drift("web"), drift("db")]} />);
+    const items = screen.getAllByRole("listitem");
+    expect(items[0]).toHaveAttribute("data-kind", "object_applied");
+    expect(items[0]).toHaveTextContent("Deployment solo unchanged");
+    expect(items[1]).toHaveTextContent("restored 2 drifted objects");
+  });
+
+  it("keeps a pass open while live events extend it", async () => {
+    const { rerender } = render(<Timeline events={change.slice(0, 5)} />);
+    await userEvent.click(screen.getByRole("button", { name: "applied 3 objects" }));
+    rerender(<Timeline events={change.slice(0, 7)} />);
+    expect(screen.getByRole("button", { name: "applied 5 objects" })).toHaveAttribute("aria-expanded", "true");
   });
 });
 
