@@ -1,20 +1,52 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ArrowLeft, ExternalLink, KeyRound, LoaderCircle, RotateCcw, ShieldCheck, Trash2 } from "lucide-react";
-import { type ReactNode, useMemo, useState } from "react";
+import {
+  ArrowLeft,
+  ExternalLink,
+  KeyRound,
+  LoaderCircle,
+  RotateCcw,
+  ShieldCheck,
+  SlidersHorizontal,
+  Trash2,
+  TriangleAlert,
+} from "lucide-react";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
 import { Link } from "@/components/link";
 import { StatusBadge } from "@/components/status-badge";
 import { RelativeTime } from "@/components/time";
 import { ErrorText } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle, Skeleton } from "@/components/ui/card";
 import { ApiError, api, describeError } from "@/lib/api";
 import { applyStore } from "@/lib/live";
-import { ownedObjects } from "@/lib/objects";
-import type { Store } from "@/lib/types";
+import { isRecord, ownedObjects } from "@/lib/objects";
+import type { Store, StoreEvent } from "@/lib/types";
+import { ChangeDialog } from "./change-dialog";
 import { CredentialsDialog } from "./credentials-dialog";
 import { DeleteDialog } from "./delete-dialog";
 import { ObjectsTable } from "./objects-table";
+import { ResetPasswordDialog } from "./reset-password-dialog";
+import { Revisions } from "./revisions";
 import { Timeline } from "./timeline";
+
+/** Where the admin credentials stand, as the timeline tells: the sequence numbers of the
+ * last reveal and of the last password reset step (a reset makes them revealable once
+ * again). */
+export interface CredentialsHistory {
+  revealedAt: number;
+  resetAt: number;
+}
+
+export function credentialsHistory(events: readonly StoreEvent[] | undefined): CredentialsHistory {
+  let revealedAt = -1;
+  let resetAt = -1;
+  for (const event of events ?? []) {
+    if (event.kind === "credentials_revealed") revealedAt = event.seq;
+    if (event.kind === "step" && isRecord(event.detail) && event.detail.step === "password_reset") resetAt = event.seq;
+  }
+  return { revealedAt, resetAt };
+}
 
 export default function StorePage({ id }: { id: string }) {
   const client = useQueryClient();
@@ -25,6 +57,7 @@ export default function StorePage({ id }: { id: string }) {
   });
   const events = useQuery({ queryKey: ["events", id], queryFn: () => api.events(id) });
   const objects = useMemo(() => ownedObjects(events.data ?? []), [events.data]);
+  const credentials = useMemo(() => credentialsHistory(events.data), [events.data]);
 
   return (
     <div className="flex flex-col gap-6">
@@ -43,8 +76,9 @@ export default function StorePage({ id }: { id: string }) {
       ) : !store.data ? (
         <Skeleton className="h-32 w-full" />
       ) : (
-        <StoreSummary store={store.data} revealed={events.data?.some((e) => e.kind === "credentials_revealed") ?? false} />
+        <StoreSummary store={store.data} credentials={credentials} />
       )}
+      {store.data && !store.isError && <Revisions store={store.data} />}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <Card>
           <CardHeader>
@@ -75,18 +109,30 @@ export default function StorePage({ id }: { id: string }) {
   );
 }
 
-function StoreSummary({ store, revealed }: { store: Store; revealed: boolean }) {
+function StoreSummary({ store, credentials }: { store: Store; credentials: CredentialsHistory }) {
   const client = useQueryClient();
   const [deleting, setDeleting] = useState(false);
+  const [changing, setChanging] = useState(false);
+  const [resetting, setResetting] = useState(false);
+  const [resetRequested, setResetRequested] = useState(false);
   const [showCredentials, setShowCredentials] = useState(false);
-  const [seen, setSeen] = useState(false);
+  // The last reset before this person saw the credentials here (not yet on the timeline).
+  const [seenAfter, setSeenAfter] = useState<number | null>(null);
   const retry = useMutation({
     mutationFn: () => api.retryStore(store.id),
     onSuccess: (next) => applyStore(client, next),
   });
   const reveal = useMutation({ mutationFn: () => api.revealCredentials(store.id) });
-  const gone = revealed || seen || (reveal.error instanceof ApiError && reveal.error.code === "credentials_revealed");
+  const { reset: forgetReveal } = reveal;
+  // A password reset makes the credentials revealable once again.
+  useEffect(() => forgetReveal(), [credentials.resetAt, forgetReveal]);
+  const resettingPassword = store.operation?.kind === "password_reset";
+  const gone =
+    credentials.revealedAt > credentials.resetAt ||
+    seenAfter === credentials.resetAt ||
+    (reveal.error instanceof ApiError && reveal.error.code === "credentials_revealed");
   const live = store.status !== "deleting" && store.status !== "deleted";
+  const busy = store.operation !== null;
 
   return (
     <Card>
@@ -98,11 +144,12 @@ function StoreSummary({ store, revealed }: { store: Store; revealed: boolean }) 
               <StatusBadge status={store.status} />
             </div>
             <p className="text-sm text-muted-foreground">
+              {store.title !== store.name && <span className="text-foreground">{store.title} · </span>}
               Created <RelativeTime iso={store.created_at} />
             </p>
           </div>
           <div className="flex flex-wrap gap-2">
-            {store.status === "ready" && !gone && (
+            {store.status === "ready" && !gone && !resettingPassword && (
               <Button
                 onClick={() => {
                   setShowCredentials(true);
@@ -111,6 +158,28 @@ function StoreSummary({ store, revealed }: { store: Store; revealed: boolean }) 
               >
                 <KeyRound aria-hidden />
                 Reveal admin credentials
+              </Button>
+            )}
+            {live && store.revision !== null && (
+              <Button
+                variant="outline"
+                onClick={() => setChanging(true)}
+                disabled={busy}
+                title={busy ? "Wait for the operation in progress to finish" : undefined}
+              >
+                <SlidersHorizontal aria-hidden />
+                Change
+              </Button>
+            )}
+            {store.status === "ready" && (
+              <Button
+                variant="outline"
+                onClick={() => setResetting(true)}
+                disabled={busy}
+                title={busy ? "Wait for the operation in progress to finish" : undefined}
+              >
+                <KeyRound aria-hidden />
+                Reset password
               </Button>
             )}
             {store.status === "failed" && (
@@ -134,12 +203,33 @@ function StoreSummary({ store, revealed }: { store: Store; revealed: boolean }) 
             <span data-testid="status-reason">{store.status_reason}</span>
           </div>
         )}
-        <ErrorText>{retry.isError ? describeError(retry.error) : null}</ErrorText>
-        {gone && !showCredentials && store.status === "ready" && (
-          <p className="flex items-center gap-2 text-sm text-muted-foreground" data-testid="credentials-gone">
-            <ShieldCheck className="size-4" aria-hidden />
-            The admin credentials were revealed once and are no longer available here.
+        {store.operation && (
+          <p
+            role="status"
+            className="flex items-center gap-2 rounded-md border border-info/30 bg-info/5 px-3 py-2 text-sm"
+            data-testid="operation"
+            data-operation={store.operation.kind}
+          >
+            <LoaderCircle className="size-4 shrink-0 animate-spin text-info motion-reduce:animate-none" aria-hidden />
+            <span>{sentence(store.operation.description)}…</span>
           </p>
+        )}
+        <ErrorText>{retry.isError ? describeError(retry.error) : null}</ErrorText>
+        {resetRequested && (resettingPassword || gone) ? (
+          <p className="flex items-center gap-2 text-sm text-muted-foreground" data-testid="reset-requested">
+            <KeyRound className="size-4" aria-hidden />
+            The admin password is being reset. When the reset completes, the new password can be revealed once.
+          </p>
+        ) : (
+          gone &&
+          !showCredentials &&
+          store.status === "ready" && (
+            <p className="flex items-center gap-2 text-sm text-muted-foreground" data-testid="credentials-gone">
+              <ShieldCheck className="size-4" aria-hidden />
+              The admin credentials were revealed once and are no longer available here; reset the password to get new
+              ones.
+            </p>
+          )
         )}
 
         <dl className="grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
@@ -155,11 +245,49 @@ function StoreSummary({ store, revealed }: { store: Store; revealed: boolean }) 
             </span>
           </Field>
           <Field label="Plan">
-            <span className="capitalize">{store.plan}</span> · {store.engine === "woocommerce" ? "WooCommerce" : "Medusa"}
+            <span className="capitalize" data-testid="plan">
+              {store.plan}
+            </span>{" "}
+            · {store.engine === "woocommerce" ? "WooCommerce" : "Medusa"}
+          </Field>
+          <Field label="Release">
+            <span className="flex flex-wrap items-center gap-1.5">
+              <span className="font-mono text-xs break-all" data-testid="release">
+                {store.release ?? "—"}
+              </span>
+              {store.release && !store.release_is_default && (
+                <Badge tone="warning" title="New stores get another release; change the store to move it there">
+                  <TriangleAlert aria-hidden />
+                  not the default release
+                </Badge>
+              )}
+            </span>
+          </Field>
+          <Field label="Revision">
+            <span className="tabular-nums" data-testid="revision">
+              {store.revision ?? "—"}
+            </span>
+            {store.latest_revision !== null && store.latest_revision !== store.revision && (
+              <span className="text-muted-foreground"> (latest {store.latest_revision})</span>
+            )}
+          </Field>
+          <Field label="Last drift check">
+            {store.last_checked_at ? (
+              <RelativeTime iso={store.last_checked_at} />
+            ) : (
+              <span className="text-muted-foreground">not yet</span>
+            )}
           </Field>
         </dl>
       </CardContent>
       <DeleteDialog store={store} open={deleting} onOpenChange={setDeleting} />
+      <ChangeDialog store={store} open={changing} onOpenChange={setChanging} />
+      <ResetPasswordDialog
+        store={store}
+        open={resetting}
+        onOpenChange={setResetting}
+        onRequested={() => setResetRequested(true)}
+      />
       <CredentialsDialog
         open={showCredentials}
         credentials={reveal.data}
@@ -168,13 +296,19 @@ function StoreSummary({ store, revealed }: { store: Store; revealed: boolean }) 
           setShowCredentials(false);
           // The credentials leave memory with the dialog.
           if (reveal.data) {
-            setSeen(true);
+            setSeenAfter(credentials.resetAt);
+            setResetRequested(false);
             reveal.reset();
           }
         }}
       />
     </Card>
   );
+}
+
+/** "updating to revision 4" as the start of a sentence. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function Field({ label, children }: { label: string; children: ReactNode }) {

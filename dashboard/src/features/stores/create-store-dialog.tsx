@@ -5,23 +5,19 @@ import { ErrorText } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
+import { Choice } from "@/components/ui/choice";
 import { Input, Label } from "@/components/ui/input";
+import { PLANS, PlanFigures } from "@/components/plan-figures";
 import { ApiError, api, describeError } from "@/lib/api";
 import { applyStore } from "@/lib/live";
 import { MAX_LEN, storeNameError } from "@/lib/store-name";
-import type { Engine, Plan, PlanSize, Store } from "@/lib/types";
-import { cn } from "@/lib/utils";
+import type { Engine, Plan, Store } from "@/lib/types";
 
 const ENGINES: { value: Engine; label: string; blurb: string }[] = [
   { value: "woocommerce", label: "WooCommerce", blurb: "WordPress with WooCommerce and MariaDB" },
   { value: "medusa", label: "Medusa", blurb: "Headless commerce on Node.js" },
 ];
 
-const PLANS: { value: Plan; label: string }[] = [
-  { value: "small", label: "Small" },
-  { value: "medium", label: "Medium" },
-  { value: "large", label: "Large" },
-];
 
 interface Props {
   open: boolean;
@@ -173,51 +169,3 @@ export function CreateStoreForm({ onCancel, onCreated }: { onCancel: () => void;
     </form>
   );
 }
-
-function PlanFigures({ size, loading }: { size: PlanSize | undefined; loading: boolean }) {
-  if (!size) return <span className="text-xs text-muted-foreground">{loading ? "…" : ""}</span>;
-  return (
-    <span className="text-xs text-muted-foreground" data-testid={`plan-${size.plan}`}>
-      {size.cpu} CPU · {size.memory} memory · {size.storage} storage
-    </span>
-  );
-}
-
-function Choice({
-  name,
-  value,
-  checked,
-  disabled,
-  onChange,
-  children,
-}: {
-  name: string;
-  value: string;
-  checked: boolean;
-  disabled?: boolean;
-  onChange: () => void;
-  children: React.ReactNode;
-}) {
-  return (
-    <label
-      className={cn(
-        "flex cursor-pointer items-start gap-2.5 rounded-md border bg-card p-3 transition-colors has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-ring",
-        checked && "border-ring bg-accent/60",
-        disabled && "cursor-not-allowed opacity-60",
-      )}
-    >
-      <input
-        type="radio"
-        name={name}
-        value={value}
-        checked={checked}
-        disabled={disabled}
-        onChange={onChange}
-        className="mt-0.5 accent-[var(--primary)]"
-      />
-      <span className="flex min-w-0 flex-col gap-0.5">{children}</span>
-    </label>
-  );
-}
-
-

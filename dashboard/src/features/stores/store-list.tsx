@@ -99,6 +99,12 @@ const StoreRow = memo(function StoreRow({ store, position, total }: { store: Sto
       </Link>
       <span className="order-3 col-span-2 text-sm text-muted-foreground md:order-none md:col-span-1">
         {ENGINE[store.engine]} · {store.plan}
+        {store.release && !store.release_is_default && (
+          <span className="text-warning" title={`Runs release ${store.release}, no longer the default for new stores`}>
+            {" "}
+            · older release
+          </span>
+        )}
       </span>
       <span className="justify-self-end md:justify-self-start">
         <StatusBadge status={store.status} />
