@@ -255,6 +255,81 @@ try {
     figure("ready to badge shown after a restart (ms)", readyAt - Date.parse(store.updated_at));
   }, journey);
 
+  await test("changing a plan live, rolling it back, and comparing the revisions", async (page) => {
+    await page.goto(`${live.url}/`);
+    const created = await callApi(page, "POST", "/stores", { name: "revised", engine: "woocommerce", plan: "small" });
+    expect(created.status === 202, `create answered ${created.status}`);
+    await page.goto(`${live.url}/stores/${created.body.id}`);
+    await page.getByRole("heading", { name: "revised" }).waitFor();
+    const revisions = page.getByTestId("revisions");
+    const row = (n, status) => revisions.locator(`tr[data-revision="${n}"]${status ? `[data-revision-status="${status}"]` : ""}`);
+    const timeline = page.getByRole("list", { name: "Timeline" });
+    await row(1, "deployed").waitFor({ timeout: 30_000 });
+    await row(1).getByText("first provisioning").waitFor();
+    expect((await page.getByTestId("revision").textContent()).trim() === "1", "the store page names revision 1");
+    expect((await page.getByTestId("release").textContent()).trim().length > 1, "the store page names the release");
+
+    // The object events of the first provisioning read as one line that unfolds.
+    const pass = timeline.locator('[data-kind="objects"]').first();
+    await pass.waitFor();
+    const folded = Number(await pass.getAttribute("data-count"));
+    expect(folded > 1, `an apply pass folds its object events (${folded})`);
+    await pass.getByRole("button", { name: /applied \d+ objects?/ }).click();
+    expect((await pass.locator("ol > li").count()) === folded, "an unfolded pass lists each of its objects");
+
+    // Change the plan; the page follows the change live, without a reload.
+    await page.getByRole("button", { name: "Change", exact: true }).click();
+    const change = page.getByRole("dialog");
+    await change.getByText("4 CPU · 4Gi memory · 20Gi storage").waitFor();
+    await change.getByRole("radio", { name: /Medium/ }).check();
+    await change.getByLabel(/Reason/).fill("more room for the sale");
+    const submitted = Date.now();
+    await change.getByRole("button", { name: "Apply change" }).click();
+    await change.waitFor({ state: "detached" });
+    await row(2).waitFor();
+    const deployedAt = await whenVisible(page, '[data-testid="revisions"] tr[data-revision="2"][data-revision-status="deployed"]', 30_000);
+    figure("plan change: submit to revision deployed shown (ms)", deployedAt - submitted);
+    await row(1, "superseded").waitFor();
+    await row(2).getByText("plan small -> medium").waitFor();
+    await row(2).getByText("more room for the sale").waitFor();
+    await page.getByTestId("plan").filter({ hasText: "medium" }).waitFor();
+    await page.getByTestId("revision").filter({ hasText: "2" }).waitFor();
+    await page.getByTestId("operation").waitFor({ state: "detached" });
+    await timeline.locator('[data-headline="revision"]').filter({ hasText: "revision 2 deployed" }).first().waitFor();
+
+    // Roll back to revision 1: the confirmation says the data is kept.
+    await row(1).getByRole("button", { name: "Roll back to revision 1" }).click();
+    const rollback = page.getByRole("dialog");
+    await rollback.getByText("Roll back to revision 1?").waitFor();
+    await rollback.getByTestId("data-kept").getByText("The store's data is kept").waitFor();
+    await rollback.getByRole("button", { name: "Roll back", exact: true }).click();
+    await rollback.waitFor({ state: "detached" });
+    await row(3, "deployed").waitFor({ timeout: 30_000 });
+    await row(3).getByText(/roll back to revision 1/).waitFor();
+    await row(2, "superseded").waitFor();
+    await page.getByTestId("plan").filter({ hasText: "small" }).waitFor();
+    await page.getByTestId("revision").filter({ hasText: "3" }).waitFor();
+
+    // Both revisions of the plan change, compared.
+    await revisions.getByRole("checkbox", { name: "Compare revision 1" }).check();
+    await revisions.getByRole("checkbox", { name: "Compare revision 2" }).check();
+    await page.getByRole("button", { name: "Compare 1 and 2" }).click();
+    const diff = page.getByRole("dialog");
+    await diff.getByText("Revision 1 → revision 2").waitFor();
+    await diff.getByTestId("diff").waitFor();
+    await diff.locator('[data-line="header"]').filter({ hasText: "--- revision 1" }).waitFor();
+    await diff.locator('[data-line="header"]').filter({ hasText: "+++ revision 2" }).waitFor();
+    const added = await diff.locator('[data-line="add"]').count();
+    const removed = await diff.locator('[data-line="del"]').count();
+    expect(added > 0 && removed > 0, `the diff of a plan change adds and removes lines (${added} added, ${removed} removed)`);
+    await shot(page, "dashboard-revisions.png");
+    await diff.getByRole("button", { name: "Close", exact: true }).first().click();
+    await diff.waitFor({ state: "detached" });
+
+    await page.setViewportSize({ width: 360, height: 740 });
+    await noHorizontalScroll(page, "the store page with its revisions");
+  }, journey);
+
   await test("API errors appear next to what caused them", async (page) => {
     await page.goto(`${live.url}/`);
     await page.getByRole("button", { name: "Create store" }).click();

@@ -32,7 +32,7 @@ const LOOK: Record<RevisionStatus, { label: string; tone: BadgeTone; Icon: Lucid
 export function RevisionStatusBadge({ status }: { status: RevisionStatus }) {
   const { label, tone, Icon, spin } = LOOK[status] ?? LOOK.pending;
   return (
-    <Badge tone={tone} data-revision-status={status}>
+    <Badge tone={tone}>
       <Icon aria-hidden className={spin ? "animate-spin motion-reduce:animate-none" : undefined} />
       {label}
     </Badge>
@@ -106,7 +106,7 @@ export function Revisions({ store }: { store: Store }) {
           <p className="text-sm text-muted-foreground">No revision yet: the first is recorded when the store is provisioned.</p>
         ) : (
           <div className="flex flex-col gap-3">
-            <div className="overflow-x-auto">
+            <div className="relative overflow-x-auto">
               <table className="w-full text-sm" data-testid="revisions">
                 <caption className="sr-only">Revisions of this store, newest first</caption>
                 <thead>
@@ -117,8 +117,8 @@ export function Revisions({ store }: { store: Store }) {
                     <th scope="col" className="py-1.5 pr-3 font-medium">#</th>
                     <th scope="col" className="py-1.5 pr-3 font-medium">What changed</th>
                     <th scope="col" className="py-1.5 pr-3 font-medium">Status</th>
-                    <th scope="col" className="py-1.5 pr-3 font-medium">Who</th>
-                    <th scope="col" className="py-1.5 pr-3 font-medium">When</th>
+                    <th scope="col" className="hidden py-1.5 pr-3 font-medium md:table-cell">Who</th>
+                    <th scope="col" className="hidden py-1.5 pr-3 font-medium md:table-cell">When</th>
                     <th scope="col" className="py-1.5 font-medium">
                       <span className="sr-only">Actions</span>
                     </th>
@@ -176,7 +176,7 @@ function RevisionRow({
 }) {
   const n = revision.number;
   return (
-    <tr data-revision={n} data-status={revision.status} className="align-top">
+    <tr data-revision={n} data-revision-status={revision.status} className="align-top">
       <td className="py-2 pr-2">
         <input
           type="checkbox"
@@ -187,8 +187,11 @@ function RevisionRow({
         />
       </td>
       <td className="py-2 pr-3 font-mono tabular-nums">{n}</td>
-      <td className="min-w-48 py-2 pr-3">
+      <td className="min-w-36 py-2 pr-3">
         <p className="wrap-anywhere">{whatChanged(revision)}</p>
+        <p className="text-xs text-muted-foreground wrap-anywhere md:hidden">
+          {revision.actor} · <RelativeTime iso={revision.created_at} />
+        </p>
         {revision.restores !== null && (
           <p className="text-xs text-warning">
             restored the checkpoint taken before revision {revision.restores}; orders written since were lost
@@ -205,8 +208,8 @@ function RevisionRow({
       <td className="py-2 pr-3">
         <RevisionStatusBadge status={revision.status} />
       </td>
-      <td className="py-2 pr-3 text-muted-foreground wrap-anywhere">{revision.actor}</td>
-      <td className="py-2 pr-3 whitespace-nowrap text-muted-foreground">
+      <td className="hidden py-2 pr-3 text-muted-foreground wrap-anywhere md:table-cell">{revision.actor}</td>
+      <td className="hidden py-2 pr-3 whitespace-nowrap text-muted-foreground md:table-cell">
         <RelativeTime iso={revision.created_at} />
       </td>
       <td className="py-1 text-right">

@@ -60,7 +60,7 @@ describe("the store page", () => {
     const dialog = screen.getByRole("dialog");
     expect(dialog).toHaveTextContent("the current one stops working");
     await userEvent.click(within(dialog).getByRole("button", { name: "Reset password" }));
-    expect(await screen.findByTestId("reset-requested")).toHaveTextContent("When the reset completes, the new password can be revealed once.");
+    expect(await screen.findByTestId("reset-requested")).toHaveTextContent("When the reset completes, the new admin password can be revealed once");
     expect(calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([`${BASE}/credentials/reset`]);
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     expect(screen.queryByRole("button", { name: "Reveal admin credentials" })).toBeNull();

@@ -132,7 +132,7 @@ function StoreSummary({ store, credentials }: { store: Store; credentials: Crede
     seenAfter === credentials.resetAt ||
     (reveal.error instanceof ApiError && reveal.error.code === "credentials_revealed");
   const live = store.status !== "deleting" && store.status !== "deleted";
-  const busy = store.operation !== null;
+  const busy = Boolean(store.operation);
 
   return (
     <Card>
@@ -218,7 +218,7 @@ function StoreSummary({ store, credentials }: { store: Store; credentials: Crede
         {resetRequested && (resettingPassword || gone) ? (
           <p className="flex items-center gap-2 text-sm text-muted-foreground" data-testid="reset-requested">
             <KeyRound className="size-4" aria-hidden />
-            The admin password is being reset. When the reset completes, the new password can be revealed once.
+            When the reset completes, the new admin password can be revealed once, here.
           </p>
         ) : (
           gone &&
