@@ -67,6 +67,7 @@ export function takeEvent(client: QueryClient, event: StoreEvent): void {
   applyEvent(client, event);
   if (isRecord(event.detail) && REVISION_STEPS.has(event.detail.step as string)) {
     void client.invalidateQueries({ queryKey: ["revisions", event.store_id] });
+    void client.invalidateQueries({ queryKey: ["revision", event.store_id] });
     void client.invalidateQueries({ queryKey: ["store", event.store_id], exact: true });
   }
 }

@@ -43,7 +43,7 @@ describe("the revisions list", () => {
     await screen.findByTestId("revisions");
     expect(screen.getByRole("button", { name: "Roll back to revision 1" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Roll back to revision 2" })).toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: /revision 3/ })).toBeNull();
+    expect(screen.queryByRole("button", { name: /(Roll back to|Apply) revision 3/ })).toBeNull();
   });
 
   it("after a failed change, offers to apply it again or to re-apply the one deployed", async () => {
@@ -82,6 +82,20 @@ describe("the revisions list", () => {
     expect(within(dialog).getByText("Revision 1 → revision 2")).toBeInTheDocument();
     expect(await within(dialog).findByText("+b")).toHaveAttribute("data-line", "add");
     expect(calls.some((c) => c.path === `${BASE}/revisions/1/diff/2`)).toBe(true);
+  });
+
+  it("shows a revision with its manifest, or says the manifest is no longer kept", async () => {
+    renderList({
+      [`GET ${BASE}/revisions/2`]: { body: { ...history[2], manifest: "kind: ResourceQuota\nspec: {}\n" } },
+      [`GET ${BASE}/revisions/1`]: { body: { ...history[3], manifest_kept: false, manifest: null } },
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Show revision 2" }));
+    const dialog = await screen.findByRole("dialog");
+    expect(await within(dialog).findByTestId("manifest")).toHaveTextContent("kind: ResourceQuota");
+    expect(dialog).toHaveTextContent("medium");
+    await userEvent.click(within(dialog).getAllByRole("button", { name: "Close" })[0]);
+    await userEvent.click(screen.getByRole("button", { name: "Show revision 1" }));
+    expect(await screen.findByText("The manifest of revision 1 is no longer kept.")).toBeInTheDocument();
   });
 
   it("keeps the last two picked when a third is ticked", async () => {

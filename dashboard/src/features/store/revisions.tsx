@@ -18,6 +18,7 @@ import { Card, CardContent, CardHeader, CardTitle, Skeleton } from "@/components
 import { api, describeError } from "@/lib/api";
 import type { Revision, RevisionStatus, Store } from "@/lib/types";
 import { DiffDialog } from "./diff-dialog";
+import { RevisionDialog } from "./revision-dialog";
 import { RollbackDialog } from "./rollback-dialog";
 
 const LOOK: Record<RevisionStatus, { label: string; tone: BadgeTone; Icon: LucideIcon; spin?: boolean }> = {
@@ -68,6 +69,7 @@ export function Revisions({ store }: { store: Store }) {
   const [selected, setSelected] = useState<number[]>([]);
   const [comparing, setComparing] = useState<[number, number] | null>(null);
   const [target, setTarget] = useState<Revision | null>(null);
+  const [shown, setShown] = useState<number | null>(null);
 
   // The store's own record moves with its revisions (live, over the event stream): when it
   // names a revision or an operation the list does not show yet, read the list again.
@@ -131,6 +133,7 @@ export function Revisions({ store }: { store: Store }) {
                       revision={revision}
                       selected={selected.includes(revision.number)}
                       onToggle={() => toggle(revision.number)}
+                      onShow={() => setShown(revision.number)}
                       onReturn={canReturnTo(store, revision, newest) ? () => setTarget(revision) : undefined}
                       forward={store.revision !== null && revision.number > store.revision}
                     />
@@ -155,6 +158,7 @@ export function Revisions({ store }: { store: Store }) {
       </CardContent>
       <DiffDialog storeId={store.id} pair={comparing} onClose={() => setComparing(null)} />
       <RollbackDialog store={store} target={target} onClose={() => setTarget(null)} />
+      <RevisionDialog storeId={store.id} number={shown} onClose={() => setShown(null)} />
     </Card>
   );
 }
@@ -163,12 +167,14 @@ function RevisionRow({
   revision,
   selected,
   onToggle,
+  onShow,
   onReturn,
   forward,
 }: {
   revision: Revision;
   selected: boolean;
   onToggle: () => void;
+  onShow: () => void;
   /** Offered when the store can go to this revision now. */
   onReturn: (() => void) | undefined;
   /** It is newer than the one the store runs (a failed or rolled back change). */
@@ -186,7 +192,16 @@ function RevisionRow({
           onChange={onToggle}
         />
       </td>
-      <td className="py-2 pr-3 font-mono tabular-nums">{n}</td>
+      <td className="py-2 pr-3">
+        <button
+          type="button"
+          className="rounded-sm font-mono tabular-nums underline underline-offset-4 outline-none hover:text-foreground focus-visible:ring-2 focus-visible:ring-ring"
+          aria-label={`Show revision ${n}`}
+          onClick={onShow}
+        >
+          {n}
+        </button>
+      </td>
       <td className="min-w-36 py-2 pr-3">
         <p className="wrap-anywhere">{whatChanged(revision)}</p>
         <p className="text-xs text-muted-foreground wrap-anywhere md:hidden">
