@@ -388,6 +388,8 @@ mod tests {
             "status": status, "status_reason": null, "owner_id": uuid::Uuid::now_v7(),
             "namespace": "store-x", "url": "http://x", "admin_url": "http://x/wp-admin/",
             "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z",
+            "last_checked_at": null, "release": null, "title": name, "revision": null,
+            "latest_revision": null, "operation": null, "release_is_default": true,
         }))
         .expect("a valid store")
     }

@@ -21,6 +21,7 @@ use crate::cluster::{Cluster, ClusterArgs};
 use crate::credentials::ClusterCredentials;
 use crate::database::DatabaseArgs;
 use crate::provisioning::ProvisioningArgs;
+use crate::store_renderer::BlueprintRenderer;
 use crate::{shutdown, token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,7 +202,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stop_signal = shutdown::signal();
     let platform = args.provisioning.platform.settings()?;
     let repo = args.database.connect().await?;
-    crate::backfill::backfill_revisions(repo.as_ref(), &Blueprint::new(platform.clone())?).await?;
+    let blueprint = Blueprint::new(platform.clone())?;
+    crate::backfill::backfill_revisions(repo.as_ref(), &blueprint).await?;
     let cluster = args.cluster.connect().await?;
     let settings = args.settings(&cluster, &platform)?;
     let listener = TcpListener::bind(args.listen)
@@ -213,8 +215,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let credentials = Arc::new(ClusterCredentials {
         applier: applier.clone(),
     });
-    let (state, feed) =
-        AppState::start(repo.clone(), settings, credentials, Metrics::global()).await?;
+    let renderer = Arc::new(BlueprintRenderer { blueprint });
+    let (state, feed) = AppState::start(
+        repo.clone(),
+        settings,
+        credentials,
+        renderer,
+        Metrics::global(),
+    )
+    .await?;
     let router = storeplane_api::router(state.clone());
 
     let (stop_tx, mut stop_rx) = watch::channel(false);
