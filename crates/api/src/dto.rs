@@ -299,19 +299,35 @@ pub struct ReleaseView {
 #[serde(deny_unknown_fields)]
 pub struct ChangeStoreRequest {
     /// A release of `GET /api/v1/releases` for the store's engine.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(value_type = String, nullable = false, example = "wp6.8-wc9.8")]
     pub release: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(value_type = Plan, nullable = false, example = "medium")]
     pub plan: Option<String>,
     /// The shop's title: 1 to 100 characters, no control characters, no white space at
     /// either end.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(value_type = String, nullable = false, example = "Acme Outfitters")]
     pub title: Option<String>,
     /// Why, for the history (up to 500 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(value_type = String, nullable = false, max_length = 500, example = "more traffic")]
     pub reason: Option<String>,
 }
@@ -322,7 +338,11 @@ pub struct ChangeStoreRequest {
 pub struct RollbackRequest {
     /// The revision to go back to (default: the newest one before the deployed revision
     /// that was deployed, i.e. superseded).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(value_type = u32, nullable = false, minimum = 1, maximum = 4294967295_u64)]
     pub revision: Option<u64>,
     /// Restore the checkpoint taken before the data migration the rollback crosses (every
@@ -331,7 +351,11 @@ pub struct RollbackRequest {
     #[schema(nullable = false)]
     pub restore_checkpoint: bool,
     /// Why, for the history (up to 500 characters).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     #[schema(value_type = String, nullable = false, max_length = 500)]
     pub reason: Option<String>,
 }

@@ -200,7 +200,9 @@ impl From<RollbackRefused> for ApiError {
                 let message = match checkpoint {
                     Some(checkpoint) => format!(
                         "{head}; send \"restore_checkpoint\": true to restore the checkpoint taken before revision {since} (at {}) first: every order written since then is lost",
-                        checkpoint.taken_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        checkpoint
+                            .taken_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                     ),
                     None => format!(
                         "{head}, and no checkpoint was taken before it that could be restored"

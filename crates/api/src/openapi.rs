@@ -36,7 +36,8 @@ pub struct ApiDoc;
 
 /// What a title may be, as a regular expression: no control character, and no white
 /// space at either end (`StoreTitle::parse`); its length is `minLength`/`maxLength`.
-const TITLE_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f\s](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s])?$";
+const TITLE_PATTERN: &str =
+    r"^[^\x00-\x1f\x7f-\x9f\s](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s])?$";
 
 /// The document this server serves: [`ApiDoc`] with the store name's rules and, as the
 /// engines a create accepts, only those it provisions (`engines`); as the releases a

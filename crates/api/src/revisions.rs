@@ -21,8 +21,8 @@ use storeplane_domain::{
 use utoipa::IntoParams;
 
 use crate::dto::{
-    ChangeResponse, ChangeStoreRequest, ErrorBody, Page, ReleaseView, RevisionDetail,
-    RevisionDiff, RevisionView, RollbackRequest,
+    ChangeResponse, ChangeStoreRequest, ErrorBody, Page, ReleaseView, RevisionDetail, RevisionDiff,
+    RevisionView, RollbackRequest,
 };
 use crate::error::{ApiJson, ApiQuery};
 use crate::renderer::RenderRefused;
@@ -140,12 +140,10 @@ fn change_request(body: &ChangeStoreRequest) -> Result<ChangeRequest, ApiError> 
 /// Refuses a change or rollback of a store that is going away.
 fn check_changeable(store: &Store) -> Result<(), ApiError> {
     match store.status {
-        StoreStatus::Deleting | StoreStatus::Deleted => {
-            Err(ChangeRefused::NotChangeable {
-                status: store.status,
-            }
-            .into())
+        StoreStatus::Deleting | StoreStatus::Deleted => Err(ChangeRefused::NotChangeable {
+            status: store.status,
         }
+        .into()),
         _ => Ok(()),
     }
 }
@@ -448,7 +446,8 @@ pub async fn list(
     let before = match params.cursor.as_deref() {
         None => None,
         Some(cursor) => {
-            let valid = (1..=9).contains(&cursor.len()) && cursor.bytes().all(|b| b.is_ascii_digit());
+            let valid =
+                (1..=9).contains(&cursor.len()) && cursor.bytes().all(|b| b.is_ascii_digit());
             let number = valid.then(|| cursor.parse::<u32>().ok()).flatten().ok_or_else(|| {
                 ApiError::bad_request(
                     "invalid_cursor",

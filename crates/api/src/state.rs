@@ -7,8 +7,8 @@ use storeplane_db::{DbError, Repository};
 use storeplane_domain::{Role, Store, User, UserName};
 
 use crate::Metrics;
-use crate::dto::{StoreUrls, StoreView};
 use crate::credentials::CredentialsSource;
+use crate::dto::{StoreUrls, StoreView};
 use crate::feed::{EventFeed, FeedCloser};
 use crate::page_cache::PageCache;
 use crate::ratelimit::Limiter;

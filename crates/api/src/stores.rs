@@ -135,10 +135,7 @@ pub async fn create(
         })
         .await?;
     state.pages.invalidate();
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(state.view(outcome.store())),
-    ))
+    Ok((StatusCode::ACCEPTED, ApiJson(state.view(outcome.store()))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -268,10 +265,7 @@ pub async fn delete(
 ) -> Result<(StatusCode, ApiJson<StoreView>), ApiError> {
     let store = caller.visible_store(&state, store_id(&id)?).await?;
     if matches!(store.status, StoreStatus::Deleting | StoreStatus::Deleted) {
-        return Ok((
-            StatusCode::ACCEPTED,
-            ApiJson(state.view(&store)),
-        ));
+        return Ok((StatusCode::ACCEPTED, ApiJson(state.view(&store))));
     }
     state.limiter.check(&caller.identity)?;
     let store = state
@@ -279,10 +273,7 @@ pub async fn delete(
         .request_deletion(store.id, &caller.actor(), Utc::now())
         .await?;
     state.pages.invalidate();
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(state.view(&store)),
-    ))
+    Ok((StatusCode::ACCEPTED, ApiJson(state.view(&store))))
 }
 
 /// Retry a failed store.
@@ -316,10 +307,7 @@ pub async fn retry(
         )
         .await?;
     state.pages.invalidate();
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(state.view(&store)),
-    ))
+    Ok((StatusCode::ACCEPTED, ApiJson(state.view(&store))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

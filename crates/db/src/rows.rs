@@ -10,8 +10,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use storeplane_domain::{
     InFlightRevision, Job, JobId, ReleaseName, Revision, RevisionNumber, Store, StoreEvent,
-    StoreId, StoreName,
-    StoreSpec, StoreTitle, User, UserId, UserName,
+    StoreId, StoreName, StoreSpec, StoreTitle, User, UserId, UserName,
 };
 
 use crate::DbError;
