@@ -341,7 +341,7 @@ pub struct RollbackRequest {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
+        deserialize_with = "whole_number"
     )]
     #[schema(value_type = u32, nullable = false, minimum = 1, maximum = 4294967295_u64)]
     pub revision: Option<u64>,
@@ -367,6 +367,25 @@ where
     T: Deserialize<'de>,
 {
     T::deserialize(deserializer).map(Some)
+}
+
+/// A whole number, as JSON may spell it: `3` or `3.0` (JSON Schema's `integer` is any
+/// number without a fractional part).
+fn whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_u64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
+                // In range and whole, so the conversion is exact.
+                .map(|f| f as u64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a whole number from 0")))
 }
 
 fn present_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
