@@ -228,6 +228,41 @@ mod tests {
         assert_eq!(age(chrono::Duration::seconds(-3)), "0s");
     }
 
+    fn revision(number: u32, changes: &str, failure: Option<&str>) -> RevisionView {
+        serde_json::from_value(serde_json::json!({
+            "number": number, "status": if failure.is_some() { "failed" } else { "deployed" },
+            "release": "wp6.8-wc9.8", "plan": "small", "title": "acme", "changes": changes,
+            "actor": "user:alice", "reason": "more traffic", "failure": failure,
+            "created_at": "2026-11-22T10:00:00Z", "started_at": null, "finished_at": null,
+            "manifest_digest": "d", "platform_digest": "p", "manifest_kept": true,
+            "checkpoint": null, "rollback_of": null, "restores": null, "migrates_data": false,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_history_names_the_first_provisioning_and_shows_a_failure_instead_of_the_reason() {
+        let now = "2026-11-22T10:05:00Z".parse().unwrap();
+        let table = revision_table(
+            &[
+                revision(2, "plan small -> medium", Some("ImagePullBackOff")),
+                revision(1, "", None),
+            ],
+            now,
+        );
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("REV"), "{table}");
+        assert!(
+            lines[1].contains("failed: ImagePullBackOff") && lines[1].contains("5m"),
+            "{table}"
+        );
+        assert!(!lines[1].contains("more traffic"), "{table}");
+        assert!(
+            lines[2].contains("first provisioning") && lines[2].contains("more traffic"),
+            "{table}"
+        );
+    }
+
     #[test]
     fn an_empty_list_says_how_to_create_a_store() {
         assert!(store_table(&[], Utc::now()).contains("storeplane store create"));

@@ -147,3 +147,39 @@ fn revision_outcome(event: &EventView, revision: RevisionNumber) -> Option<Revis
     )
     .then_some(status)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn step(detail: serde_json::Value) -> EventView {
+        serde_json::from_value(serde_json::json!({
+            "seq": 1, "store_id": "01936f3e-8b7a-7c2d-9e4f-0123456789ab",
+            "at": "2026-11-22T10:00:00Z", "kind": "step", "message": "m",
+            "detail": detail, "actor": "system:worker",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_the_awaited_revision_settling_ends_the_wait() {
+        let four = RevisionNumber::new(4).unwrap();
+        let of = |revision: u32, status: &str| {
+            revision_outcome(
+                &step(
+                    serde_json::json!({"step": "revision", "revision": revision, "status": status}),
+                ),
+                four,
+            )
+        };
+        assert_eq!(of(4, "deployed"), Some(RevisionStatus::Deployed));
+        assert_eq!(of(4, "failed"), Some(RevisionStatus::Failed));
+        assert_eq!(of(4, "rolled_back"), Some(RevisionStatus::RolledBack));
+        assert_eq!(of(4, "applying"), None);
+        assert_eq!(of(3, "deployed"), None, "another revision");
+        let other_step =
+            step(serde_json::json!({"step": "checkpoint", "revision": 4, "status": "deployed"}));
+        assert_eq!(revision_outcome(&other_step, four), None);
+    }
+}
