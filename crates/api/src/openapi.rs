@@ -218,6 +218,28 @@ mod tests {
     }
 
     #[test]
+    fn a_change_offers_the_catalog_releases_and_the_title_rules() {
+        let release = ReleaseView {
+            engine: Engine::WooCommerce,
+            name: storeplane_domain::ReleaseName::parse("wp6.8-wc9.8").unwrap(),
+            default: true,
+            components: Default::default(),
+        };
+        let doc = document(&[Engine::WooCommerce], &[release]);
+        let change = &doc["components"]["schemas"]["ChangeStoreRequest"];
+        assert_eq!(
+            change["properties"]["release"]["enum"],
+            json!(["wp6.8-wc9.8"])
+        );
+        assert_eq!(change["properties"]["title"]["maxLength"], json!(100));
+        assert_eq!(change["anyOf"].as_array().unwrap().len(), 3);
+        let patch = &doc["paths"]["/api/v1/stores/{id}"]["patch"]["responses"];
+        for status in ["200", "202", "400", "404", "409", "412", "422"] {
+            assert!(patch.get(status).is_some(), "PATCH documents {status}");
+        }
+    }
+
+    #[test]
     fn every_operation_documents_the_answer_to_a_caller_not_signed_in() {
         let doc = document(Engine::ALL, &[]);
         for (path, item) in doc["paths"].as_object().unwrap() {

@@ -103,8 +103,8 @@ pub struct ServeArgs {
     )]
     pub store_quota: u32,
 
-    /// Store creations and deletions each user (or client address) may make per minute; 0
-    /// for no limit.
+    /// Store creations, deletions, changes and rollbacks each user (or client address) may
+    /// make per minute; 0 for no limit.
     #[arg(
         long,
         env = "STOREPLANE_RATE_LIMIT_PER_MINUTE",
@@ -113,7 +113,7 @@ pub struct ServeArgs {
     )]
     pub rate_limit_per_minute: u32,
 
-    /// Creations and deletions allowed in a burst.
+    /// Creations, deletions, changes and rollbacks allowed in a burst.
     #[arg(
         long,
         env = "STOREPLANE_RATE_LIMIT_BURST",
