@@ -26,7 +26,7 @@ fn renderer() -> FakeRenderer {
 }
 
 /// Creates a store as `token`'s user and makes it ready with revision 1 deployed.
-async fn ready_store(app: &TestApp, token: &str, name: &str) -> StoreId {
+pub async fn ready_store(app: &TestApp, token: &str, name: &str) -> StoreId {
     let created = app.create_store(token, name).await;
     let id: StoreId = created["id"].as_str().unwrap().parse().unwrap();
     for status in [StoreStatus::Provisioning, StoreStatus::Ready] {
