@@ -238,7 +238,7 @@ pub async fn change(
         ChangeOutcome::Recorded { revision, .. } => {
             state.pages.invalidate();
             let message = format!(
-                "revision {} recorded: {}; it is being applied",
+                "revision {} recorded: {}; queued for a worker to apply",
                 revision.number,
                 storeplane_domain::describe_spec_change(&deployed.spec, &revision.spec)
             );
