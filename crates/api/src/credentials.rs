@@ -132,7 +132,7 @@ pub async fn reveal(
     {
         return Err(already_revealed());
     }
-    let view = state.settings.urls.view(&store);
+    let view = state.view(&store);
     Ok(ApiJson(CredentialsView {
         username: credentials.username,
         password: credentials.password,

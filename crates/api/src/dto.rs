@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use storeplane_domain::{
-    Engine, EventKind, Plan, Role, Store, StoreEvent, StoreId, StoreStatus, UserId,
+    Engine, EventKind, Plan, ReleaseName, Revision, RevisionNumber, Role, Store, StoreEvent,
+    StoreId, StoreStatus, UserId,
 };
 use utoipa::ToSchema;
 
@@ -32,6 +33,66 @@ pub struct StoreView {
     /// back); `null` before the first check. A check that finds nothing changed writes no
     /// event, only this time.
     pub last_checked_at: Option<DateTime<Utc>>,
+    /// The release the store runs (its deployed revision's); `null` before its first
+    /// revision is deployed.
+    #[schema(value_type = Option<String>, example = "wp6.8-wc9.8")]
+    pub release: Option<ReleaseName>,
+    /// The shop's title (the store's name unless one was set).
+    pub title: String,
+    /// The revision the store runs; `null` before its first is deployed.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub revision: Option<RevisionNumber>,
+    /// The store's newest revision: the same as `revision` unless a change is in flight
+    /// or one failed since. `GET /api/v1/stores/{id}` sends it as the `ETag`, for
+    /// `If-Match` on a change.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub latest_revision: Option<RevisionNumber>,
+    /// What is under way besides running the deployed revision (`null`: nothing).
+    pub operation: Option<OperationView>,
+    /// False when the store's release is no longer its engine's default in the catalog.
+    pub release_is_default: bool,
+}
+
+/// What a store is doing besides running its deployed revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OperationView {
+    pub kind: OperationKind,
+    /// The revision being applied (`null` for an operation that records none).
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub revision: Option<RevisionNumber>,
+    /// In words: `updating to revision 4`, `rolling back to revision 2 (as revision 5)`.
+    pub description: String,
+}
+
+/// The kinds of [`OperationView`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationKind {
+    Change,
+    Rollback,
+    PasswordReset,
+}
+
+impl OperationView {
+    /// What `store`'s revision in flight is doing. A store's first provisioning is no
+    /// operation: its status (`pending`, `provisioning`) already says it.
+    pub fn of(store: &Store) -> Option<Self> {
+        let in_flight = store.in_flight?;
+        let number = in_flight.number;
+        match in_flight.rollback_of {
+            Some(target) => Some(Self {
+                kind: OperationKind::Rollback,
+                revision: Some(number),
+                description: format!("rolling back to revision {target} (as revision {number})"),
+            }),
+            None if number == RevisionNumber::FIRST => None,
+            None => Some(Self {
+                kind: OperationKind::Change,
+                revision: Some(number),
+                description: format!("updating to revision {number}"),
+            }),
+        }
+    }
 }
 
 /// Where stores are reached: `<name>.<base domain>`.
@@ -42,7 +103,8 @@ pub struct StoreUrls {
 }
 
 impl StoreUrls {
-    pub fn view(&self, store: &Store) -> StoreView {
+    /// The view of `store`; `default_release` is its engine's default in the catalog.
+    pub fn view(&self, store: &Store, default_release: Option<&ReleaseName>) -> StoreView {
         let url = format!("{}://{}.{}", self.scheme, store.spec.name, self.base_domain);
         StoreView {
             id: store.id,
@@ -58,6 +120,19 @@ impl StoreUrls {
             created_at: store.created_at,
             updated_at: store.updated_at,
             last_checked_at: store.last_checked_at,
+            release: store.spec.release.clone(),
+            title: store
+                .spec
+                .title
+                .as_ref()
+                .map_or_else(|| store.spec.name.to_string(), ToString::to_string),
+            revision: store.deployed_revision,
+            latest_revision: store.latest_revision,
+            operation: OperationView::of(store),
+            release_is_default: match (&store.spec.release, default_release) {
+                (Some(release), Some(default)) => release == default,
+                _ => true,
+            },
         }
     }
 }
@@ -200,4 +275,255 @@ pub struct PlanView {
     /// Storage all its volumes may claim, e.g. `4Gi`.
     #[schema(example = "4Gi")]
     pub storage: String,
+}
+
+/// A release of the platform's catalog: what a store on it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReleaseView {
+    pub engine: Engine,
+    #[schema(value_type = String, example = "wp6.8-wc9.8")]
+    pub name: ReleaseName,
+    /// New stores of the engine get this release.
+    pub default: bool,
+    /// What the release pins, by component (engine-specific), e.g. `wordpress`,
+    /// `woocommerce`, `wp_cli`, `mariadb`.
+    pub components: std::collections::BTreeMap<String, String>,
+}
+
+/// The body of `PATCH /api/v1/stores/{id}`: at least one of `release`, `plan` and
+/// `title`; what is left out stays as the deployed revision has it.
+// Parsed loosely, like a create, so that each bad field gets its own code; `null` is not
+// accepted for a field (leave it out instead). `openapi::document` adds the releases of
+// the catalog and the title's rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeStoreRequest {
+    /// A release of `GET /api/v1/releases` for the store's engine.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schema(value_type = String, nullable = false, example = "wp6.8-wc9.8")]
+    pub release: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schema(value_type = Plan, nullable = false, example = "medium")]
+    pub plan: Option<String>,
+    /// The shop's title: 1 to 100 characters, no control characters, no white space at
+    /// either end.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schema(value_type = String, nullable = false, example = "Acme Outfitters")]
+    pub title: Option<String>,
+    /// Why, for the history (up to 500 characters).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schema(value_type = String, nullable = false, max_length = 500, example = "more traffic")]
+    pub reason: Option<String>,
+}
+
+/// The body of `POST /api/v1/stores/{id}/rollback`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    /// The revision to go back to (default: the newest one before the deployed revision
+    /// that was deployed, i.e. superseded).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_number"
+    )]
+    #[schema(value_type = u32, nullable = false, minimum = 1, maximum = 4294967295_u64)]
+    pub revision: Option<u64>,
+    /// Restore the checkpoint taken before the data migration the rollback crosses (every
+    /// order written since is lost); without it such a rollback is refused.
+    #[serde(default, deserialize_with = "present_bool")]
+    #[schema(nullable = false)]
+    pub restore_checkpoint: bool,
+    /// Why, for the history (up to 500 characters).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schema(value_type = String, nullable = false, max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A field that may be left out but, when sent, is not `null`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A whole number, as JSON may spell it: `3` or `3.0` (JSON Schema's `integer` is any
+/// number without a fractional part).
+fn whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_u64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(f))
+                // In range and whole, so the conversion is exact.
+                .map(|f| f as u64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a whole number from 0")))
+}
+
+fn present_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    bool::deserialize(deserializer)
+}
+
+/// What a change or a rollback did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChangeResponse {
+    pub store: StoreView,
+    /// The revision recorded (queued), or for a change that changes nothing the deployed
+    /// one.
+    pub revision: RevisionView,
+    /// False when nothing was recorded because the store already runs the result.
+    pub changed: bool,
+    /// What happened, in words.
+    pub message: String,
+    /// True when the rollback restores a checkpoint first: every order written since it
+    /// was taken is lost.
+    pub data_loss: bool,
+}
+
+/// A checkpoint of a store's database, taken before a revision that migrates data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CheckpointView {
+    pub taken_at: DateTime<Utc>,
+    /// The dump's file on the store's `checkpoints` volume.
+    pub path: String,
+}
+
+/// One revision of a store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevisionView {
+    #[schema(value_type = u32, minimum = 1)]
+    pub number: RevisionNumber,
+    pub status: storeplane_domain::RevisionStatus,
+    #[schema(value_type = Option<String>, example = "wp6.8-wc9.8")]
+    pub release: Option<ReleaseName>,
+    pub plan: Plan,
+    pub title: String,
+    /// What differs from the revision before it (`plan small -> medium`); empty for
+    /// revision 1, the store's first provisioning.
+    pub changes: String,
+    /// `user:<name>` or `system:<component>`.
+    pub actor: String,
+    pub reason: String,
+    /// Why it failed, as read from the cluster.
+    pub failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Hex SHA-256 of its manifest.
+    pub manifest_digest: String,
+    /// Hex SHA-256 of the platform settings it was rendered with.
+    pub platform_digest: String,
+    /// Whether its manifest is still kept (only the newest ones are).
+    pub manifest_kept: bool,
+    pub checkpoint: Option<CheckpointView>,
+    /// The revision it rolls back to.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub rollback_of: Option<RevisionNumber>,
+    /// The revision whose checkpoint it restores first.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub restores: Option<RevisionNumber>,
+    /// Whether it runs the engine's upgrade step on the store's data.
+    pub migrates_data: bool,
+}
+
+impl RevisionView {
+    /// The view of `revision`; `previous` is the revision numbered one less, if any.
+    pub fn of(revision: &Revision, previous: Option<&Revision>) -> Self {
+        let changes = if let Some(target) = revision.rollback_of {
+            format!("rollback to revision {target}")
+        } else if revision.actor == storeplane_domain::Actor::System("platform".to_owned()) {
+            "platform settings".to_owned()
+        } else {
+            match previous {
+                None => String::new(),
+                Some(previous) => {
+                    let described =
+                        storeplane_domain::describe_spec_change(&previous.spec, &revision.spec);
+                    if described.is_empty() {
+                        "no change to the spec".to_owned()
+                    } else {
+                        described
+                    }
+                }
+            }
+        };
+        let spec = &revision.spec;
+        Self {
+            number: revision.number,
+            status: revision.status,
+            release: spec.release.clone(),
+            plan: spec.plan,
+            title: spec
+                .title
+                .as_ref()
+                .map_or_else(|| spec.name.to_string(), ToString::to_string),
+            changes,
+            actor: revision.actor.to_string(),
+            reason: revision.reason.clone(),
+            failure: revision.failure.clone(),
+            created_at: revision.created_at,
+            started_at: revision.started_at,
+            finished_at: revision.finished_at,
+            manifest_digest: revision.manifest_digest.clone(),
+            platform_digest: revision.platform_digest.clone(),
+            manifest_kept: revision.manifest_kept,
+            checkpoint: revision.checkpoint.as_ref().map(|c| CheckpointView {
+                taken_at: c.taken_at,
+                path: c.path.clone(),
+            }),
+            rollback_of: revision.rollback_of,
+            restores: revision.restores,
+            migrates_data: revision.migrates_data,
+        }
+    }
+}
+
+/// One revision with its manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevisionDetail {
+    #[serde(flatten)]
+    pub revision: RevisionView,
+    /// The rendered objects as YAML (Secrets as placeholders); `null` once pruned.
+    pub manifest: Option<String>,
+}
+
+/// The difference between two revisions' manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevisionDiff {
+    #[schema(value_type = u32, minimum = 1)]
+    pub from: RevisionNumber,
+    #[schema(value_type = u32, minimum = 1)]
+    pub to: RevisionNumber,
+    /// True when the two manifests are the same text (`diff` is then empty).
+    pub identical: bool,
+    /// A unified diff, headed `--- revision <from>` and `+++ revision <to>`.
+    pub diff: String,
 }

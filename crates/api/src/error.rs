@@ -10,6 +10,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use storeplane_db::DbError;
+use storeplane_domain::{ChangeRefused, RollbackRefused};
 
 use crate::dto::{ErrorBody, ErrorDetail};
 
@@ -154,8 +155,64 @@ impl From<DbError> for ApiError {
                 "this Idempotency-Key was already used with a different request body; use a new key",
             ),
             DbError::IllegalTransition(e) => Self::conflict("conflict", e.to_string()),
+            DbError::ChangeRefused(refused) => Self::from(refused),
+            DbError::RollbackRefused(refused) => Self::from(refused),
             e if e.is_transient() => Self::unavailable("the metadata store", error_chain(&e)),
             e => Self::internal(error_chain(&e)),
+        }
+    }
+}
+
+impl From<ChangeRefused> for ApiError {
+    fn from(refused: ChangeRefused) -> Self {
+        let message = refused.to_string();
+        match refused {
+            ChangeRefused::InProgress { .. } => Self::conflict("operation_in_progress", message),
+            ChangeRefused::Stale { .. } => {
+                Self::new(StatusCode::PRECONDITION_FAILED, "stale_revision", message)
+                    .with_field("If-Match")
+            }
+            ChangeRefused::NotChangeable { .. } => Self::conflict("not_changeable", message),
+            ChangeRefused::LeftFailed { .. } => Self::conflict("left_failed", message),
+        }
+    }
+}
+
+impl From<RollbackRefused> for ApiError {
+    fn from(refused: RollbackRefused) -> Self {
+        match refused {
+            RollbackRefused::UnknownRevision { .. } => Self::new(
+                StatusCode::NOT_FOUND,
+                "unknown_revision",
+                refused.to_string(),
+            )
+            .with_field("revision"),
+            RollbackRefused::AlreadyDeployed { .. } => {
+                Self::conflict("already_deployed", refused.to_string())
+            }
+            RollbackRefused::InProgress { .. } => {
+                Self::conflict("operation_in_progress", refused.to_string())
+            }
+            RollbackRefused::WouldDowngradeData { since, checkpoint } => {
+                let head = format!(
+                    "revision {since} migrated the store's data for a newer release, which the release rolled back to cannot read"
+                );
+                let message = match checkpoint {
+                    Some(checkpoint) => format!(
+                        "{head}; send \"restore_checkpoint\": true to restore the checkpoint taken before revision {since} (at {}) first: every order written since then is lost",
+                        checkpoint
+                            .taken_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ),
+                    None => format!(
+                        "{head}, and no checkpoint was taken before it that could be restored"
+                    ),
+                };
+                Self::conflict("would_lose_data", message)
+            }
+            RollbackRefused::NoManifest { .. } => {
+                Self::conflict("manifest_pruned", refused.to_string())
+            }
         }
     }
 }

@@ -144,10 +144,21 @@ async fn load_items(
     Ok(items)
 }
 
+/// Whether `event` changed what the store's view shows: its status, or where its
+/// revisions stand (a revision recorded, applied, deployed, failed or rolled back).
+fn changes_store(event: &StoreEvent) -> bool {
+    match event.kind {
+        EventKind::Created | EventKind::StatusChanged => true,
+        EventKind::Step => event.detail.get("step").and_then(|s| s.as_str()) == Some("revision"),
+        _ => false,
+    }
+}
+
 /// Live updates as server-sent events.
 ///
 /// Every timeline event the caller may see arrives as `timeline` (its `id:` is the
-/// event's `seq`); when it changed the store, the store's new state follows as `store`.
+/// event's `seq`); when it changed the store (its status, or one of its revisions), the
+/// store's new state follows as `store`.
 /// Send `Last-Event-ID` to resume after an event.
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "events",
@@ -187,7 +198,7 @@ pub async fn stream(
     };
     let subscriber = Subscriber {
         repo: state.repo.clone(),
-        urls: state.settings.urls.clone(),
+        views: state.views.clone(),
         caller,
         rx,
         closed: state.feed.closed.clone(),
@@ -205,7 +216,7 @@ pub async fn stream(
 /// One SSE client's position in the timeline.
 struct Subscriber {
     repo: Arc<dyn Repository>,
-    urls: crate::dto::StoreUrls,
+    views: crate::state::StoreViews,
     caller: Caller,
     rx: broadcast::Receiver<Arc<FeedItem>>,
     closed: watch::Receiver<bool>,
@@ -262,11 +273,8 @@ impl Subscriber {
                 .json_data(&view)
                 .unwrap_or_else(|_| Event::default().comment("unserializable event")),
         ];
-        if matches!(
-            item.event.kind,
-            EventKind::Created | EventKind::StatusChanged
-        ) {
-            let store = self.urls.view(&item.store);
+        if changes_store(&item.event) {
+            let store = self.views.view(&item.store);
             if let Ok(event) = Event::default().event("store").json_data(&store) {
                 events.push(event);
             }

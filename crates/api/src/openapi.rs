@@ -4,17 +4,19 @@
 //! served document against the running server.
 
 use serde_json::{Value, json};
-use storeplane_domain::{Engine, StoreName};
+use storeplane_domain::{Engine, StoreName, StoreTitle};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ClusterView, CreateStoreRequest, CredentialsView, EngineView, ErrorBody, ErrorDetail,
-    EventView, Page, PlanView, SessionView, StoreView, UserView,
+    ChangeResponse, ChangeStoreRequest, CheckpointView, ClusterView, CreateStoreRequest,
+    CredentialsView, EngineView, ErrorBody, ErrorDetail, EventView, OperationKind, OperationView,
+    Page, PlanView, ReleaseView, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest,
+    SessionView, StoreView, UserView,
 };
-use crate::{catalog, credentials, feed, session, stores};
+use crate::{catalog, credentials, feed, revisions, session, stores};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,18 +24,25 @@ use crate::{catalog, credentials, feed, session, stores};
     paths(
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
         credentials::reveal, feed::stream, session::whoami, session::cluster, catalog::engines,
-        catalog::plans,
+        catalog::plans, revisions::releases, revisions::change, revisions::rollback,
+        revisions::list, revisions::get, revisions::diff,
     ),
-    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail)),
+    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>)),
     modifiers(&Security, &SignInErrors),
     security(("bearer" = []), ("session" = [])),
 )]
 #[derive(Debug)]
 pub struct ApiDoc;
 
+/// What a title may be, as a regular expression: no control character, and no white
+/// space at either end (`StoreTitle::parse`); its length is `minLength`/`maxLength`.
+const TITLE_PATTERN: &str =
+    r"^[^\x00-\x1f\x7f-\x9f\s](?:[^\x00-\x1f\x7f-\x9f]*[^\x00-\x1f\x7f-\x9f\s])?$";
+
 /// The document this server serves: [`ApiDoc`] with the store name's rules and, as the
-/// engines a create accepts, only those it provisions (`engines`).
-pub fn document(engines: &[Engine]) -> Value {
+/// engines a create accepts, only those it provisions (`engines`); as the releases a
+/// change accepts, those of the catalog (`releases`).
+pub fn document(engines: &[Engine], releases: &[ReleaseView]) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     let request = &mut doc["components"]["schemas"]["CreateStoreRequest"]["properties"];
     // `not` has no utoipa attribute; the rules are the domain's own constants, so the
@@ -47,6 +56,17 @@ pub fn document(engines: &[Engine]) -> Value {
         {"pattern": format!("^({})", StoreName::RESERVED_PREFIXES.join("|"))},
     ]});
     request["engine"]["enum"] = json!(engines.iter().map(|e| e.as_str()).collect::<Vec<_>>());
+    let change = &mut doc["components"]["schemas"]["ChangeStoreRequest"];
+    // At least one of the three; `reason` alone changes nothing.
+    change["minProperties"] = json!(1);
+    change["anyOf"] = json!([
+        {"required": ["release"]}, {"required": ["plan"]}, {"required": ["title"]},
+    ]);
+    let change = &mut change["properties"];
+    change["release"]["enum"] = json!(releases.iter().map(|r| r.name.as_str()).collect::<Vec<_>>());
+    change["title"]["minLength"] = json!(1);
+    change["title"]["maxLength"] = json!(StoreTitle::MAX_LEN);
+    change["title"]["pattern"] = json!(TITLE_PATTERN);
     doc["paths"]["/api/v1/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"] =
         live_event();
     doc
@@ -182,7 +202,7 @@ mod tests {
 
     #[test]
     fn the_document_spells_every_enum_as_the_api_speaks_it() {
-        let doc = document(Engine::ALL);
+        let doc = document(Engine::ALL, &[]);
         assert_eq!(enum_of(&doc, "Engine"), texts(Engine::ALL));
         assert_eq!(enum_of(&doc, "Plan"), texts(Plan::ALL));
         assert_eq!(enum_of(&doc, "StoreStatus"), texts(StoreStatus::ALL));
@@ -192,14 +212,36 @@ mod tests {
 
     #[test]
     fn a_create_offers_only_the_engines_this_server_provisions() {
-        let doc = document(&[Engine::WooCommerce]);
+        let doc = document(&[Engine::WooCommerce], &[]);
         let engine = &doc["components"]["schemas"]["CreateStoreRequest"]["properties"]["engine"];
         assert_eq!(engine["enum"], json!(["woocommerce"]));
     }
 
     #[test]
+    fn a_change_offers_the_catalog_releases_and_the_title_rules() {
+        let release = ReleaseView {
+            engine: Engine::WooCommerce,
+            name: storeplane_domain::ReleaseName::parse("wp6.8-wc9.8").unwrap(),
+            default: true,
+            components: Default::default(),
+        };
+        let doc = document(&[Engine::WooCommerce], &[release]);
+        let change = &doc["components"]["schemas"]["ChangeStoreRequest"];
+        assert_eq!(
+            change["properties"]["release"]["enum"],
+            json!(["wp6.8-wc9.8"])
+        );
+        assert_eq!(change["properties"]["title"]["maxLength"], json!(100));
+        assert_eq!(change["anyOf"].as_array().unwrap().len(), 3);
+        let patch = &doc["paths"]["/api/v1/stores/{id}"]["patch"]["responses"];
+        for status in ["200", "202", "400", "404", "409", "412", "422"] {
+            assert!(patch.get(status).is_some(), "PATCH documents {status}");
+        }
+    }
+
+    #[test]
     fn every_operation_documents_the_answer_to_a_caller_not_signed_in() {
-        let doc = document(Engine::ALL);
+        let doc = document(Engine::ALL, &[]);
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, operation) in item.as_object().unwrap() {
                 assert!(

@@ -4,27 +4,40 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::settings::MAX_BODY_BYTES;
 use crate::{
-    AppState, catalog, credentials, dashboard, error, feed, health, metrics, openapi, session,
-    stores,
+    AppState, catalog, credentials, dashboard, error, feed, health, metrics, openapi, revisions,
+    session, stores,
 };
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let document = openapi::document(&state.settings.engines);
+    let document = openapi::document(&state.settings.engines, &state.renderer.releases());
     let api = Router::new()
         .route("/session", get(session::whoami))
         .route("/cluster", get(session::cluster))
         .route("/engines", get(catalog::engines))
         .route("/plans", get(catalog::plans))
+        .route("/releases", get(revisions::releases))
         .route("/stores", get(stores::list).post(stores::create))
-        .route("/stores/{id}", get(stores::get).delete(stores::delete))
+        .route(
+            "/stores/{id}",
+            get(stores::get)
+                .delete(stores::delete)
+                .merge(patch(revisions::change)),
+        )
+        .route("/stores/{id}/rollback", post(revisions::rollback))
+        .route("/stores/{id}/revisions", get(revisions::list))
+        .route("/stores/{id}/revisions/{number}", get(revisions::get))
+        .route(
+            "/stores/{id}/revisions/{from}/diff/{to}",
+            get(revisions::diff),
+        )
         .route("/stores/{id}/retry", post(stores::retry))
         .route("/stores/{id}/events", get(stores::events))
         .route("/stores/{id}/credentials/reveal", post(credentials::reveal))

@@ -19,7 +19,7 @@ pub enum AuthMode {
     None,
 }
 
-/// Token-bucket limits on store creation and deletion, per identity.
+/// Token-bucket limits on store creations, deletions, changes and rollbacks, per identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     /// Requests replenished per minute; 0 turns the limit off.

@@ -135,10 +135,7 @@ pub async fn create(
         })
         .await?;
     state.pages.invalidate();
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(state.settings.urls.view(outcome.store())),
-    ))
+    Ok((StatusCode::ACCEPTED, ApiJson(state.view(outcome.store()))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -158,7 +155,7 @@ pub struct ListParams {
     name: Option<String>,
 }
 
-fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+pub(crate) fn page_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
     match limit.unwrap_or(default) {
         n if (1..=max).contains(&n) => Ok(n),
         n => Err(ApiError::bad_request(
@@ -209,7 +206,7 @@ pub async fn list(
         stores.truncate(limit as usize);
         cursor::of_store(stores[stores.len() - 1].id)
     });
-    let items: Vec<StoreView> = stores.iter().map(|s| state.settings.urls.view(s)).collect();
+    let items: Vec<StoreView> = stores.iter().map(|s| state.view(s)).collect();
     let page =
         Bytes::from(serde_json::to_vec(&Page { items, next_cursor }).map_err(ApiError::internal)?);
     state.pages.put(key, generation, page.clone());
@@ -231,15 +228,25 @@ fn json_bytes(body: Bytes) -> Response {
 #[utoipa::path(
     get, path = "/api/v1/stores/{id}", tag = "stores",
     params(("id" = StoreId, Path, description = "Store id")),
-    responses((status = 200, body = StoreView), (status = 400, description = "The id is not a UUID", body = ErrorBody), (status = 404, body = ErrorBody))
+    responses(
+        (status = 200, body = StoreView, headers(("ETag" = String, description = "The store's latest revision, quoted (`\"3\"`): send it back as `If-Match` on a change. Absent before the store's first revision is recorded"))),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
 )]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<ApiJson<StoreView>, ApiError> {
+) -> Result<Response, ApiError> {
     let store = caller.visible_store(&state, store_id(&id)?).await?;
-    Ok(ApiJson(state.settings.urls.view(&store)))
+    let mut response = ApiJson(state.view(&store)).into_response();
+    if let Some(latest) = store.latest_revision
+        && let Ok(etag) = HeaderValue::try_from(format!("\"{latest}\""))
+    {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    Ok(response)
 }
 
 /// Delete a store.
@@ -258,10 +265,7 @@ pub async fn delete(
 ) -> Result<(StatusCode, ApiJson<StoreView>), ApiError> {
     let store = caller.visible_store(&state, store_id(&id)?).await?;
     if matches!(store.status, StoreStatus::Deleting | StoreStatus::Deleted) {
-        return Ok((
-            StatusCode::ACCEPTED,
-            ApiJson(state.settings.urls.view(&store)),
-        ));
+        return Ok((StatusCode::ACCEPTED, ApiJson(state.view(&store))));
     }
     state.limiter.check(&caller.identity)?;
     let store = state
@@ -269,10 +273,7 @@ pub async fn delete(
         .request_deletion(store.id, &caller.actor(), Utc::now())
         .await?;
     state.pages.invalidate();
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(state.settings.urls.view(&store)),
-    ))
+    Ok((StatusCode::ACCEPTED, ApiJson(state.view(&store))))
 }
 
 /// Retry a failed store.
@@ -306,10 +307,7 @@ pub async fn retry(
         )
         .await?;
     state.pages.invalidate();
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(state.settings.urls.view(&store)),
-    ))
+    Ok((StatusCode::ACCEPTED, ApiJson(state.view(&store))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -16,5 +16,7 @@ mod events;
 mod fuzz;
 #[path = "api/limits.rs"]
 mod limits;
+#[path = "api/revisions.rs"]
+mod revisions;
 #[path = "api/stores.rs"]
 mod stores;

@@ -3,7 +3,7 @@
 //! `STOREPLANE_*` environment variable.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use storeplane_domain::{Engine, Plan, StoreStatus};
+use storeplane_domain::{Engine, Plan, RevisionNumber, StoreStatus};
 
 /// Create, inspect and delete stores through the storeplane API.
 #[derive(Debug, Parser)]
@@ -104,6 +104,87 @@ pub enum StoreCommand {
     Events(EventsArgs),
     /// Show a store's initial admin credentials (only once: they cannot be shown again).
     Reveal(TargetArgs),
+    /// Change a store's plan, release or title: records a new revision; with --wait,
+    /// follow it until it is deployed (or failed and rolled back).
+    Update(UpdateArgs),
+    /// Show a store's revisions, newest first.
+    History(TargetArgs),
+    /// Show what differs between two revisions' manifests, as a unified diff.
+    Diff(DiffArgs),
+    /// Roll a store back to an earlier revision (default: the one deployed before the
+    /// current one).
+    Rollback(RollbackArgs),
+    /// List the platform's releases (what each pins), the default of each engine marked.
+    Releases,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The plan to move to (small, medium or large).
+    #[arg(long)]
+    pub plan: Option<Plan>,
+
+    /// The release to move to (see `storeplane store releases`); a checkpoint of the
+    /// database is taken first, and the engine's upgrade step runs.
+    #[arg(long, value_name = "RELEASE")]
+    pub release: Option<String>,
+
+    /// The shop's new title.
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+
+    /// Why, for the store's history.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Refuse the change if the store's latest revision is no longer this one (someone
+    /// else changed it since you looked).
+    #[arg(long, value_name = "REVISION")]
+    pub if_match: Option<RevisionNumber>,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The revision to diff from (`---`).
+    pub from: RevisionNumber,
+
+    /// The revision to diff to (`+++`).
+    pub to: RevisionNumber,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The revision to go back to (default: the one deployed before the current one).
+    pub revision: Option<RevisionNumber>,
+
+    /// Restore the database from the checkpoint taken before the upgrade the rollback
+    /// crosses. Every order and change written since that checkpoint is lost; asks for
+    /// confirmation (or pass --yes).
+    #[arg(long)]
+    pub restore_checkpoint: bool,
+
+    /// Confirm a rollback that loses data without asking (needed without a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+
+    /// Why, for the store's history.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +321,33 @@ mod tests {
             err.contains("expected one of small, medium, large"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_update_takes_each_setting_as_a_flag_and_a_rollback_its_revision_as_an_argument() {
+        let args = StoreArgs::try_parse_from([
+            "store",
+            "update",
+            "acme",
+            "--plan",
+            "medium",
+            "--if-match",
+            "3",
+            "--wait",
+        ])
+        .unwrap();
+        let StoreCommand::Update(update) = args.command else {
+            panic!("an update");
+        };
+        assert_eq!(update.plan, Some(Plan::Medium));
+        assert_eq!(update.if_match.map(RevisionNumber::get), Some(3));
+        assert!(update.wait.wait);
+        let args = StoreArgs::try_parse_from(["store", "rollback", "acme", "2", "--yes"]).unwrap();
+        assert!(matches!(
+            args.command,
+            StoreCommand::Rollback(RollbackArgs { revision: Some(r), yes: true, .. }) if r.get() == 2
+        ));
+        assert!(StoreArgs::try_parse_from(["store", "diff", "acme", "0", "1"]).is_err());
     }
 
     #[test]

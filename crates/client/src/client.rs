@@ -7,9 +7,11 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use storeplane_api::dto::{
-    CreateStoreRequest, CredentialsView, ErrorBody, EventView, Page, SessionView, StoreView,
+    ChangeResponse, ChangeStoreRequest, CreateStoreRequest, CredentialsView, ErrorBody, EventView,
+    Page, ReleaseView, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest, SessionView,
+    StoreView,
 };
-use storeplane_domain::{StoreId, StoreStatus};
+use storeplane_domain::{RevisionNumber, StoreId, StoreStatus};
 
 use crate::error::{ApiFailure, ClientError};
 use crate::live::LiveUpdates;
@@ -175,6 +177,81 @@ impl Client {
     pub async fn reveal_credentials(&self, id: StoreId) -> Result<CredentialsView, ClientError> {
         let path = format!("stores/{id}/credentials/reveal");
         self.call(self.request(Method::POST, &path)).await
+    }
+
+    /// Changes a store's release, plan or title: `PATCH /api/v1/stores/{id}`. With
+    /// `if_match`, refused (`412 stale_revision`) when the store's latest revision is
+    /// another.
+    pub async fn change_store(
+        &self,
+        id: StoreId,
+        request: &ChangeStoreRequest,
+        if_match: Option<RevisionNumber>,
+    ) -> Result<ChangeResponse, ClientError> {
+        let mut builder = self
+            .request(Method::PATCH, &format!("stores/{id}"))
+            .json(request);
+        if let Some(number) = if_match {
+            builder = builder.header(reqwest::header::IF_MATCH, format!("\"{number}\""));
+        }
+        self.call(builder).await
+    }
+
+    /// Rolls a store back: `POST /api/v1/stores/{id}/rollback`.
+    pub async fn rollback_store(
+        &self,
+        id: StoreId,
+        request: &RollbackRequest,
+    ) -> Result<ChangeResponse, ClientError> {
+        let path = format!("stores/{id}/rollback");
+        self.call(self.request(Method::POST, &path).json(request))
+            .await
+    }
+
+    /// One page of a store's revisions, newest first: `GET /api/v1/stores/{id}/revisions`.
+    pub async fn list_revisions(
+        &self,
+        id: StoreId,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<RevisionView>, ClientError> {
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(cursor) = cursor {
+            query.push(("cursor", cursor.to_owned()));
+        }
+        if let Some(limit) = limit {
+            query.push(("limit", limit.to_string()));
+        }
+        let path = format!("stores/{id}/revisions");
+        self.call(self.request(Method::GET, &path).query(&query))
+            .await
+    }
+
+    /// One revision with its manifest: `GET /api/v1/stores/{id}/revisions/{number}`.
+    pub async fn get_revision(
+        &self,
+        id: StoreId,
+        number: RevisionNumber,
+    ) -> Result<RevisionDetail, ClientError> {
+        let path = format!("stores/{id}/revisions/{number}");
+        self.call(self.request(Method::GET, &path)).await
+    }
+
+    /// The unified diff of two revisions' manifests:
+    /// `GET /api/v1/stores/{id}/revisions/{from}/diff/{to}`.
+    pub async fn diff_revisions(
+        &self,
+        id: StoreId,
+        from: RevisionNumber,
+        to: RevisionNumber,
+    ) -> Result<RevisionDiff, ClientError> {
+        let path = format!("stores/{id}/revisions/{from}/diff/{to}");
+        self.call(self.request(Method::GET, &path)).await
+    }
+
+    /// The platform's release catalog: `GET /api/v1/releases`.
+    pub async fn releases(&self) -> Result<Vec<ReleaseView>, ClientError> {
+        self.call(self.request(Method::GET, "releases")).await
     }
 
     /// The store a person named on the command line: a UUID is fetched by id; anything
@@ -388,6 +465,8 @@ mod tests {
             "status": status, "status_reason": null, "owner_id": uuid::Uuid::now_v7(),
             "namespace": "store-x", "url": "http://x", "admin_url": "http://x/wp-admin/",
             "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z",
+            "last_checked_at": null, "release": null, "title": name, "revision": null,
+            "latest_revision": null, "operation": null, "release_is_default": true,
         }))
         .expect("a valid store")
     }

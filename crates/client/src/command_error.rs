@@ -18,6 +18,20 @@ pub enum CommandError {
     #[error("store {name:?} was deleted while waiting for it to be ready")]
     Deleted { name: String },
 
+    /// The revision being waited for failed, or was rolled back.
+    #[error(
+        "revision {revision} of store {name:?} was not deployed: {reason} (`storeplane store history {name}` shows its revisions)"
+    )]
+    RevisionFailed {
+        name: String,
+        revision: u32,
+        reason: String,
+    },
+
+    /// A rollback that restores a checkpoint (losing data) was not confirmed.
+    #[error("{0}")]
+    NotConfirmed(String),
+
     /// The wait took longer than `--timeout`; the operation itself goes on.
     #[error(
         "gave up waiting for store {name:?} after {seconds}s: it is still {status} (the operation goes on; `storeplane store events {name} --follow` keeps watching)"

@@ -29,6 +29,12 @@ impl std::fmt::Display for ApiFailure {
         match (self.code.as_str(), self.retry_after) {
             ("unauthenticated", _) => f.write_str(" (pass --token or set STOREPLANE_TOKEN)"),
             ("rate_limited", Some(secs)) => write!(f, " (try again in {secs}s)"),
+            ("would_lose_data", _) if self.message.contains("restore_checkpoint") => {
+                f.write_str(" (from the CLI: pass --restore-checkpoint)")
+            }
+            ("stale_revision", _) => {
+                f.write_str(" (`storeplane store history NAME` shows where it stands)")
+            }
             _ => Ok(()),
         }
     }

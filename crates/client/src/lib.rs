@@ -15,8 +15,8 @@ mod run;
 mod watch;
 
 pub use args::{
-    ApiToken, ConnectionArgs, CreateArgs, DeleteArgs, EventsArgs, ListArgs, OutputFormat,
-    StoreArgs, StoreCommand, TargetArgs, WaitArgs,
+    ApiToken, ConnectionArgs, CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs, OutputFormat,
+    RollbackArgs, StoreArgs, StoreCommand, TargetArgs, UpdateArgs, WaitArgs,
 };
 pub use client::{Client, DEFAULT_REQUEST_TIMEOUT};
 pub use command_error::CommandError;

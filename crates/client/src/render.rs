@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{Table, presets};
-use storeplane_api::dto::{CredentialsView, EventView, StoreView};
+use storeplane_api::dto::{
+    ChangeResponse, CredentialsView, EventView, ReleaseView, RevisionView, StoreView,
+};
 
 /// The longest event kind (`credentials_revealed`), so that messages line up in a stream
 /// whose later lines are not known yet.
@@ -47,9 +49,31 @@ pub fn store_details(store: &StoreView) -> String {
     if let Some(reason) = &store.status_reason {
         lines.push(("reason", reason.clone()));
     }
+    if let Some(operation) = &store.operation {
+        lines.push(("operation", operation.description.clone()));
+    }
     lines.extend([
         ("engine", store.engine.to_string()),
         ("plan", store.plan.to_string()),
+        (
+            "release",
+            match (&store.release, store.release_is_default) {
+                (Some(release), true) => release.to_string(),
+                (Some(release), false) => format!("{release} (not the default any more)"),
+                (None, _) => "-".to_owned(),
+            },
+        ),
+        ("title", store.title.clone()),
+        (
+            "revision",
+            match (store.revision, store.latest_revision) {
+                (Some(deployed), Some(latest)) if latest != deployed => {
+                    format!("{deployed} (latest {latest})")
+                }
+                (Some(deployed), _) => deployed.to_string(),
+                (None, _) => "-".to_owned(),
+            },
+        ),
         ("url", store.url.clone()),
         ("admin url", store.admin_url.clone()),
         ("namespace", store.namespace.clone()),
@@ -57,6 +81,84 @@ pub fn store_details(store: &StoreView) -> String {
         ("updated", timestamp(store.updated_at)),
     ]);
     key_values(&lines)
+}
+
+/// A store's revisions as a table, in the order given (the API's: newest first); ages are
+/// relative to `now`.
+pub fn revision_table(revisions: &[RevisionView], now: DateTime<Utc>) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header(["REV", "STATUS", "CHANGES", "ACTOR", "AGE", "REASON/FAILURE"]);
+    for revision in revisions {
+        let changes = match revision.changes.as_str() {
+            "" => "first provisioning".to_owned(),
+            changes => changes.to_owned(),
+        };
+        let why = match &revision.failure {
+            Some(failure) => format!("failed: {failure}"),
+            None => revision.reason.clone(),
+        };
+        table.add_row([
+            revision.number.to_string(),
+            revision.status.to_string(),
+            changes,
+            revision.actor.clone(),
+            age(now - revision.created_at),
+            why,
+        ]);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 3));
+    }
+    table.trim_fmt()
+}
+
+/// The release catalog as a table: each release, whether it is its engine's default, and
+/// what it pins.
+pub fn release_table(releases: &[ReleaseView]) -> String {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header(["ENGINE", "RELEASE", "DEFAULT", "COMPONENTS"]);
+    for release in releases {
+        let components = release
+            .components
+            .iter()
+            .map(|(name, version)| format!("{name}={version}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        table.add_row([
+            release.engine.to_string(),
+            release.name.to_string(),
+            if release.default { "yes" } else { "" }.to_owned(),
+            components,
+        ]);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 3));
+    }
+    table.trim_fmt()
+}
+
+/// What a change or a rollback did, in a few lines.
+pub fn change(response: &ChangeResponse) -> String {
+    let revision = &response.revision;
+    let mut lines = vec![response.message.clone()];
+    if response.changed {
+        lines.push(key_values(&[
+            ("revision", revision.number.to_string()),
+            ("status", revision.status.to_string()),
+            (
+                "release",
+                revision
+                    .release
+                    .as_ref()
+                    .map_or_else(|| "(default)".to_owned(), ToString::to_string),
+            ),
+            ("plan", revision.plan.to_string()),
+            ("title", revision.title.clone()),
+        ]));
+    }
+    lines.join("\n")
 }
 
 /// A timeline event as one line: time, kind, message.
@@ -124,6 +226,41 @@ mod tests {
     #[test]
     fn a_clock_slightly_behind_the_server_shows_no_negative_age() {
         assert_eq!(age(chrono::Duration::seconds(-3)), "0s");
+    }
+
+    fn revision(number: u32, changes: &str, failure: Option<&str>) -> RevisionView {
+        serde_json::from_value(serde_json::json!({
+            "number": number, "status": if failure.is_some() { "failed" } else { "deployed" },
+            "release": "wp6.8-wc9.8", "plan": "small", "title": "acme", "changes": changes,
+            "actor": "user:alice", "reason": "more traffic", "failure": failure,
+            "created_at": "2026-11-22T10:00:00Z", "started_at": null, "finished_at": null,
+            "manifest_digest": "d", "platform_digest": "p", "manifest_kept": true,
+            "checkpoint": null, "rollback_of": null, "restores": null, "migrates_data": false,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_history_names_the_first_provisioning_and_shows_a_failure_instead_of_the_reason() {
+        let now = "2026-11-22T10:05:00Z".parse().unwrap();
+        let table = revision_table(
+            &[
+                revision(2, "plan small -> medium", Some("ImagePullBackOff")),
+                revision(1, "", None),
+            ],
+            now,
+        );
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("REV"), "{table}");
+        assert!(
+            lines[1].contains("failed: ImagePullBackOff") && lines[1].contains("5m"),
+            "{table}"
+        );
+        assert!(!lines[1].contains("more traffic"), "{table}");
+        assert!(
+            lines[2].contains("first provisioning") && lines[2].contains("more traffic"),
+            "{table}"
+        );
     }
 
     #[test]

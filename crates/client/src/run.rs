@@ -6,18 +6,21 @@ use std::io::Write;
 use std::time::Duration;
 
 use futures::StreamExt;
-use storeplane_api::dto::{CreateStoreRequest, EventView, Page, StoreView};
+use storeplane_api::dto::{
+    ChangeResponse, ChangeStoreRequest, CreateStoreRequest, EventView, Page, RevisionView,
+    RollbackRequest, StoreView,
+};
 
 use crate::args::{
-    CreateArgs, DeleteArgs, EventsArgs, ListArgs, OutputFormat, StoreArgs, StoreCommand,
-    TargetArgs, WaitArgs,
+    CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs, OutputFormat, RollbackArgs, StoreArgs,
+    StoreCommand, TargetArgs, UpdateArgs, WaitArgs,
 };
 use crate::client::Client;
 use crate::command_error::CommandError;
 use crate::live::{LiveUpdate, LiveUpdates};
 use crate::output::Printer;
 use crate::render;
-use crate::watch::{Goal, watch_store};
+use crate::watch::{Goal, watch_revision, watch_store};
 
 /// Runs a store command, printing its results to stdout.
 ///
@@ -60,7 +63,157 @@ pub async fn run_with_output<W: Write>(args: StoreArgs, out: &mut W) -> Result<(
             }
             Ok(printer.answer(&credentials, &render::credentials(&credentials))?)
         }
+        StoreCommand::Update(update_args) => update(&client, update_args, &mut printer).await,
+        StoreCommand::History(TargetArgs { store }) => {
+            let store = client.resolve(&store).await?;
+            let revisions = all_revisions(&client, &store).await?;
+            let human = render::revision_table(&revisions, chrono::Utc::now());
+            Ok(printer.answer(&revisions, &human)?)
+        }
+        StoreCommand::Diff(DiffArgs { target, from, to }) => {
+            let store = client.resolve(&target.store).await?;
+            let diff = client.diff_revisions(store.id, from, to).await?;
+            let human = if diff.identical {
+                format!("revisions {from} and {to} have the same manifest")
+            } else {
+                diff.diff.trim_end().to_owned()
+            };
+            Ok(printer.answer(&diff, &human)?)
+        }
+        StoreCommand::Rollback(rollback_args) => {
+            rollback(&client, rollback_args, &mut printer).await
+        }
+        StoreCommand::Releases => {
+            let releases = client.releases().await?;
+            Ok(printer.answer(&releases, &render::release_table(&releases))?)
+        }
     }
+}
+
+/// Every revision of the store, newest first.
+async fn all_revisions(
+    client: &Client,
+    store: &StoreView,
+) -> Result<Vec<RevisionView>, CommandError> {
+    let mut page = client.list_revisions(store.id, None, Some(200)).await?;
+    let mut revisions = std::mem::take(&mut page.items);
+    let mut cursor = page.next_cursor;
+    while let Some(next) = cursor {
+        let more = client
+            .list_revisions(store.id, Some(&next), Some(200))
+            .await?;
+        revisions.extend(more.items);
+        cursor = more.next_cursor.filter(|c| *c != next);
+    }
+    Ok(revisions)
+}
+
+async fn update<W: Write>(
+    client: &Client,
+    args: UpdateArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let target = client.resolve(&args.target.store).await?;
+    let request = ChangeStoreRequest {
+        release: args.release,
+        plan: args.plan.map(|p| p.to_string()),
+        title: args.title,
+        reason: args.reason,
+    };
+    // Subscribed before the revision is recorded, so that none of its steps can be missed.
+    let mut updates = match args.wait.wait {
+        true => Some(client.subscribe(None).await?),
+        false => None,
+    };
+    let response = client
+        .change_store(target.id, &request, args.if_match)
+        .await?;
+    follow(updates.as_mut(), response, &args.wait, printer).await
+}
+
+/// Warns that restoring a checkpoint loses data, and asks (on a terminal) or requires
+/// `--yes` (without one) before going on.
+fn confirm_data_loss(args: &RollbackArgs) -> Result<(), CommandError> {
+    use std::io::{BufRead, IsTerminal};
+    let warning = format!(
+        "Restoring the checkpoint replaces store {:?}'s database with the copy taken before the upgrade: every order, customer and change written since then is lost.",
+        args.target.store
+    );
+    eprintln!("{warning}");
+    if args.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::NotConfirmed(
+            "refusing to restore a checkpoint without confirmation: pass --yes to accept losing the data written since".to_owned(),
+        ));
+    }
+    eprint!("Type the store's name to go on: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() == args.target.store {
+        Ok(())
+    } else {
+        Err(CommandError::NotConfirmed(
+            "not confirmed; nothing was changed".to_owned(),
+        ))
+    }
+}
+
+async fn rollback<W: Write>(
+    client: &Client,
+    args: RollbackArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let target = client.resolve(&args.target.store).await?;
+    if args.restore_checkpoint {
+        confirm_data_loss(&args)?;
+    }
+    let request = RollbackRequest {
+        revision: args.revision.map(|r| u64::from(r.get())),
+        restore_checkpoint: args.restore_checkpoint,
+        reason: args.reason.clone(),
+    };
+    let mut updates = match args.wait.wait {
+        true => Some(client.subscribe(None).await?),
+        false => None,
+    };
+    let response = client.rollback_store(target.id, &request).await?;
+    follow(updates.as_mut(), response, &args.wait, printer).await
+}
+
+/// Prints what a change or a rollback did and, with `--wait`, follows its revision until
+/// it is deployed, failed or rolled back (within `--timeout`).
+async fn follow<W: Write>(
+    updates: Option<&mut LiveUpdates>,
+    response: ChangeResponse,
+    wait: &WaitArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let Some(updates) = updates.filter(|_| response.changed) else {
+        return Ok(printer.answer(&response, &render::change(&response))?);
+    };
+    printer.streamed(&response, &render::change(&response))?;
+    printer.note("")?;
+    let mut store = response.store.clone();
+    let number = response.revision.number;
+    let limit = Duration::from_secs(wait.timeout);
+    match tokio::time::timeout(limit, watch_revision(updates, &mut store, number, printer)).await {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(CommandError::WaitTimedOut {
+                name: store.name.clone(),
+                seconds: wait.timeout,
+                status: format!("applying revision {number}"),
+            });
+        }
+    }
+    printer.note(&format!(
+        "\nrevision {number} of store {} is deployed",
+        store.name
+    ))?;
+    Ok(())
 }
 
 async fn create<W: Write>(

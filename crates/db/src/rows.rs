@@ -9,8 +9,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use storeplane_domain::{
-    Job, JobId, ReleaseName, Revision, RevisionNumber, Store, StoreEvent, StoreId, StoreName,
-    StoreSpec, StoreTitle, User, UserId, UserName,
+    InFlightRevision, Job, JobId, ReleaseName, Revision, RevisionNumber, Store, StoreEvent,
+    StoreId, StoreName, StoreSpec, StoreTitle, User, UserId, UserName,
 };
 
 use crate::DbError;
@@ -91,6 +91,9 @@ pub(crate) struct StoreRow {
     last_checked_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    latest_revision: Option<i32>,
+    in_flight_revision: Option<i32>,
+    in_flight_rollback_of: Option<i32>,
 }
 
 impl TryFrom<StoreRow> for Store {
@@ -125,6 +128,22 @@ impl TryFrom<StoreRow> for Store {
             deployed_revision: row
                 .deployed_revision
                 .map(|n| revision_number(WHAT, "deployed_revision", n))
+                .transpose()?,
+            latest_revision: row
+                .latest_revision
+                .map(|n| revision_number(WHAT, "latest_revision", n))
+                .transpose()?,
+            in_flight: row
+                .in_flight_revision
+                .map(|n| -> Result<InFlightRevision, DbError> {
+                    Ok(InFlightRevision {
+                        number: revision_number(WHAT, "in_flight_revision", n)?,
+                        rollback_of: row
+                            .in_flight_rollback_of
+                            .map(|r| revision_number(WHAT, "in_flight_rollback_of", r))
+                            .transpose()?,
+                    })
+                })
                 .transpose()?,
             last_checked_at: optional_time(WHAT, "last_checked_at", row.last_checked_at)?,
             created_at: time(WHAT, "created_at", row.created_at)?,

@@ -267,10 +267,20 @@ pub(crate) trait SqlBackend: Send + Sync + fmt::Debug {
 }
 
 /// The columns of `stores`, in [`crate::rows::StoreRow`] order.
+///
+/// The revision columns come from `store_revisions` by index lookups (its primary key,
+/// and the partial index that allows one revision in flight per store), so a page of
+/// stores reads where each stands in one query rather than one more per store.
 macro_rules! store_columns {
     () => {
         "id, name, engine, plan, release, title, owner_id, status, status_reason, \
-         deployed_revision, last_checked_at, created_at, updated_at"
+         deployed_revision, last_checked_at, created_at, updated_at, \
+         (SELECT MAX(sr.number) FROM store_revisions sr WHERE sr.store_id = stores.id) \
+         AS latest_revision, \
+         (SELECT sr.number FROM store_revisions sr WHERE sr.store_id = stores.id \
+         AND sr.status IN ('pending', 'applying')) AS in_flight_revision, \
+         (SELECT sr.rollback_of FROM store_revisions sr WHERE sr.store_id = stores.id \
+         AND sr.status IN ('pending', 'applying')) AS in_flight_rollback_of"
     };
 }
 pub(crate) use store_columns;

@@ -26,5 +26,5 @@ pub use revision::{
     RevisionContent, RevisionNumber, RevisionStatus, RollbackDecision, RollbackRefused,
     decide_change, decide_remediation, decide_rerender, decide_rollback, describe_spec_change,
 };
-pub use store::{Engine, Plan, Store, StoreId, StoreSpec, UnknownVariant};
+pub use store::{Engine, InFlightRevision, Plan, Store, StoreId, StoreSpec, UnknownVariant};
 pub use user::{InvalidUserName, Role, User, UserId, UserName};

@@ -165,11 +165,25 @@ pub struct Store {
     /// store being provisioned, or one created before revisions existed and not yet
     /// backfilled).
     pub deployed_revision: Option<RevisionNumber>,
+    /// The store's newest revision (`None` before its first is recorded); the same as
+    /// `deployed_revision` when nothing was recorded since.
+    pub latest_revision: Option<RevisionNumber>,
+    /// The revision pending or applying, if any (always the newest): what the store is
+    /// doing besides running its deployed revision.
+    pub in_flight: Option<InFlightRevision>,
     /// When a drift pass last found the store as its deployed revision says (a quiet pass
     /// writes no event, only this).
     pub last_checked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The revision a store has in flight, as much of it as a store's summary shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlightRevision {
+    pub number: RevisionNumber,
+    /// The revision it rolls back to, for a rollback.
+    pub rollback_of: Option<RevisionNumber>,
 }
 
 impl Store {

@@ -11,6 +11,7 @@ mod provisioning;
 mod render;
 mod serve;
 mod shutdown;
+mod store_renderer;
 mod token;
 mod worker;
 

@@ -21,6 +21,7 @@ use crate::cluster::{Cluster, ClusterArgs};
 use crate::credentials::ClusterCredentials;
 use crate::database::DatabaseArgs;
 use crate::provisioning::ProvisioningArgs;
+use crate::store_renderer::BlueprintRenderer;
 use crate::{shutdown, token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,8 +103,8 @@ pub struct ServeArgs {
     )]
     pub store_quota: u32,
 
-    /// Store creations and deletions each user (or client address) may make per minute; 0
-    /// for no limit.
+    /// Store creations, deletions, changes and rollbacks each user (or client address) may
+    /// make per minute; 0 for no limit.
     #[arg(
         long,
         env = "STOREPLANE_RATE_LIMIT_PER_MINUTE",
@@ -112,7 +113,7 @@ pub struct ServeArgs {
     )]
     pub rate_limit_per_minute: u32,
 
-    /// Creations and deletions allowed in a burst.
+    /// Creations, deletions, changes and rollbacks allowed in a burst.
     #[arg(
         long,
         env = "STOREPLANE_RATE_LIMIT_BURST",
@@ -201,7 +202,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stop_signal = shutdown::signal();
     let platform = args.provisioning.platform.settings()?;
     let repo = args.database.connect().await?;
-    crate::backfill::backfill_revisions(repo.as_ref(), &Blueprint::new(platform.clone())?).await?;
+    let blueprint = Blueprint::new(platform.clone())?;
+    crate::backfill::backfill_revisions(repo.as_ref(), &blueprint).await?;
     let cluster = args.cluster.connect().await?;
     let settings = args.settings(&cluster, &platform)?;
     let listener = TcpListener::bind(args.listen)
@@ -213,8 +215,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let credentials = Arc::new(ClusterCredentials {
         applier: applier.clone(),
     });
-    let (state, feed) =
-        AppState::start(repo.clone(), settings, credentials, Metrics::global()).await?;
+    let renderer = Arc::new(BlueprintRenderer { blueprint });
+    let (state, feed) = AppState::start(
+        repo.clone(),
+        settings,
+        credentials,
+        renderer,
+        Metrics::global(),
+    )
+    .await?;
     let router = storeplane_api::router(state.clone());
 
     let (stop_tx, mut stop_rx) = watch::channel(false);

@@ -142,3 +142,38 @@ async fn a_malformed_last_event_id_is_a_400() {
         .unwrap();
     assert_eq!(reply.status(), 400);
 }
+
+#[tokio::test]
+async fn a_recorded_change_is_followed_by_the_store_showing_it_in_flight() {
+    let app = TestApp::new().await;
+    let base = listen(&app).await;
+    let alice = app.member("alice").await;
+    let id = crate::revisions::ready_store(&app, &alice, "acme").await;
+    let mut events = subscribe(&base, &alice, None).await;
+
+    let reply = app
+        .request(axum::http::Method::PATCH, &format!("/api/v1/stores/{id}"))
+        .bearer(&alice)
+        .json(&serde_json::json!({"plan": "medium"}))
+        .send()
+        .await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+
+    let mut step = None;
+    while let Some(event) = next(&mut events, Duration::from_secs(2)).await {
+        match event.event.as_str() {
+            "timeline" => step = Some(data(&event)),
+            "store" => {
+                let store = data(&event);
+                assert_eq!(store["operation"]["description"], "updating to revision 2");
+                assert_eq!(store["latest_revision"], 2);
+                let step = step.expect("the step comes first");
+                assert_eq!(step["detail"]["step"], "revision");
+                assert_eq!(step["detail"]["revision"], 2);
+                return;
+            }
+            _ => {}
+        }
+    }
+    panic!("no store update followed the revision step");
+}

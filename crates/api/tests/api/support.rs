@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chrono::Utc;
 use serde_json::{Value, json};
 use storeplane_api::{
-    ApiSettings, AppState, FeedCloser, InMemoryCredentials, Metrics, RateLimit, secret,
+    ApiSettings, AppState, FakeRenderer, FeedCloser, InMemoryCredentials, Metrics, RateLimit,
+    secret,
 };
 use storeplane_db::{ConnectOptions, DatabaseUrl, NewApiToken, Repository};
 use storeplane_domain::{Role, UserName};
@@ -62,6 +63,7 @@ impl TestApp {
             repo.clone(),
             settings,
             Arc::new(credentials.clone()),
+            Arc::new(FakeRenderer::new(&["wp6.8-wc9.8", "wp6.9-wc10.0"])),
             Metrics::global(),
         )
         .await

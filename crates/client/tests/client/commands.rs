@@ -352,3 +352,110 @@ async fn an_unreachable_server_is_named_in_the_error() {
         "{err}"
     );
 }
+
+/// What the API answers to a change of `store` that recorded revision `number`.
+fn change_recorded(store: &StoreView, number: u32) -> serde_json::Value {
+    serde_json::json!({
+        "store": store, "changed": true, "data_loss": false,
+        "message": format!("revision {number} recorded: plan small -> medium"),
+        "revision": {
+            "number": number, "status": "pending", "release": "wp6.8-wc9.8", "plan": "medium",
+            "title": store.name, "changes": "plan small -> medium", "actor": "user:alice",
+            "reason": "", "failure": null, "created_at": Utc::now(), "started_at": null,
+            "finished_at": null, "manifest_digest": "d", "platform_digest": "p",
+            "manifest_kept": true, "checkpoint": null, "rollback_of": null, "restores": null,
+            "migrates_data": false,
+        },
+    })
+}
+
+/// Runs `update acme --plan medium --wait` against `fake` while `steps` (status, detail)
+/// of revision 2 are streamed once the change was sent.
+async fn update_wait_with_steps(
+    steps: &[(&str, serde_json::Value)],
+) -> (String, Result<(), CommandError>) {
+    let fake = FakeApi::start().await;
+    let acme = fake.seed(store("acme"));
+    let path = format!("/api/v1/stores/{}", acme.id);
+    fake.answer(
+        axum::http::Method::PATCH,
+        &path,
+        202,
+        change_recorded(&acme, 2),
+    );
+    let run = tokio::spawn({
+        let fake = fake.clone();
+        async move {
+            storeplane(
+                &fake,
+                &[
+                    "update",
+                    "acme",
+                    "--plan",
+                    "medium",
+                    "--wait",
+                    "--timeout",
+                    "10",
+                ],
+            )
+            .await
+        }
+    });
+    while !fake
+        .requests_to(&path)
+        .iter()
+        .any(|r| r.method == axum::http::Method::PATCH)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    for (message, detail) in steps {
+        fake.push_step(acme.id, message, detail.clone());
+    }
+    run.await.unwrap()
+}
+
+#[tokio::test]
+async fn update_wait_follows_the_revision_until_it_is_deployed() {
+    let (out, result) = update_wait_with_steps(&[
+        (
+            "revision 2 is being applied",
+            serde_json::json!({"step": "revision", "revision": 2, "status": "applying"}),
+        ),
+        (
+            "revision 2 deployed",
+            serde_json::json!({"step": "revision", "revision": 2, "status": "deployed"}),
+        ),
+    ])
+    .await;
+
+    result.unwrap();
+    assert!(
+        out.starts_with("revision 2 recorded: plan small -> medium\n"),
+        "{out}"
+    );
+    assert!(out.contains("revision 2 is being applied"), "{out}");
+    assert!(
+        out.ends_with("revision 2 of store acme is deployed\n"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn update_wait_fails_with_the_reason_when_the_revision_fails() {
+    let (_, result) = update_wait_with_steps(&[(
+        "revision 2 failed: ImagePullBackOff",
+        serde_json::json!({"step": "revision", "revision": 2, "status": "failed", "failure": "ImagePullBackOff: wordpress:9 not found"}),
+    )])
+    .await;
+
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, CommandError::RevisionFailed { revision: 2, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("ImagePullBackOff: wordpress:9 not found"),
+        "{err}"
+    );
+}

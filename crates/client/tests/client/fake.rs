@@ -188,6 +188,17 @@ impl FakeApi {
         publish_event(&mut self.state(), store_id, kind, message, json!({}))
     }
 
+    /// Appends a `step` event with `detail` to a store's timeline and streams it.
+    pub fn push_step(&self, store_id: StoreId, message: &str, detail: Value) -> EventView {
+        publish_event(
+            &mut self.state(),
+            store_id,
+            EventKind::Step,
+            message,
+            detail,
+        )
+    }
+
     /// Moves a store to `status` as a worker would: a timeline event, then the store.
     pub fn set_status(&self, id: StoreId, status: StoreStatus, reason: Option<&str>) {
         transition(&mut self.state(), id, status, reason);

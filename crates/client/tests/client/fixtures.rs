@@ -13,7 +13,9 @@ pub fn store_created(name: &str, created_at: DateTime<Utc>) -> StoreView {
         "status_reason": null, "owner_id": "01936f3e-0000-7000-8000-000000000001",
         "namespace": id.namespace(), "url": format!("http://{name}.127.0.0.1.nip.io"),
         "admin_url": format!("http://{name}.127.0.0.1.nip.io/wp-admin/"),
-        "created_at": created_at, "updated_at": created_at,
+        "created_at": created_at, "updated_at": created_at, "last_checked_at": null,
+        "release": "wp6.8-wc9.8", "title": name, "revision": 1, "latest_revision": 1,
+        "operation": null, "release_is_default": true,
     }))
     .unwrap()
 }

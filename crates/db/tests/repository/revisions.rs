@@ -9,9 +9,9 @@ use storeplane_db::{
     RevisionQuery,
 };
 use storeplane_domain::{
-    Actor, ChangeRefused, ChangeRequest, Checkpoint, EventKind, JobKind, Plan, ReleaseName,
-    Revision, RevisionContent, RevisionNumber, RevisionStatus, RollbackRefused, Store, StoreId,
-    StoreSpec, StoreStatus, StoreTitle,
+    Actor, ChangeRefused, ChangeRequest, Checkpoint, EventKind, InFlightRevision, JobKind, Plan,
+    ReleaseName, Revision, RevisionContent, RevisionNumber, RevisionStatus, RollbackRefused, Store,
+    StoreId, StoreSpec, StoreStatus, StoreTitle,
 };
 
 use crate::stores::create;
@@ -35,6 +35,7 @@ repository_tests!(
     a_store_being_deleted_cannot_be_changed_or_rolled_back,
     the_last_drift_check_is_recorded_without_an_event,
     of_concurrent_changes_to_one_store_exactly_one_is_recorded_and_the_rest_are_in_progress,
+    a_store_reads_its_newest_revision_and_the_one_in_flight_in_lists_and_single_reads,
 );
 
 fn n(number: u32) -> RevisionNumber {
@@ -981,4 +982,54 @@ async fn the_last_drift_check_is_recorded_without_an_event(repo: Arc<dyn Reposit
         repo.set_last_checked(StoreId::generate(), at(300)).await,
         Err(DbError::NotFound { what: "store" })
     ));
+}
+
+async fn a_store_reads_its_newest_revision_and_the_one_in_flight_in_lists_and_single_reads(
+    repo: Arc<dyn Repository>,
+) {
+    let (store, first) = ready_store(&repo, "acme").await;
+    assert_eq!(
+        (store.latest_revision, store.in_flight),
+        (Some(first.number), None)
+    );
+    deploy(&repo, store.id, plan(Plan::Medium), 10).await;
+    let base = repo
+        .store_revisions(store.id)
+        .await
+        .unwrap()
+        .deployed
+        .unwrap();
+    let rollback = repo
+        .record_rollback(RecordRollback {
+            store: store.id,
+            target: first.number,
+            restore_checkpoint: false,
+            rerendered: None,
+            actor: alice(),
+            reason: String::new(),
+            max_attempts: 3,
+            now: at(20),
+        })
+        .await
+        .unwrap();
+    let expected = Some(InFlightRevision {
+        number: n(3),
+        rollback_of: Some(first.number),
+    });
+    let read = repo.get_store(store.id).await.unwrap();
+    assert_eq!(
+        (read.deployed_revision, read.latest_revision, read.in_flight),
+        (Some(base.number), Some(n(3)), expected)
+    );
+    let listed = repo
+        .list_stores(&storeplane_db::StoreQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![read]);
+    apply_and_deploy(&repo, store.id, rollback.revision.number, 30).await;
+    let done = repo.get_store(store.id).await.unwrap();
+    assert_eq!((done.latest_revision, done.in_flight), (Some(n(3)), None));
 }

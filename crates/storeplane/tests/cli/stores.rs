@@ -251,3 +251,117 @@ fn a_network_policy_deleted_by_hand_is_restored_by_the_drift_check() {
     );
     assert!(policies.contains("default-deny"), "{policies}");
 }
+
+#[test]
+fn a_store_is_changed_from_the_command_line_and_its_history_and_diff_show_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(&data);
+    let alice = token(&data, "alice", false);
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["create", "acme", "--wait", "--timeout", "60"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    let (code, stdout, _) = store_command(&server, &alice, &["releases"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("wp6.8-wc9.8") && stdout.contains("mariadb="),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &[
+            "update",
+            "acme",
+            "--plan",
+            "medium",
+            "--reason",
+            "more traffic",
+            "--if-match",
+            "1",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("revision 2 recorded: plan small -> medium"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = store_command(&server, &alice, &["history", "acme"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("REV") && lines[0].contains("REASON/FAILURE"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with('2') && lines[1].contains("plan small -> medium"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].contains("user:alice") && lines[1].contains("more traffic"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].starts_with('1') && lines[2].contains("first provisioning"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) =
+        store_command(&server, &alice, &["history", "acme", "--output", "json"]);
+    assert_eq!(code, 0);
+    let history: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+
+    let (code, stdout, stderr) = store_command(&server, &alice, &["diff", "acme", "1", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("--- revision 1\n+++ revision 2\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with('+') && l.contains("cpu")),
+        "{stdout}"
+    );
+
+    let (code, _, stderr) = store_command(
+        &server,
+        &alice,
+        &["update", "acme", "--plan", "large", "--if-match", "1"],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("still being applied") || stderr.contains("has changed since"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_rollback_that_restores_a_checkpoint_is_refused_without_confirmation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(&[&data[..], &["--workers", "0"]].concat());
+    let alice = token(&data, "alice", false);
+    let (code, _, stderr) = store_command(&server, &alice, &["create", "acme"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let (code, _, stderr) = store_command(
+        &server,
+        &alice,
+        &["rollback", "acme", "1", "--restore-checkpoint"],
+    );
+
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("every order, customer and change written since then is lost"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pass --yes"), "{stderr}");
+}
