@@ -83,8 +83,8 @@ pub use render::{objects_to_yaml, to_yaml};
 pub use resource::{ApplyMode, ParseError, Resource};
 pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
 pub use settings::{
-    CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, PlatformSettings,
-    MIN_DEADLINE_SECONDS, ReleaseCatalog, RevisionSettings, UnknownFrontDoor, ValidatedSettings,
+    CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, MIN_DEADLINE_SECONDS,
+    PlatformSettings, ReleaseCatalog, RevisionSettings, UnknownFrontDoor, ValidatedSettings,
     WooCommerceRelease,
 };
 pub use storeplane_domain::{Engine, Plan, ReleaseName, StoreId, StoreName, StoreSpec, StoreTitle};

@@ -555,9 +555,7 @@ mod tests {
         let mut settings = PlatformSettings::default();
         settings.revisions.deadline_seconds = 9;
         assert_eq!(field_of(settings), "revisions.deadline_seconds");
-        assert!(
-            serde_saphyr::from_str::<PlatformSettings>("revisions:\n  deadline: 5\n").is_err()
-        );
+        assert!(serde_saphyr::from_str::<PlatformSettings>("revisions:\n  deadline: 5\n").is_err());
     }
 
     #[test]

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 
 use storeplane_blueprint::{
-    Blueprint, BuildError, Manifest, ReadinessCheck, ReadinessKind, Resource, SecretKind, StoreResources,
-    StoreSecrets, StoreUrls,
+    Blueprint, BuildError, Manifest, ReadinessCheck, ReadinessKind, Resource, SecretKind,
+    StoreResources, StoreSecrets, StoreUrls,
 };
 use storeplane_domain::{Revision, StoreId, StoreSpec};
 use storeplane_kube::ObjectRef;
@@ -94,7 +94,11 @@ impl ProvisionRunner {
     /// Exactly `revision`'s manifest, as the module header says. When the revision's
     /// spec no longer builds (its release left the catalog), its manifest is applied
     /// without its Secrets, which the store has.
-    pub(crate) async fn desired(&self, id: StoreId, revision: &Revision) -> Result<Desired, RunError> {
+    pub(crate) async fn desired(
+        &self,
+        id: StoreId,
+        revision: &Revision,
+    ) -> Result<Desired, RunError> {
         let built = self.build(id, &revision.spec);
         if let Ok(resources) = &built {
             let manifest = Manifest::of(resources).map_err(|e| failure(e, false))?;

@@ -6,7 +6,7 @@
 use serde_json::json;
 use storeplane_blueprint::{Resource, StoreResources};
 use storeplane_domain::{EventKind, Store};
-use storeplane_kube::{ObjectRef, Outcome};
+use storeplane_kube::{ApplyError, ObjectRef, Outcome};
 
 use crate::RunError;
 use crate::provision::{ProvisionRunner, failure};
@@ -40,14 +40,25 @@ impl ProvisionRunner {
         // One object at a time, each recorded as soon as it is applied: a worker that dies
         // midway leaves a timeline that says how far it got.
         for resource in objects {
-            let applied = self
-                .applier
-                .apply(std::slice::from_ref(resource))
-                .await
-                .map_err(|e| {
+            let applied = match self.applier.apply(std::slice::from_ref(resource)).await {
+                Ok(applied) => applied,
+                // A volume claim can grow but never shrink: going back to a smaller plan
+                // keeps the bigger claim (and its data) rather than failing the store.
+                Err(ApplyError::Immutable { object, fields })
+                    if object.kind == "PersistentVolumeClaim"
+                        && fields.contains("spec.resources.requests.storage") =>
+                {
+                    let message = format!("{object} keeps its size: a volume claim cannot shrink");
+                    let detail = json!({"kind": object.kind, "name": object.name, "outcome": "kept", "pass": pass});
+                    self.event(store, EventKind::ObjectApplied, message, detail)
+                        .await?;
+                    continue;
+                }
+                Err(e) => {
                     let transient = e.is_transient();
-                    kube_failure(e, transient)
-                })?;
+                    return Err(kube_failure(e, transient));
+                }
+            };
             let Some(object) = applied.first() else {
                 continue;
             };
@@ -115,7 +126,8 @@ impl ProvisionRunner {
             })?;
         let count = pruned.len();
         for object in pruned {
-            let detail = json!({"step": "prune", "kind": object.kind, "name": object.name, "pass": pass});
+            let detail =
+                json!({"step": "prune", "kind": object.kind, "name": object.name, "pass": pass});
             self.event(
                 store,
                 EventKind::ObjectApplied,

@@ -190,7 +190,11 @@ impl ProvisionRunner {
     }
 
     /// Moves a store that is not ready yet to ready, saying where it is.
-    pub(crate) async fn mark_ready(&self, store: &Store, desired: &Desired) -> Result<(), RunError> {
+    pub(crate) async fn mark_ready(
+        &self,
+        store: &Store,
+        desired: &Desired,
+    ) -> Result<(), RunError> {
         if store.status == StoreStatus::Ready {
             return Ok(());
         }
@@ -266,7 +270,9 @@ impl ProvisionRunner {
                             .await;
                     }
                     RevisionStatus::Failed => {
-                        return self.remediate(store, deployed.clone(), latest.clone()).await;
+                        return self
+                            .remediate(store, deployed.clone(), latest.clone())
+                            .await;
                     }
                     // Rolled back (or superseded, which cannot be newer): the deployed
                     // revision is what the store runs.
@@ -396,7 +402,11 @@ impl ProvisionRunner {
             Some(failed) => failed.spec.clone(),
             None => store.spec.clone(),
         };
-        spec.release = Some(self.blueprint.release(&spec).map_err(|e| failure(e, false))?);
+        spec.release = Some(
+            self.blueprint
+                .release(&spec)
+                .map_err(|e| failure(e, false))?,
+        );
         let rendered = self
             .blueprint
             .render(store.id, &spec)

@@ -44,9 +44,8 @@ impl ProvisionRunner {
         match decide_remediation(&failed, &deployed, self.revisions.auto_rollback) {
             Remediation::LeaveFailed => {
                 if store.status != StoreStatus::Failed {
-                    let why = format!(
-                        "revision {n} failed: {reason}; change the store or roll it back"
-                    );
+                    let why =
+                        format!("revision {n} failed: {reason}; change the store or roll it back");
                     // Pending or provisioning stores fail through their own state machine.
                     self.set_status(&store, StoreStatus::Failed, Some(&why))
                         .await?;

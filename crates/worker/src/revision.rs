@@ -83,7 +83,10 @@ impl ProvisionRunner {
         let deadline = revision.started_at.unwrap_or_else(Utc::now)
             + chrono::Duration::try_seconds(seconds).unwrap_or(chrono::Duration::MAX);
         let store = self.provisioning(store).await?;
-        match self.change_steps(&store, &deployed, &revision, deadline).await {
+        match self
+            .change_steps(&store, &deployed, &revision, deadline)
+            .await
+        {
             Ok(()) => Ok(()),
             Err(Stop::Retry(error)) if left(deadline) > Duration::ZERO => Err(error),
             Err(Stop::Retry(error)) => self.fail(store, deployed, revision, error.message).await,
@@ -124,9 +127,7 @@ impl ProvisionRunner {
         let n = revision.number;
         let pass = format!("r{n}");
         if left(deadline) == Duration::ZERO {
-            return Err(Stop::Failed(
-                self.why_late(store, revision, deadline).await,
-            ));
+            return Err(Stop::Failed(self.why_late(store, revision, deadline).await));
         }
         if revision.migrates_data && revision.checkpoint.is_none() {
             self.step_event(
@@ -137,7 +138,11 @@ impl ProvisionRunner {
             .await?;
             let step = self
                 .blueprint
-                .step(store.id, &deployed.spec, Step::Checkpoint { revision: n.get() })
+                .step(
+                    store.id,
+                    &deployed.spec,
+                    Step::Checkpoint { revision: n.get() },
+                )
                 .map_err(|e| failure(e, false))?;
             self.run_step(store, &step, deadline, &pass).await?;
             let taken = step.checkpoint.ok_or_else(|| {
@@ -162,9 +167,7 @@ impl ProvisionRunner {
                 .map_err(db_failure)?
                 .checkpoint
                 .ok_or_else(|| {
-                    Stop::Failed(format!(
-                        "revision {source} has no checkpoint to restore"
-                    ))
+                    Stop::Failed(format!("revision {source} has no checkpoint to restore"))
                 })?;
             self.restore(store, deployed, revision, source, &taken, deadline, &pass)
                 .await?;
@@ -194,7 +197,11 @@ impl ProvisionRunner {
             .await?;
             let step = self
                 .blueprint
-                .step(store.id, &revision.spec, Step::Upgrade { revision: n.get() })
+                .step(
+                    store.id,
+                    &revision.spec,
+                    Step::Upgrade { revision: n.get() },
+                )
                 .map_err(|e| failure(e, false))?;
             self.run_step(store, &step, deadline, &pass).await?;
             self.step_event(
@@ -305,7 +312,12 @@ impl ProvisionRunner {
 
     /// Why a revision found past its deadline at the start of a pass is not deployed, as
     /// the cluster tells it.
-    async fn why_late(&self, store: &Store, revision: &Revision, deadline: DateTime<Utc>) -> String {
+    async fn why_late(
+        &self,
+        store: &Store,
+        revision: &Revision,
+        deadline: DateTime<Utc>,
+    ) -> String {
         let late = format!(
             "not deployed by its deadline ({})",
             deadline.format("%Y-%m-%d %H:%M:%S UTC")
@@ -315,7 +327,11 @@ impl ProvisionRunner {
         };
         match self
             .applier
-            .wait_ready(&store.namespace(), &desired.readiness, Duration::from_secs(1))
+            .wait_ready(
+                &store.namespace(),
+                &desired.readiness,
+                Duration::from_secs(1),
+            )
             .await
         {
             Err(e) => format!("{}; {late}", e.reason),

@@ -18,7 +18,9 @@ async fn small_to_medium_resizes_quota_limits_and_containers_and_keeps_volumes_a
     let harness = Harness::start(two_releases()).await;
     let store = harness.ready_store("acme", Plan::Small).await;
     let kept = harness.uids(&store, KEPT).await;
-    let secret = harness.object(&store, "v1", "Secret", "wordpress-admin").await;
+    let secret = harness
+        .object(&store, "v1", "Secret", "wordpress-admin")
+        .await;
     let quota_before = harness
         .object(&store, "v1", "ResourceQuota", "store-quota")
         .await;
@@ -29,11 +31,20 @@ async fn small_to_medium_resizes_quota_limits_and_containers_and_keeps_volumes_a
     let started = std::time::Instant::now();
     loop {
         let now = harness.store(store.id).await;
-        assert_eq!(now.status, StoreStatus::Ready, "{}", harness.timeline(store.id).await);
+        assert_eq!(
+            now.status,
+            StoreStatus::Ready,
+            "{}",
+            harness.timeline(store.id).await
+        );
         if harness.revision(store.id, 2).await.status == RevisionStatus::Deployed {
             break;
         }
-        assert!(started.elapsed() < WITHIN, "{}", harness.timeline(store.id).await);
+        assert!(
+            started.elapsed() < WITHIN,
+            "{}",
+            harness.timeline(store.id).await
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -50,7 +61,10 @@ async fn small_to_medium_resizes_quota_limits_and_containers_and_keeps_volumes_a
     let quota_after = harness
         .object(&store, "v1", "ResourceQuota", "store-quota")
         .await;
-    assert_ne!(quota_before["spec"], quota_after["spec"], "the quota was resized");
+    assert_ne!(
+        quota_before["spec"], quota_after["spec"],
+        "the quota was resized"
+    );
     let small = harness.manifest(store.id, 1).await;
     let medium = harness.manifest(store.id, 2).await;
     for kind in ["LimitRange", "resources:"] {
@@ -61,8 +75,14 @@ async fn small_to_medium_resizes_quota_limits_and_containers_and_keeps_volumes_a
         resources_of(&medium),
         "every container's resources change"
     );
-    assert_eq!(harness.uids(&store, KEPT).await, kept, "volumes and secrets kept");
-    let secret_after = harness.object(&store, "v1", "Secret", "wordpress-admin").await;
+    assert_eq!(
+        harness.uids(&store, KEPT).await,
+        kept,
+        "volumes and secrets kept"
+    );
+    let secret_after = harness
+        .object(&store, "v1", "Secret", "wordpress-admin")
+        .await;
     assert_eq!(secret["data"], secret_after["data"], "secret values kept");
     // Every object event of the change is grouped under its pass.
     let applied = harness
@@ -106,7 +126,9 @@ async fn a_release_upgrade_checkpoints_then_upgrades_and_rolling_back_to_1_needs
 
     // The checkpoint was taken (and recorded) before the new images were applied, and the
     // upgrade step ran after them.
-    let checkpoint = upgraded.checkpoint.expect("a checkpoint recorded on revision 2");
+    let checkpoint = upgraded
+        .checkpoint
+        .expect("a checkpoint recorded on revision 2");
     assert_eq!(checkpoint.path, "/checkpoints/r2.sql.gz");
     let events = harness.events(store.id).await;
     let position = |what: &dyn Fn(&storeplane_domain::StoreEvent) -> bool| {
@@ -115,12 +137,19 @@ async fn a_release_upgrade_checkpoints_then_upgrades_and_rolling_back_to_1_needs
             .position(what)
             .unwrap_or_else(|| panic!("{}", lines(&events)))
     };
-    let checkpoint_taken = position(&|e| e.message.starts_with("checkpoint taken before revision 2"));
+    let checkpoint_taken =
+        position(&|e| e.message.starts_with("checkpoint taken before revision 2"));
     let web_applied = position(&|e| {
-        e.detail["pass"] == "r2" && e.message.starts_with("Deployment ") && e.message.ends_with(" configured")
+        e.detail["pass"] == "r2"
+            && e.message.starts_with("Deployment ")
+            && e.message.ends_with(" configured")
     });
     let upgrade_done = position(&|e| e.message == "upgrade step of revision 2 done");
-    assert!(checkpoint_taken < web_applied && web_applied < upgrade_done, "{}", lines(&events));
+    assert!(
+        checkpoint_taken < web_applied && web_applied < upgrade_done,
+        "{}",
+        lines(&events)
+    );
     for job in ["checkpoint-r2", "upgrade-r2"] {
         let live = harness.object(&store, "batch/v1", "Job", job).await;
         assert_eq!(live["status"]["succeeded"], 1, "{job}: {live:#}");
@@ -191,13 +220,19 @@ async fn a_release_upgrade_checkpoints_then_upgrades_and_rolling_back_to_1_needs
     harness
         .assert_cluster_is(&store_now, &harness.manifest(store.id, 1).await)
         .await;
-    let restore = harness.object(&store, "batch/v1", "Job", "restore-r5").await;
+    let restore = harness
+        .object(&store, "batch/v1", "Job", "restore-r5")
+        .await;
     assert_eq!(restore["status"]["succeeded"], 1, "{restore:#}");
     let after = harness
         .uids(&store, &[("v1", "PersistentVolumeClaim")])
         .await;
     for (volume, uid) in &volumes {
-        assert_eq!(after.get(volume), Some(uid), "{volume} untouched by the rollback");
+        assert_eq!(
+            after.get(volume),
+            Some(uid),
+            "{volume} untouched by the rollback"
+        );
     }
 }
 

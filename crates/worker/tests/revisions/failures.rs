@@ -80,6 +80,14 @@ async fn a_change_whose_pods_never_become_ready_rolls_back_by_itself_within_its_
     harness
         .assert_cluster_is(&store_now, &harness.manifest(store.id, 1).await)
         .await;
+    let kept = harness
+        .events_saying(
+            store.id,
+            EventKind::ObjectApplied,
+            "a volume claim cannot shrink",
+        )
+        .await;
+    assert!(!kept.is_empty(), "{}", harness.timeline(store.id).await);
     // Never retried by itself: a drift pass re-applies revision 1 and records nothing new.
     harness.drift_pass(store.id).await;
     let revisions = harness.repo.store_revisions(store.id).await.unwrap();
@@ -109,8 +117,13 @@ async fn a_failed_upgrade_step_rolls_back_restoring_the_checkpoint_taken_before_
         )
         .await;
 
-    assert!(revision.checkpoint.is_some(), "the checkpoint was taken first");
-    let restore = harness.object(&store, "batch/v1", "Job", "restore-r2").await;
+    assert!(
+        revision.checkpoint.is_some(),
+        "the checkpoint was taken first"
+    );
+    let restore = harness
+        .object(&store, "batch/v1", "Job", "restore-r2")
+        .await;
     assert_eq!(restore["status"]["succeeded"], 1, "{restore:#}");
     let store_now = harness.store(store.id).await;
     assert_eq!(store_now.status, StoreStatus::Ready);
@@ -168,10 +181,7 @@ async fn with_automatic_rollback_off_the_store_is_left_failed_on_the_revision() 
         .await;
     let medium = harness.manifest(store.id, 2).await;
     let wanted: Vec<serde_json::Value> = serde_saphyr::from_multiple(&medium).unwrap();
-    let wanted = wanted
-        .iter()
-        .find(|d| d["kind"] == "Deployment")
-        .unwrap();
+    let wanted = wanted.iter().find(|d| d["kind"] == "Deployment").unwrap();
     assert_eq!(
         deployment["spec"]["template"]["spec"]["containers"][0]["resources"],
         wanted["spec"]["template"]["spec"]["containers"][0]["resources"],
@@ -181,7 +191,11 @@ async fn with_automatic_rollback_off_the_store_is_left_failed_on_the_revision() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_worker_killed_mid_upgrade_leaves_the_next_one_to_finish_it_never_a_mix() {
-    for kill_after in ["taking a checkpoint", "applying revision 2", "running the upgrade step"] {
+    for kill_after in [
+        "taking a checkpoint",
+        "applying revision 2",
+        "running the upgrade step",
+    ] {
         let mut harness = Harness::start_with(
             with_deadline(two_releases(), true),
             SimConfig {
@@ -223,7 +237,11 @@ async fn a_worker_killed_mid_upgrade_leaves_the_next_one_to_finish_it_never_a_mi
         };
         let revisions = harness.repo.store_revisions(store.id).await.unwrap();
         let deployed = revisions.deployed.unwrap();
-        let expected = if last.status == RevisionStatus::Deployed { 2 } else { 1 };
+        let expected = if last.status == RevisionStatus::Deployed {
+            2
+        } else {
+            1
+        };
         assert_eq!(deployed.number.get(), expected, "{kill_after}");
         let store_now = harness
             .wait_status(store.id, StoreStatus::Ready, Duration::from_secs(10))
@@ -295,7 +313,9 @@ async fn a_retried_failed_first_provisioning_records_the_revision_it_deploys() {
         .await;
 
     let revisions = harness.repo.store_revisions(id).await.unwrap();
-    let deployed = revisions.deployed.expect("a deployed revision after the retry");
+    let deployed = revisions
+        .deployed
+        .expect("a deployed revision after the retry");
     assert_eq!(deployed.number.get(), 2);
     assert_eq!(deployed.actor.to_string(), "user:alice");
     assert_eq!(harness.revision(id, 1).await.status, RevisionStatus::Failed);

@@ -16,8 +16,11 @@ async fn versions(harness: &Harness, store: &storeplane_domain::Store) -> Vec<(S
         let resource = kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
             group, version, kind,
         ));
-        let api: kube::Api<kube::api::DynamicObject> =
-            kube::Api::namespaced_with(harness.sim.client().unwrap(), &store.namespace(), &resource);
+        let api: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+            harness.sim.client().unwrap(),
+            &store.namespace(),
+            &resource,
+        );
         for object in api.list(&Default::default()).await.unwrap() {
             all.push((
                 format!("{kind}/{}", object.metadata.name.unwrap_or_default()),
@@ -55,14 +58,21 @@ async fn a_catalog_edit_changes_no_running_store_and_a_vanished_release_keeps_it
 
     let revisions = harness.repo.store_revisions(store.id).await.unwrap();
     assert_eq!(revisions.latest.map(|r| r.number.get()), Some(1));
-    assert_eq!(versions(&harness, &store).await, before, "no object written");
+    assert_eq!(
+        versions(&harness, &store).await,
+        before,
+        "no object written"
+    );
     assert_eq!(
         harness.events(store.id).await.len(),
         events_before,
         "{}",
         harness.timeline(store.id).await
     );
-    assert_eq!(harness.store(store.id).await.spec.release, Some(release(OLD)));
+    assert_eq!(
+        harness.store(store.id).await.spec.release,
+        Some(release(OLD))
+    );
 
     // The store's release leaves the catalog: drift passes keep applying its manifest.
     let mut vanished = two_releases();
@@ -118,18 +128,33 @@ async fn a_new_base_domain_is_recorded_as_a_platform_revision_and_applied() {
     harness.start_worker(moved);
     harness
         .repo
-        .enqueue(store.id, storeplane_domain::JobKind::Reconcile, 5, chrono::Utc::now())
+        .enqueue(
+            store.id,
+            storeplane_domain::JobKind::Reconcile,
+            5,
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let revision = harness
-        .wait_revision(store.id, 2, RevisionStatus::Deployed, Duration::from_secs(30))
+        .wait_revision(
+            store.id,
+            2,
+            RevisionStatus::Deployed,
+            Duration::from_secs(30),
+        )
         .await;
 
     assert_eq!(revision.actor.to_string(), "system:platform");
     assert_eq!(revision.reason, "platform settings changed");
     assert_eq!(revision.spec, harness.revision(store.id, 1).await.spec);
     let route = harness
-        .object(&store, "gateway.networking.k8s.io/v1", "HTTPRoute", "storefront")
+        .object(
+            &store,
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            "storefront",
+        )
         .await;
     assert_eq!(route["spec"]["hostnames"][0], "acme.shops.example.test");
     let store_now = harness.store(store.id).await;
