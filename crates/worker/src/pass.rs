@@ -14,8 +14,11 @@ use crate::provision::{ProvisionRunner, failure};
 /// How a pass reports what it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Report {
-    /// Every object applied is news (a provisioning, a change, a step).
+    /// Every object applied is news (a store's first provisioning, or a retry).
     Everything,
+    /// A change of a running store (a revision, its steps, a rollback): what it created,
+    /// configured or pruned is news, what it found as wanted is not.
+    Change,
     /// A drift pass of a ready store: only what had to be put back or pruned is.
     Drift,
 }
@@ -71,6 +74,9 @@ impl ProvisionRunner {
                 Outcome::Unchanged => "unchanged",
                 Outcome::Recreated => "re-created",
             };
+            if report == Report::Change && object.outcome == Outcome::Unchanged {
+                continue;
+            }
             let (kind, message) = match (drift, object.outcome) {
                 // A ready store re-applied: only what had to be put back is news.
                 (true, Outcome::Unchanged) => continue,

@@ -76,7 +76,7 @@ impl ProvisionRunner {
                 )
                 .await?;
                 let desired = self.desired(store.id, &deployed).await?;
-                self.apply_desired(&store, &desired, Report::Everything, &pass)
+                self.apply_desired(&store, &desired, Report::Change, &pass)
                     .await?;
                 self.wait_until(&store, &desired.readiness, deadline)
                     .await?;

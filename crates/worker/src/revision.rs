@@ -179,7 +179,7 @@ impl ProvisionRunner {
         )
         .await?;
         let desired = self.desired(store.id, revision).await?;
-        self.apply_desired(store, &desired, Report::Everything, &pass)
+        self.apply_desired(store, &desired, Report::Change, &pass)
             .await?;
         self.step_event(
             store,
@@ -284,7 +284,7 @@ impl ProvisionRunner {
         deadline: DateTime<Utc>,
         pass: &str,
     ) -> Result<(), Stop> {
-        self.apply_objects(store, &step.ordered(), Report::Everything, pass)
+        self.apply_objects(store, &step.ordered(), Report::Change, pass)
             .await?;
         self.wait_until(store, &[step.readiness()], deadline).await
     }

@@ -8,7 +8,9 @@ use storeplane_domain::{Plan, RevisionStatus, StoreStatus};
 
 use super::harness::{Harness, NEW, OLD, STORE_KINDS, release, two_releases};
 
-/// The resourceVersion of every object of the store, to tell that nothing was written.
+/// Every object of the store with its uid and generation (its resourceVersion for kinds
+/// without one), to tell that nothing was written: status updates by the cluster's
+/// controllers move resourceVersions but not generations.
 async fn versions(harness: &Harness, store: &storeplane_domain::Store) -> Vec<(String, String)> {
     let mut all = Vec::new();
     for (api_version, kind) in STORE_KINDS {
@@ -22,9 +24,13 @@ async fn versions(harness: &Harness, store: &storeplane_domain::Store) -> Vec<(S
             &resource,
         );
         for object in api.list(&Default::default()).await.unwrap() {
+            let version = match object.metadata.generation {
+                Some(generation) => generation.to_string(),
+                None => object.metadata.resource_version.unwrap_or_default(),
+            };
             all.push((
                 format!("{kind}/{}", object.metadata.name.unwrap_or_default()),
-                object.metadata.resource_version.unwrap_or_default(),
+                format!("{} {version}", object.metadata.uid.unwrap_or_default()),
             ));
         }
     }
