@@ -70,7 +70,33 @@ pub struct Harness {
     /// How long a pass waits for readiness outside a change's deadline.
     pub ready_timeout: Duration,
     worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    /// The simulator runs on a runtime of its own, as a cluster runs apart from
+    /// storeplane: the worker's stalls and the cluster's never share threads.
+    sim_runtime: Option<tokio::runtime::Runtime>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.sim_runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Starts kube-sim on a runtime of its own (on another thread, since this one is async).
+fn start_sim(config: SimConfig) -> (SimHandle, tokio::runtime::Runtime) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sim = runtime.block_on(SimHandle::start(config)).unwrap();
+        (sim, runtime)
+    })
+    .join()
+    .unwrap()
 }
 
 impl Harness {
@@ -88,9 +114,10 @@ impl Harness {
         let repo = storeplane_db::connect(&url, &ConnectOptions::default())
             .await
             .unwrap();
-        let sim = SimHandle::start(sim).await.unwrap();
+        let (sim, sim_runtime) = start_sim(sim);
         let mut harness = Self {
             sim,
+            sim_runtime: Some(sim_runtime),
             repo,
             settings: settings.clone(),
             ready_timeout: Duration::from_secs(20),
