@@ -180,6 +180,12 @@ impl Blueprint {
     }
 }
 
+/// How long a finished step Job (and its pod, with its log) stays before the cluster
+/// deletes it, so a store's namespace does not fill with Jobs of past revisions. Every
+/// step is idempotent and keyed by its revision, so a step applied again after its Job
+/// was deleted does nothing twice (a restore marks itself done beside the checkpoint).
+pub const STEP_JOB_TTL_SECONDS: i32 = 86_400;
+
 /// One of an engine's steps, to build for a store.
 #[derive(Debug, Clone, Copy)]
 pub enum Step<'a> {
@@ -218,7 +224,7 @@ impl Blueprint {
             settings: &self.settings,
             release: &release,
         };
-        let resources = match step {
+        let mut resources = match step {
             Step::Checkpoint { revision } => engine.checkpoint(&store, revision)?,
             Step::Upgrade { revision } => engine.upgrade(&store, revision)?,
             Step::Restore {
@@ -229,6 +235,9 @@ impl Blueprint {
                 engine.reset_admin_password(&store, generation)?
             }
         };
+        if let Some(job) = resources.job.spec.as_mut() {
+            job.ttl_seconds_after_finished = Some(STEP_JOB_TTL_SECONDS);
+        }
         let placeholders = StoreSecrets::placeholders(engine.secret_requirements());
         let mut objects = self.build(id, spec, &placeholders)?.into_ordered();
         objects.extend(resources.ordered());

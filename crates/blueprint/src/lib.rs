@@ -66,7 +66,7 @@ mod woocommerce;
 
 mod blueprint;
 
-pub use blueprint::{Blueprint, Step, StoreResources, build};
+pub use blueprint::{Blueprint, STEP_JOB_TTL_SECONDS, Step, StoreResources, build};
 pub use engine::{
     Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
     StepResources, StoreContext, StoreUrls,
@@ -80,11 +80,12 @@ pub use http_route::{
 pub use manifest::{Manifest, ManifestError, Rendered, SECRET_PLACEHOLDER};
 pub use plan_size::{Compute, ContainerSize, LimitRangeSize, PlanSize, PlanSizes, QuotaSize};
 pub use render::{objects_to_yaml, to_yaml};
-pub use resource::{ApplyMode, Resource};
+pub use resource::{ApplyMode, ParseError, Resource};
 pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
 pub use settings::{
-    CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, PlatformSettings,
-    ReleaseCatalog, UnknownFrontDoor, ValidatedSettings, WooCommerceRelease,
+    CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, MIN_DEADLINE_SECONDS,
+    PlatformSettings, ReleaseCatalog, RevisionSettings, UnknownFrontDoor, ValidatedSettings,
+    WooCommerceRelease,
 };
 pub use storeplane_domain::{Engine, Plan, ReleaseName, StoreId, StoreName, StoreSpec, StoreTitle};
 pub use woocommerce::WooCommerce;

@@ -52,6 +52,14 @@ impl Manifest {
     }
 }
 
+impl Manifest {
+    /// The objects of a manifest's `text`, in apply order (see [`Resource::parse_all`]):
+    /// Secrets come back with placeholder data, never to be applied as they are.
+    pub fn resources(text: &str) -> Result<Vec<Resource>, crate::ParseError> {
+        Resource::parse_all(text)
+    }
+}
+
 /// A store rendered for a revision: the release it resolved to, its manifest and the
 /// platform digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +132,8 @@ fn platform_digest(
     if let Value::Object(map) = &mut value {
         map.remove("releases");
         map.remove("images");
+        // How revisions are carried out changes nothing a store renders.
+        map.remove("revisions");
         map.insert(
             "release".to_owned(),
             serde_json::json!({

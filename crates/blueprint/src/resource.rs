@@ -52,6 +52,15 @@ macro_rules! resources {
             pub fn metadata(&self) -> &ObjectMeta {
                 match self { $(Self::$variant(object) => object.metadata()),+ }
             }
+
+            /// Reads one object back from its JSON form, by its `kind`; `None` for a kind
+            /// no blueprint produces.
+            fn from_value(kind: &str, value: serde_json::Value) -> Option<Result<Self, serde_json::Error>> {
+                match kind {
+                    $(k if k == $variant::KIND => Some(serde_json::from_value::<$variant>(value).map(Self::$variant)),)+
+                    _ => None,
+                }
+            }
         }
 
         $(
@@ -79,7 +88,55 @@ resources!(
     HTTPRoute,
 );
 
+/// Why a manifest could not be read back into objects.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("the manifest is not YAML: {0}")]
+    Yaml(String),
+    #[error("document {index} of the manifest has no kind")]
+    NoKind { index: usize },
+    #[error("document {index} of the manifest is a {kind}, which no blueprint produces")]
+    UnknownKind { index: usize, kind: String },
+    #[error("document {index} of the manifest is not a valid {kind}: {source}")]
+    Invalid {
+        index: usize,
+        kind: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
 impl Resource {
+    /// Reads a manifest (one YAML document per object, as [`crate::objects_to_yaml`]
+    /// writes them) back into objects, in the order written. A stored revision's manifest
+    /// holds placeholders for every Secret's data: callers replace those objects before
+    /// anything reaches a cluster.
+    pub fn parse_all(text: &str) -> Result<Vec<Self>, ParseError> {
+        let documents: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(text).map_err(|e| ParseError::Yaml(e.to_string()))?;
+        documents
+            .into_iter()
+            .filter(|document| !document.is_null())
+            .enumerate()
+            .map(|(index, document)| {
+                let kind = document
+                    .get("kind")
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or(ParseError::NoKind { index })?
+                    .to_owned();
+                match Self::from_value(&kind, document) {
+                    Some(Ok(object)) => Ok(object),
+                    Some(Err(source)) => Err(ParseError::Invalid {
+                        index,
+                        kind,
+                        source,
+                    }),
+                    None => Err(ParseError::UnknownKind { index, kind }),
+                }
+            })
+            .collect()
+    }
+
     /// The object's name.
     pub fn name(&self) -> &str {
         self.metadata().name.as_deref().unwrap_or_default()

@@ -3,6 +3,7 @@
 //! [`ValidatedSettings`], the only form the builders accept.
 
 mod release;
+mod revisions;
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use crate::BuildError;
 use crate::plan_size::{Compute, ContainerSize, PlanSize, PlanSizes};
 
 pub use release::{CatalogEntry, EngineReleases, Images, ReleaseCatalog, WooCommerceRelease};
+pub use revisions::{MIN_DEADLINE_SECONDS, RevisionSettings};
 
 /// The platform's choices for every store it provisions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +56,9 @@ pub struct PlatformSettings {
     pub allow_internet_egress: bool,
     /// The Pod Security Standards version the namespace labels pin (`v1.33` or `latest`).
     pub pod_security_version: String,
+    /// How workers carry out store revisions (deadline, automatic rollback, manifests
+    /// kept); changes nothing a store renders.
+    pub revisions: RevisionSettings,
 }
 
 impl Default for PlatformSettings {
@@ -72,6 +77,7 @@ impl Default for PlatformSettings {
             cluster_issuer: None,
             allow_internet_egress: false,
             pod_security_version: "v1.33".to_owned(),
+            revisions: RevisionSettings::default(),
         }
     }
 }
@@ -256,6 +262,7 @@ impl PlatformSettings {
         for plan in Plan::ALL {
             check_plan(*plan, self.plans.get(*plan))?;
         }
+        self.revisions.check()?;
         Ok(ValidatedSettings {
             settings: self,
             catalog,
@@ -527,6 +534,28 @@ mod tests {
         let bad_name = yaml.replace("- name: wp6.8-wc9.9", "- name: WP 6.8");
         let error = serde_saphyr::from_str::<PlatformSettings>(&bad_name).unwrap_err();
         assert!(error.to_string().contains("release"), "{error}");
+    }
+
+    #[test]
+    fn the_revisions_block_parses_with_defaults_and_is_checked() {
+        let settings: PlatformSettings =
+            serde_saphyr::from_str("revisions:\n  auto_rollback: false\n").unwrap();
+        assert_eq!(
+            settings.revisions,
+            RevisionSettings {
+                auto_rollback: false,
+                deadline_seconds: 600,
+                keep_manifests: 10,
+            }
+        );
+        assert!(settings.validate().is_ok());
+        let mut settings = PlatformSettings::default();
+        settings.revisions.keep_manifests = 0;
+        assert_eq!(field_of(settings), "revisions.keep_manifests");
+        let mut settings = PlatformSettings::default();
+        settings.revisions.deadline_seconds = 9;
+        assert_eq!(field_of(settings), "revisions.deadline_seconds");
+        assert!(serde_saphyr::from_str::<PlatformSettings>("revisions:\n  deadline: 5\n").is_err());
     }
 
     #[test]

@@ -376,6 +376,15 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
         initial: InitialRevision,
     ) -> Result<Option<Revision>, DbError>;
 
+    /// Records the next revision, `applying`, of a store whose first provisioning failed
+    /// and was retried (a failed revision is never applied again), with a `step` event.
+    /// `None` unless the store has no deployed revision and its newest one failed or was
+    /// rolled back, so a repeated call records nothing more. `deployed` is ignored.
+    async fn record_provisioning_retry(
+        &self,
+        retry: InitialRevision,
+    ) -> Result<Option<Revision>, DbError>;
+
     /// Live stores with no revision yet (created before revisions existed), oldest first:
     /// what the backfill at start records revision 1 for.
     async fn stores_without_revisions(&self, limit: u32) -> Result<Vec<Store>, DbError>;

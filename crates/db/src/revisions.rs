@@ -15,7 +15,9 @@ use crate::{DbError, manifest, stores, timeline};
 mod record;
 mod status;
 
-pub(crate) use record::{record_change, record_initial, record_rollback};
+pub(crate) use record::{
+    record_change, record_initial, record_provisioning_retry, record_rollback,
+};
 pub(crate) use status::{
     mark_deployed, prune_manifests, record_checkpoint, set_last_checked, set_status,
 };

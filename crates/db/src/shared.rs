@@ -254,6 +254,13 @@ impl<B: SqlBackend> Repository for B {
         revisions::record_initial(self, initial).await
     }
 
+    async fn record_provisioning_retry(
+        &self,
+        retry: InitialRevision,
+    ) -> Result<Option<Revision>, DbError> {
+        revisions::record_provisioning_retry(self, retry).await
+    }
+
     async fn stores_without_revisions(&self, limit: u32) -> Result<Vec<Store>, DbError> {
         revisions::without_revisions(self, limit).await
     }

@@ -22,8 +22,8 @@ use tokio::task::JoinHandle;
 #[derive(Debug, Clone, Args)]
 pub struct PlatformArgs {
     /// YAML file of platform settings (base_domain, front_door, gateway, ingress_class,
-    /// ingress_namespace, storage_class, images, plans, tls, cluster_issuer,
-    /// allow_internet_egress, pod_security_version); see docs/configuration.md.
+    /// ingress_namespace, storage_class, releases, plans, tls, cluster_issuer,
+    /// allow_internet_egress, pod_security_version, revisions); see docs/configuration.md.
     #[arg(long, env = "STOREPLANE_PLATFORM_CONFIG", value_name = "FILE")]
     pub platform_config: Option<PathBuf>,
 
@@ -84,6 +84,26 @@ pub struct PlatformArgs {
     /// Let store web pods reach the internet on ports 80 and 443 (payment gateways).
     #[arg(long, env = "STOREPLANE_ALLOW_INTERNET_EGRESS")]
     pub allow_internet_egress: bool,
+
+    /// Whether a revision not deployed by its deadline takes the store back to the
+    /// revision it ran (true), or leaves it failed on the new one (false) [default: true].
+    #[arg(
+        long,
+        env = "STOREPLANE_AUTO_ROLLBACK",
+        value_name = "true|false",
+        action = clap::ArgAction::Set
+    )]
+    pub auto_rollback: Option<bool>,
+
+    /// Seconds a store revision may take, from its start until deployed (checkpoint,
+    /// apply, readiness and upgrade step together), at least 10 [default: 600].
+    #[arg(long, env = "STOREPLANE_REVISION_DEADLINE", value_name = "SECONDS")]
+    pub revision_deadline: Option<u64>,
+
+    /// Rendered manifests kept per store (the newest ones; revisions themselves are kept
+    /// for good), at least 1 [default: 10].
+    #[arg(long, env = "STOREPLANE_KEEP_MANIFESTS", value_name = "N")]
+    pub keep_manifests: Option<u32>,
 }
 
 impl PlatformArgs {
@@ -137,6 +157,15 @@ impl PlatformArgs {
         if self.cluster_issuer.is_some() {
             settings.cluster_issuer.clone_from(&self.cluster_issuer);
             settings.tls = true;
+        }
+        if let Some(auto_rollback) = self.auto_rollback {
+            settings.revisions.auto_rollback = auto_rollback;
+        }
+        if let Some(deadline) = self.revision_deadline {
+            settings.revisions.deadline_seconds = deadline;
+        }
+        if let Some(keep) = self.keep_manifests {
+            settings.revisions.keep_manifests = keep;
         }
         settings.tls |= self.store_https;
         settings.allow_internet_egress |= self.allow_internet_egress;

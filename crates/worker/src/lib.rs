@@ -6,8 +6,12 @@
 //! What a job *does* (provisioning a store on Kubernetes) is the runner's business; this
 //! crate only knows the queue's contract.
 
+mod desired;
 mod drift;
+mod pass;
 mod provision;
+mod remediation;
+mod revision;
 mod runner;
 mod storefront;
 mod worker;

@@ -7,24 +7,33 @@
 //!
 //! and, for a store being deleted, teardown: delete the namespace and wait until it is
 //! gone. Every step lands on the store's timeline. The runner reconciles towards the
-//! store's current state whatever the job's kind, so a coalesced or repeated job is
-//! harmless; every step is idempotent, so a run cut short anywhere converges next time.
+//! store's revisions as they are, whatever the job's kind, so a coalesced or repeated job
+//! is harmless; every step is idempotent, so a run cut short anywhere converges next time:
+//!
+//! - no deployed revision: the store's first provisioning (revision 1, or the revision
+//!   that retries a failed first provisioning), marked deployed once the store is ready;
+//! - a newer revision pending or applying: a change, carried out by [`crate::revision`];
+//! - a newer revision failed: what its failure calls for ([`crate::remediation`]);
+//! - otherwise the deployed revision re-applied, exactly as recorded: a drift pass of a
+//!   ready store, which also notices platform-settings changes that alter what it renders.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use rand::distr::{Alphanumeric, SampleString};
 use serde_json::json;
-use storeplane_blueprint::{Blueprint, SecretKind, StoreSecrets};
-use storeplane_db::{InitialRevision, Repository};
+use storeplane_blueprint::{Blueprint, RevisionSettings};
+use storeplane_db::{InitialRevision, Repository, StoreRevisions};
 use storeplane_domain::{
-    Actor, EventKind, Job, NewStoreEvent, RevisionContent, RevisionNumber, RevisionStatus, Store,
-    StoreSpec, StoreStatus,
+    Actor, EventKind, Job, JobKind, NewStoreEvent, Revision, RevisionContent, RevisionStatus,
+    Store, StoreId, StoreStatus,
 };
-use storeplane_kube::{Applier, ObjectRef, Outcome, TeardownOutcome};
+use storeplane_kube::{Applier, NotReady, TeardownOutcome};
 
+use crate::desired::Desired;
+use crate::pass::Report;
 use crate::storefront::{StorefrontCheck, Verdict};
 use crate::{JobRunner, RunError};
 
@@ -44,50 +53,34 @@ impl Default for Timeouts {
     }
 }
 
-/// Provisions and tears down stores.
+/// Provisions, changes and tears down stores.
 pub struct ProvisionRunner {
-    repo: Arc<dyn Repository>,
-    blueprint: Blueprint,
-    applier: Applier,
-    timeouts: Timeouts,
+    pub(crate) repo: Arc<dyn Repository>,
+    pub(crate) blueprint: Blueprint,
+    pub(crate) applier: Applier,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) revisions: RevisionSettings,
     storefront: Option<StorefrontCheck>,
+    /// Stores whose deployed revision no longer builds, already warned about.
+    pub(crate) warned: Mutex<HashSet<StoreId>>,
 }
 
 impl std::fmt::Debug for ProvisionRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProvisionRunner")
             .field("timeouts", &self.timeouts)
+            .field("revisions", &self.revisions)
             .finish_non_exhaustive()
     }
 }
 
-/// What a pass applies.
-#[derive(Debug)]
-enum Target {
-    /// A revision being carried out (revision 1 on a first provisioning): marked deployed
-    /// once the store is ready.
-    Applying(RevisionNumber, StoreSpec),
-    /// The deployed revision's spec, re-applied (a drift pass, or a retry).
-    Deployed(StoreSpec),
-    /// A spec with no revision to follow (see [`ProvisionRunner::target`]).
-    Unrecorded(StoreSpec),
-}
-
-impl Target {
-    fn spec(&self) -> &StoreSpec {
-        match self {
-            Self::Applying(_, spec) | Self::Deployed(spec) | Self::Unrecorded(spec) => spec,
-        }
-    }
-}
-
-fn actor() -> Actor {
+pub(crate) fn actor() -> Actor {
     Actor::System("worker".to_owned())
 }
 
 /// A transient failure whose message is `err`'s, or a permanent one if the error says
 /// retrying cannot help.
-fn failure(err: impl std::fmt::Display, transient: bool) -> RunError {
+pub(crate) fn failure(err: impl std::fmt::Display, transient: bool) -> RunError {
     if transient {
         RunError::transient(err.to_string())
     } else {
@@ -95,24 +88,34 @@ fn failure(err: impl std::fmt::Display, transient: bool) -> RunError {
     }
 }
 
-fn db_failure(err: storeplane_db::DbError) -> RunError {
+pub(crate) fn db_failure(err: storeplane_db::DbError) -> RunError {
     let transient = err.is_transient();
     failure(err, transient)
 }
 
+/// A readiness wait that ended without the store ready, as a run error.
+pub(crate) fn not_ready_failure(e: &NotReady) -> RunError {
+    failure(format!("{}: {}", e.check.name, e.reason), e.is_transient())
+}
+
 impl ProvisionRunner {
+    /// A runner with `blueprint`'s settings, including how revisions are carried out
+    /// (`revisions:` in the platform settings).
     pub fn new(
         repo: Arc<dyn Repository>,
         blueprint: Blueprint,
         applier: Applier,
         timeouts: Timeouts,
     ) -> Self {
+        let revisions = blueprint.settings().revisions;
         Self {
             repo,
             blueprint,
             applier,
             timeouts,
+            revisions,
             storefront: None,
+            warned: Mutex::new(HashSet::new()),
         }
     }
 
@@ -146,7 +149,7 @@ impl ProvisionRunner {
         self.event(store, EventKind::Step, message, detail).await
     }
 
-    async fn event(
+    pub(crate) async fn event(
         &self,
         store: &Store,
         kind: EventKind,
@@ -162,7 +165,7 @@ impl ProvisionRunner {
             .map_err(db_failure)
     }
 
-    async fn set_status(
+    pub(crate) async fn set_status(
         &self,
         store: &Store,
         to: StoreStatus,
@@ -174,107 +177,142 @@ impl ProvisionRunner {
             .map_err(db_failure)
     }
 
-    /// The revision this pass carries out, recording revision 1 when the store has none:
-    /// `applying` for a store's first provisioning, or `deployed` (actor `system:upgrade`)
-    /// for a ready store made before revisions existed whose backfill at start has not
-    /// recorded it yet.
-    async fn target(&self, store: &Store) -> Result<Target, RunError> {
+    /// A store that is not ready (pending, or failed and retried) is provisioning while a
+    /// pass works on it; a ready one stays ready whatever the pass does.
+    pub(crate) async fn provisioning(&self, store: Store) -> Result<Store, RunError> {
+        match store.status {
+            StoreStatus::Pending | StoreStatus::Failed => {
+                self.set_status(&store, StoreStatus::Provisioning, None)
+                    .await
+            }
+            _ => Ok(store),
+        }
+    }
+
+    /// Moves a store that is not ready yet to ready, saying where it is.
+    pub(crate) async fn mark_ready(
+        &self,
+        store: &Store,
+        desired: &Desired,
+    ) -> Result<(), RunError> {
+        if store.status == StoreStatus::Ready {
+            return Ok(());
+        }
+        let Some(urls) = &desired.urls else {
+            self.set_status(store, StoreStatus::Ready, None).await?;
+            return Ok(());
+        };
+        // The URL goes on the timeline with the move to ready, in one transaction: a
+        // process killed between two writes would leave a ready store that never said
+        // where it is, and the next pass, finding it ready, would not say it either.
+        let ready_at = NewStoreEvent::new(
+            store.id,
+            Utc::now(),
+            EventKind::Step,
+            actor(),
+            format!("ready at {}", urls.storefront),
+        )
+        .with_detail(json!({"step": "ready", "url": urls.storefront, "admin_url": urls.admin}));
+        self.repo
+            .set_store_status_noting(
+                store.id,
+                StoreStatus::Ready,
+                None,
+                &actor(),
+                Utc::now(),
+                ready_at,
+            )
+            .await
+            .map_err(db_failure)?;
+        self.verify_storefront(store, &urls.storefront).await
+    }
+
+    /// Applies `desired`, prunes what it no longer holds, and returns how many objects a
+    /// drift pass put back or pruned (only those are recorded on a drift pass).
+    pub(crate) async fn apply_desired(
+        &self,
+        store: &Store,
+        desired: &Desired,
+        report: Report,
+        pass: &str,
+    ) -> Result<usize, RunError> {
+        let (restored, fresh_namespace) = self
+            .apply_objects(store, &desired.objects, report, pass)
+            .await?;
+        // A namespace this pass created holds nothing but what this pass applied, so there
+        // is nothing to prune; skipping its one list per kind saves ten API requests on
+        // every store's first provisioning.
+        let pruned = if fresh_namespace {
+            0
+        } else {
+            self.prune_store(store, &desired.keep, pass).await?
+        };
+        Ok(restored + if report == Report::Drift { pruned } else { 0 })
+    }
+
+    /// What the store's revisions call for; see the module header.
+    async fn provision(&self, store: Store) -> Result<(), RunError> {
         let revisions = self
             .repo
             .store_revisions(store.id)
             .await
             .map_err(db_failure)?;
-        if let Some(in_flight) = revisions.in_flight() {
-            let revision = if in_flight.status == RevisionStatus::Pending {
-                self.repo
-                    .set_revision_status(
-                        store.id,
-                        in_flight.number,
-                        RevisionStatus::Applying,
-                        None,
-                        &actor(),
-                        Utc::now(),
-                    )
-                    .await
-                    .map_err(db_failure)?
-            } else {
-                in_flight.clone()
-            };
-            return Ok(Target::Applying(revision.number, revision.spec));
+        if let StoreRevisions {
+            deployed: Some(deployed),
+            latest: Some(latest),
+        } = &revisions
+        {
+            if latest.number > deployed.number {
+                match latest.status {
+                    RevisionStatus::Pending | RevisionStatus::Applying => {
+                        return self
+                            .carry_out(store, deployed.clone(), latest.clone())
+                            .await;
+                    }
+                    RevisionStatus::Failed => {
+                        return self
+                            .remediate(store, deployed.clone(), latest.clone())
+                            .await;
+                    }
+                    // Rolled back (or superseded, which cannot be newer): the deployed
+                    // revision is what the store runs.
+                    _ => {}
+                }
+            }
+            return self.run_deployed(store, deployed.clone()).await;
         }
-        if let Some(deployed) = revisions.deployed {
-            return Ok(Target::Deployed(deployed.spec));
-        }
-        if let Some(latest) = revisions.latest {
-            // Revision 1 failed and the store was retried: no repository method records a
-            // second revision before the first is deployed, so the pass applies the
-            // failed revision's spec (its release pinned) without bookkeeping.
-            return Ok(Target::Unrecorded(latest.spec));
-        }
-        let mut spec = store.spec.clone();
-        spec.release = Some(
-            self.blueprint
-                .release(&store.spec)
-                .map_err(|e| failure(e, false))?,
-        );
-        let rendered = self
-            .blueprint
-            .render(store.id, &spec)
-            .map_err(|e| failure(e, false))?;
-        let upgraded = store.status == StoreStatus::Ready;
-        let (who, reason) = if upgraded {
-            (
-                Actor::System("upgrade".to_owned()),
-                "recorded from the store as it runs (made before revisions existed)".to_owned(),
-            )
-        } else {
-            (self.creator(store).await, "first provisioning".to_owned())
-        };
-        let recorded = self
-            .repo
-            .record_initial_revision(InitialRevision {
-                store: store.id,
-                content: RevisionContent {
-                    spec,
-                    platform_digest: rendered.platform_digest,
-                    manifest: rendered.manifest.text,
-                    manifest_digest: rendered.manifest.digest,
-                },
-                actor: who,
-                reason,
-                deployed: upgraded,
-                now: Utc::now(),
-            })
-            .await
-            .map_err(db_failure)?;
-        match recorded {
-            Some(revision) if upgraded => Ok(Target::Deployed(revision.spec)),
-            Some(revision) => Ok(Target::Applying(revision.number, revision.spec)),
-            // Another process recorded it between the read and the write: read again.
-            None => Box::pin(self.target(store)).await,
-        }
+        self.first_provisioning(store, revisions).await
     }
 
-    /// Who created the store, from its `created` event; `system:worker` if it is not there.
-    async fn creator(&self, store: &Store) -> Actor {
-        match self.repo.store_events(store.id, 0, 1).await {
-            Ok(events) => events
-                .into_iter()
-                .find(|e| e.kind == EventKind::Created)
-                .map_or_else(actor, |e| e.actor),
-            Err(_) => actor(),
+    /// Re-applies the deployed revision exactly: a drift pass of a ready store (which
+    /// writes no event when nothing changed), or a retry of a store that failed on it.
+    async fn run_deployed(&self, store: Store, deployed: Revision) -> Result<(), RunError> {
+        let drift = store.status == StoreStatus::Ready;
+        if drift && let Some(revision) = self.platform_change(&store, &deployed).await? {
+            return self.carry_out(store, deployed, revision).await;
         }
-    }
-
-    async fn provision(&self, store: Store) -> Result<(), RunError> {
-        let target = self.target(&store).await?;
-        // A ready store with nothing in flight is a drift pass: it re-applies the deployed
-        // revision's spec and, when nothing changed, writes no event at all.
-        let drift = store.status == StoreStatus::Ready && !matches!(target, Target::Applying(..));
         if !drift {
-            return self.apply(store, &target, false).await.map(drop);
+            let store = self.provisioning(store).await?;
+            let desired = self.desired(store.id, &deployed).await?;
+            let pass = format!("r{}", deployed.number);
+            self.apply_desired(&store, &desired, Report::Everything, &pass)
+                .await?;
+            self.wait_for_store(&store, &desired).await?;
+            return self.mark_ready(&store, &desired).await;
         }
-        let result = self.apply(store.clone(), &target, true).await;
+        let pass = format!("drift-{}", Utc::now().timestamp_millis());
+        let result = async {
+            let desired = self.desired(store.id, &deployed).await?;
+            let restored = self
+                .apply_desired(&store, &desired, Report::Drift, &pass)
+                .await?;
+            self.applier
+                .wait_ready(&store.namespace(), &desired.readiness, self.timeouts.ready)
+                .await
+                .map_err(|e| not_ready_failure(&e))?;
+            Ok::<usize, RunError>(restored)
+        }
+        .await;
         let outcome = match &result {
             Ok(0) => "clean",
             Ok(_) => "restored",
@@ -290,168 +328,143 @@ impl ProvisionRunner {
         result.map(drop)
     }
 
-    /// Applies `target`'s spec, prunes and waits for readiness; returns how many objects a
-    /// drift pass put back or pruned. On a drift pass only those are recorded.
-    async fn apply(&self, store: Store, target: &Target, drift: bool) -> Result<usize, RunError> {
-        let store = match store.status {
-            StoreStatus::Pending | StoreStatus::Failed => {
-                self.set_status(&store, StoreStatus::Provisioning, None)
-                    .await?
-            }
-            _ => store,
-        };
-        let spec = target.spec();
-        let requirements =
-            Blueprint::secret_requirements(spec.engine).map_err(|e| failure(e, false))?;
-        // Fresh values every pass: Secrets are created only if absent, so these reach the
-        // cluster once, on the first pass, and never replace what is there.
-        let secrets = StoreSecrets::generate(requirements, |requirement| match requirement.kind {
-            SecretKind::Random { length } => Alphanumeric.sample_string(&mut rand::rng(), length),
-            SecretKind::Login { default } => default.to_owned(),
-        });
-        let resources = self
-            .blueprint
-            .build(store.id, spec, &secrets)
-            .map_err(|e| failure(e, false))?;
-        let objects = resources.ordered();
-        let mut restored = 0;
-
-        // One object at a time, each recorded as soon as it is applied: a worker that dies
-        // midway leaves a timeline that says how far it got.
-        let mut fresh_namespace = false;
-        for resource in &objects {
-            let applied = self
-                .applier
-                .apply(std::slice::from_ref(resource))
-                .await
-                .map_err(|e| {
-                    let transient = e.is_transient();
-                    failure(e, transient)
-                })?;
-            let Some(object) = applied.first() else {
-                continue;
-            };
-            if object.kind == "Namespace" && object.outcome == Outcome::Created {
-                fresh_namespace = true;
-            }
-            let verb = match object.outcome {
-                Outcome::Created => "created",
-                Outcome::Configured => "configured",
-                Outcome::Unchanged => "unchanged",
-                Outcome::Recreated => "re-created",
-            };
-            let (kind, message) = match (drift, object.outcome) {
-                // A ready store re-applied: only what had to be put back is news.
-                (true, Outcome::Unchanged) => continue,
-                (true, Outcome::Created) => (
-                    EventKind::DriftRestored,
-                    format!("{} {} was missing; restored", object.kind, object.name),
-                ),
-                (true, Outcome::Configured) => (
-                    EventKind::DriftRestored,
-                    format!("{} {} had drifted; restored", object.kind, object.name),
-                ),
-                // Only Jobs are re-created: the API server keeps their pod template
-                // immutable, so a changed one is deleted and created again.
-                (_, Outcome::Recreated) => (
-                    EventKind::ObjectApplied,
-                    format!(
-                        "{} {} re-created: its pod template changed",
-                        object.kind, object.name
-                    ),
-                ),
-                (false, _) => (
-                    EventKind::ObjectApplied,
-                    format!("{} {} {verb}", object.kind, object.name),
-                ),
-            };
-            if drift {
-                restored += 1;
-            }
-            let detail = json!({"kind": object.kind, "name": object.name, "outcome": verb});
-            self.event(&store, kind, message, detail).await?;
-        }
-        let keep: Vec<ObjectRef> = objects.iter().map(ObjectRef::from).collect();
-        let namespace = store.namespace();
-        let selector = storeplane_blueprint::StoreResources::selector(store.id);
-        // A namespace this pass created holds nothing but what this pass applied, so there
-        // is nothing to prune; skipping its one list per kind saves ten API requests on
-        // every store's first provisioning.
-        let pruned = if fresh_namespace {
-            Vec::new()
-        } else {
-            self.applier
-                .prune(&namespace, &selector, &keep)
-                .await
-                .map_err(|e| {
-                    let transient = e.is_transient();
-                    failure(e, transient)
-                })?
-        };
-        for object in pruned {
-            if drift {
-                restored += 1;
-            }
-            let detail = json!({"step": "prune", "kind": object.kind, "name": object.name});
-            self.event(
-                &store,
-                EventKind::ObjectApplied,
-                format!("{} {} pruned (no longer desired)", object.kind, object.name),
-                detail,
-            )
-            .await?;
-        }
-
-        if !drift {
-            self.event(
-                &store,
-                EventKind::Step,
-                "waiting for the store to become ready".to_owned(),
-                json!({"step": "wait"}),
-            )
-            .await?;
-        }
+    /// Says that the pass waits, then waits for the store's workloads.
+    async fn wait_for_store(&self, store: &Store, desired: &Desired) -> Result<(), RunError> {
+        self.event(
+            store,
+            EventKind::Step,
+            "waiting for the store to become ready".to_owned(),
+            json!({"step": "wait"}),
+        )
+        .await?;
         self.applier
-            .wait_ready(&namespace, &resources.readiness, self.timeouts.ready)
+            .wait_ready(&store.namespace(), &desired.readiness, self.timeouts.ready)
             .await
-            .map_err(|e| {
-                let transient = e.is_transient();
-                failure(format!("{}: {}", e.check.name, e.reason), transient)
-            })?;
-        if let Target::Applying(number, _) = target {
-            // Before the store is marked ready, so a ready store's spec names its release.
-            self.repo
-                .mark_revision_deployed(store.id, *number, &actor(), Utc::now())
-                .await
-                .map_err(db_failure)?;
-        }
-        if store.status != StoreStatus::Ready {
-            let urls = resources.urls;
-            // The URL goes on the timeline with the move to ready, in one transaction: a
-            // process killed between two writes would leave a ready store that never said
-            // where it is, and the next pass, finding it ready, would not say it either.
-            let ready_at = NewStoreEvent::new(
-                store.id,
-                Utc::now(),
-                EventKind::Step,
-                actor(),
-                format!("ready at {}", urls.storefront),
-            )
-            .with_detail(json!({"step": "ready", "url": urls.storefront, "admin_url": urls.admin}));
-            self.repo
-                .set_store_status_noting(
+            .map_err(|e| not_ready_failure(&e))
+    }
+
+    /// A store with no deployed revision: records the revision its first provisioning
+    /// carries out (1, or the next one when the first failed and the store was retried),
+    /// applies it and marks it deployed once the store is ready. A ready store made before
+    /// revisions existed gets revision 1 recorded as deployed (actor `system:upgrade`)
+    /// when the backfill at start has not done it yet, and is then re-applied.
+    async fn first_provisioning(
+        &self,
+        store: Store,
+        revisions: StoreRevisions,
+    ) -> Result<(), RunError> {
+        let revision = match revisions.in_flight() {
+            Some(in_flight) if in_flight.status == RevisionStatus::Pending => self
+                .repo
+                .set_revision_status(
                     store.id,
-                    StoreStatus::Ready,
+                    in_flight.number,
+                    RevisionStatus::Applying,
                     None,
                     &actor(),
                     Utc::now(),
-                    ready_at,
                 )
                 .await
-                .map_err(db_failure)?;
-            self.verify_storefront(&store, &urls.storefront).await?;
+                .map_err(db_failure)?,
+            Some(in_flight) => in_flight.clone(),
+            None => match self.record_first(&store, revisions.latest).await? {
+                Some(revision) if revision.status == RevisionStatus::Deployed => {
+                    return self.run_deployed(store, revision).await;
+                }
+                Some(revision) => revision,
+                // Another process recorded it between the read and the write: read again.
+                None => return Box::pin(self.provision(store)).await,
+            },
+        };
+        let store = self.provisioning(store).await?;
+        let desired = self.desired(store.id, &revision).await?;
+        let pass = format!("r{}", revision.number);
+        self.apply_desired(&store, &desired, Report::Everything, &pass)
+            .await?;
+        self.wait_for_store(&store, &desired).await?;
+        // Before the store is marked ready, so a ready store's spec names its release.
+        self.repo
+            .mark_revision_deployed(store.id, revision.number, &actor(), Utc::now())
+            .await
+            .map_err(db_failure)?;
+        self.mark_ready(&store, &desired).await
+    }
+
+    /// Records the revision a first provisioning carries out: revision 1 from the store's
+    /// spec (release resolved), or, after a failed one (`failed`), the next revision with
+    /// the failed one's spec, its release pinned. `None` when another process was first.
+    async fn record_first(
+        &self,
+        store: &Store,
+        failed: Option<Revision>,
+    ) -> Result<Option<Revision>, RunError> {
+        let mut spec = match &failed {
+            Some(failed) => failed.spec.clone(),
+            None => store.spec.clone(),
+        };
+        spec.release = Some(
+            self.blueprint
+                .release(&spec)
+                .map_err(|e| failure(e, false))?,
+        );
+        let rendered = self
+            .blueprint
+            .render(store.id, &spec)
+            .map_err(|e| failure(e, false))?;
+        let content = RevisionContent {
+            spec,
+            platform_digest: rendered.platform_digest,
+            manifest: rendered.manifest.text,
+            manifest_digest: rendered.manifest.digest,
+        };
+        if let Some(failed) = failed {
+            return self
+                .repo
+                .record_provisioning_retry(InitialRevision {
+                    store: store.id,
+                    content,
+                    actor: self.creator(store).await,
+                    reason: format!(
+                        "retry of the first provisioning (revision {} failed)",
+                        failed.number
+                    ),
+                    deployed: false,
+                    now: Utc::now(),
+                })
+                .await
+                .map_err(db_failure);
         }
-        Ok(restored)
+        let upgraded = store.status == StoreStatus::Ready;
+        let (who, reason) = if upgraded {
+            (
+                Actor::System("upgrade".to_owned()),
+                "recorded from the store as it runs (made before revisions existed)".to_owned(),
+            )
+        } else {
+            (self.creator(store).await, "first provisioning".to_owned())
+        };
+        self.repo
+            .record_initial_revision(InitialRevision {
+                store: store.id,
+                content,
+                actor: who,
+                reason,
+                deployed: upgraded,
+                now: Utc::now(),
+            })
+            .await
+            .map_err(db_failure)
+    }
+
+    /// Who created the store, from its `created` event; `system:worker` if it is not there.
+    async fn creator(&self, store: &Store) -> Actor {
+        match self.repo.store_events(store.id, 0, 1).await {
+            Ok(events) => events
+                .into_iter()
+                .find(|e| e.kind == EventKind::Created)
+                .map_or_else(actor, |e| e.actor),
+            Err(_) => actor(),
+        }
     }
 
     async fn teardown(&self, store: Store) -> Result<(), RunError> {
@@ -545,10 +558,11 @@ impl JobRunner for ProvisionRunner {
                 json!({"attempts": job.attempts}),
             )
             .await;
-        // The revision being carried out failed with the store (its events are the
-        // repository's).
-        if let Ok(revisions) = self.repo.store_revisions(store.id).await
-            && let Some(in_flight) = revisions.in_flight()
+        let revisions = self.repo.store_revisions(store.id).await.ok();
+        let in_flight = revisions.as_ref().and_then(|r| r.in_flight().cloned());
+        let deployed = revisions.and_then(|r| r.deployed);
+        // The revision being carried out failed (its events are the repository's).
+        if let Some(in_flight) = &in_flight
             && let Err(e) = self
                 .repo
                 .set_revision_status(
@@ -562,6 +576,21 @@ impl JobRunner for ProvisionRunner {
                 .await
         {
             tracing::warn!(store.id = %store.id, error = %e, "could not mark the revision failed");
+        }
+        // A change that failed on a store that runs a deployed revision: the next pass
+        // does what the failure calls for (going back to the deployed revision, or
+        // leaving the store failed on it), so the store keeps its status until then.
+        if let (Some(in_flight), Some(deployed)) = (&in_flight, &deployed)
+            && in_flight.number > deployed.number
+        {
+            if let Err(e) = self
+                .repo
+                .enqueue(store.id, JobKind::Reconcile, job.max_attempts, Utc::now())
+                .await
+            {
+                tracing::warn!(store.id = %store.id, error = %e, "could not queue the remediation of the failed revision");
+            }
+            return;
         }
         if let Err(e) = self
             .set_status(&store, StoreStatus::Failed, Some(reason))

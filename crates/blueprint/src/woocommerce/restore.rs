@@ -18,6 +18,14 @@ pub fn restore(
     checkpoint: &Checkpoint,
 ) -> StepResources {
     let name = format!("restore-r{revision}");
+    // Marked done per checkpoint as well as per revision: going back from a failed
+    // rollback revision restores another checkpoint under the same Job name.
+    let source = checkpoint
+        .path
+        .rsplit('/')
+        .next()
+        .and_then(|file| file.split('.').next())
+        .unwrap_or_default();
     let job = maintenance::database_job(
         store,
         release,
@@ -29,7 +37,7 @@ pub fn restore(
                 env("CHECKPOINT", checkpoint.path.clone()),
                 env(
                     "RESTORED",
-                    format!("{CHECKPOINTS_DIR}/restored-r{revision}"),
+                    format!("{CHECKPOINTS_DIR}/restored-r{revision}-from-{source}"),
                 ),
             ],
             backoff_limit: 2,

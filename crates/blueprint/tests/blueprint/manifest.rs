@@ -144,3 +144,46 @@ fn editing_the_release_the_store_runs_changes_its_platform_digest() {
     });
     assert_ne!(before, after);
 }
+
+#[test]
+fn a_manifest_reads_back_into_the_objects_it_was_written_from() {
+    for front_door in [
+        storeplane_blueprint::FrontDoor::Gateway,
+        storeplane_blueprint::FrontDoor::Ingress,
+    ] {
+        let settings = PlatformSettings {
+            front_door,
+            ..PlatformSettings::default()
+        };
+        let rendered = blueprint(settings)
+            .render(fixtures::store_id(), &spec())
+            .unwrap();
+        let objects = Manifest::resources(&rendered.manifest.text).unwrap();
+        assert!(objects.len() > 10);
+        assert_eq!(
+            storeplane_blueprint::objects_to_yaml(&objects).unwrap(),
+            rendered.manifest.text,
+            "{front_door}"
+        );
+    }
+}
+
+#[test]
+fn a_manifest_with_a_kind_no_blueprint_makes_is_refused_naming_it() {
+    let text = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
+    let error = Manifest::resources(text).unwrap_err();
+    assert!(error.to_string().contains("ConfigMap"), "{error}");
+    assert!(Manifest::resources("---\nmetadata: {}\n").is_err());
+}
+
+#[test]
+fn how_revisions_are_carried_out_is_not_part_of_the_platform_digest() {
+    let mut settings = PlatformSettings::default();
+    settings.revisions.auto_rollback = false;
+    settings.revisions.deadline_seconds = 60;
+    settings.revisions.keep_manifests = 3;
+    assert_eq!(
+        platform_digest(settings),
+        platform_digest(PlatformSettings::default())
+    );
+}

@@ -357,3 +357,59 @@ pub(crate) async fn record_initial<B: SqlBackend>(
     backend.announce_events();
     Ok(Some(revision))
 }
+
+/// Records a new `applying` revision for a store whose first provisioning failed and was
+/// retried: the failed revision is never applied again (a retry is a new revision), so
+/// the retry gets the next number, with the failed one's spec as the caller rendered it.
+/// `None` (nothing recorded) unless the store has no deployed revision and its newest one
+/// failed or was rolled back: a repeated or concurrent call records it once.
+pub(crate) async fn record_provisioning_retry<B: SqlBackend>(
+    backend: &B,
+    retry: InitialRevision,
+) -> Result<Option<Revision>, DbError> {
+    let mut tx = backend.begin().await?;
+    let conn = &mut *tx;
+    lock_store::<B, _>(conn, retry.store).await?;
+    let heads = heads(conn, retry.store).await?;
+    let Some(failed) = heads.latest.filter(|latest| {
+        heads.deployed.is_none()
+            && matches!(
+                latest.status,
+                RevisionStatus::Failed | RevisionStatus::RolledBack
+            )
+    }) else {
+        return Ok(None);
+    };
+    let content = &retry.content;
+    let revision = insert(
+        conn,
+        NewRevision {
+            store: retry.store,
+            number: failed.number.next(),
+            spec: &content.spec,
+            platform_digest: &content.platform_digest,
+            manifest: manifest::compress(&content.manifest),
+            manifest_digest: &content.manifest_digest,
+            actor: &retry.actor,
+            reason: &retry.reason,
+            status: RevisionStatus::Applying,
+            rollback_of: None,
+            restores: None,
+            migrates_data: false,
+            now: retry.now,
+        },
+    )
+    .await?;
+    let message = with_reason(
+        format!(
+            "revision {} recorded: the first provisioning again (revision {} failed)",
+            revision.number, failed.number
+        ),
+        &retry.reason,
+    );
+    let detail = json!({ "reason": retry.reason, "retry_of": failed.number });
+    event(conn, &revision, &retry.actor, retry.now, message, detail).await?;
+    B::commit(tx).await?;
+    backend.announce_events();
+    Ok(Some(revision))
+}

@@ -36,6 +36,7 @@ repository_tests!(
     the_last_drift_check_is_recorded_without_an_event,
     of_concurrent_changes_to_one_store_exactly_one_is_recorded_and_the_rest_are_in_progress,
     a_store_reads_its_newest_revision_and_the_one_in_flight_in_lists_and_single_reads,
+    a_retried_failed_first_provisioning_gets_the_next_revision_once,
 );
 
 fn n(number: u32) -> RevisionNumber {
@@ -1032,4 +1033,74 @@ async fn a_store_reads_its_newest_revision_and_the_one_in_flight_in_lists_and_si
     apply_and_deploy(&repo, store.id, rollback.revision.number, 30).await;
     let done = repo.get_store(store.id).await.unwrap();
     assert_eq!((done.latest_revision, done.in_flight), (Some(n(3)), None));
+}
+
+async fn a_retried_failed_first_provisioning_gets_the_next_revision_once(
+    repo: Arc<dyn Repository>,
+) {
+    let owner = user(&repo, "alice").await;
+    let store = create(&repo, new_store(&owner, "shop")).await;
+    let mut spec = store.spec.clone();
+    spec.release = Some(release("a"));
+    let first = InitialRevision {
+        store: store.id,
+        content: rendered(&spec, "gateway"),
+        actor: alice(),
+        reason: "first provisioning".into(),
+        deployed: false,
+        now: at(1),
+    };
+    // Nothing to retry while revision 1 is being applied.
+    repo.record_initial_revision(first.clone()).await.unwrap();
+    assert_eq!(
+        repo.record_provisioning_retry(first.clone()).await.unwrap(),
+        None
+    );
+    repo.set_revision_status(
+        store.id,
+        n(1),
+        RevisionStatus::Failed,
+        Some("ImagePullBackOff"),
+        &system(),
+        at(2),
+    )
+    .await
+    .unwrap();
+
+    let retry = InitialRevision {
+        reason: "retry of the first provisioning (revision 1 failed)".into(),
+        now: at(3),
+        ..first
+    };
+    let second = repo
+        .record_provisioning_retry(retry.clone())
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(
+        (second.number, second.status, second.spec.clone()),
+        (n(2), RevisionStatus::Applying, spec)
+    );
+    assert_eq!(
+        repo.record_provisioning_retry(retry).await.unwrap(),
+        None,
+        "recorded once"
+    );
+    let failed = repo.get_revision(store.id, n(1)).await.unwrap();
+    assert_eq!(failed.status, RevisionStatus::Failed);
+    assert_eq!(failed.failure.as_deref(), Some("ImagePullBackOff"));
+    let events = repo.store_events(store.id, 0, 50).await.unwrap();
+    assert!(
+        events.iter().any(|e| e
+            .message
+            .starts_with("revision 2 recorded: the first provisioning again")),
+        "{events:?}"
+    );
+    repo.mark_revision_deployed(store.id, n(2), &system(), at(4))
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.get_store(store.id).await.unwrap().deployed_revision,
+        Some(n(2))
+    );
 }

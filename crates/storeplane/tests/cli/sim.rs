@@ -169,6 +169,44 @@ fn the_printed_settings_read_back_as_a_settings_file_to_the_same_stores() {
 }
 
 #[test]
+fn the_revision_flags_show_in_the_printed_settings_and_bad_values_are_named() {
+    let (code, printed, stderr) = run_to_end(storeplane(&[
+        "render",
+        "--print-settings",
+        "--auto-rollback",
+        "false",
+        "--revision-deadline",
+        "120",
+        "--keep-manifests",
+        "3",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let settings: serde_json::Value = serde_saphyr::from_str(&printed).unwrap();
+    assert_eq!(
+        settings["revisions"],
+        serde_json::json!({"auto_rollback": false, "deadline_seconds": 120, "keep_manifests": 3}),
+        "{printed}"
+    );
+    let (code, printed, _) = run_to_end(storeplane(&["render", "--print-settings"]));
+    assert_eq!(code, 0);
+    assert!(
+        printed.contains(
+            "revisions:\n  auto_rollback: true\n  deadline_seconds: 600\n  keep_manifests: 10"
+        ),
+        "{printed}"
+    );
+    for (flag, value, field) in [
+        ("--keep-manifests", "0", "revisions.keep_manifests"),
+        ("--revision-deadline", "5", "revisions.deadline_seconds"),
+    ] {
+        let (code, _, stderr) =
+            run_to_end(storeplane(&["render", "--print-settings", flag, value]));
+        assert_ne!(code, 0, "{flag} {value}");
+        assert!(stderr.contains(field), "{flag} {value}: {stderr}");
+    }
+}
+
+#[test]
 fn the_gateway_flags_shape_each_store_route_and_show_in_the_printed_settings() {
     let gateway = [
         "--front-door",

@@ -1,0 +1,403 @@
+//! Carrying out a change: a revision `R` newer than the deployed revision `D`.
+//!
+//! ```text
+//! checkpoint (R migrates data: D's database dumps its own data)
+//!   -> restore (R restores a checkpoint: with D's spec, what runs now)
+//!   -> apply R's manifest exactly, prune, wait until ready
+//!   -> upgrade step (R migrates data: with R's spec)
+//!   -> R deployed (D superseded), old manifests pruned
+//! ```
+//!
+//! Level-triggered: each step is keyed by R's number and idempotent (a step's Job that
+//! completed is found completed; the checkpoint, once recorded on R, is not taken again),
+//! so a worker killed anywhere leaves the next pass to carry on from where the store is.
+//! The store keeps its status (a ready store stays ready) and the timeline tells each
+//! step. R must be deployed by its deadline, `started_at + revisions.deadline_seconds`: a
+//! step or readiness that has not succeeded by then, or fails for good, fails R with the
+//! reason read from the cluster, and [`crate::remediation`] takes over. Transient errors
+//! before the deadline are retried by the job queue.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use storeplane_blueprint::{Step, StepResources};
+use storeplane_db::{ChangeCause, ChangeOutcome, DbError, RecordChange};
+use storeplane_domain::{
+    Actor, ChangeRefused, Checkpoint, EventKind, Revision, RevisionContent, RevisionStatus, Store,
+};
+
+use crate::RunError;
+use crate::pass::Report;
+use crate::provision::{ProvisionRunner, actor, db_failure, failure};
+
+/// Why a change stopped.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// A failure the job queue retries (the deadline has not passed).
+    Retry(RunError),
+    /// The revision failed, for this reason (read from the cluster where it can be).
+    Failed(String),
+}
+
+impl From<RunError> for Stop {
+    fn from(error: RunError) -> Self {
+        if error.permanent {
+            Self::Failed(error.message)
+        } else {
+            Self::Retry(error)
+        }
+    }
+}
+
+/// The time left until `deadline`, zero once it passed.
+fn left(deadline: DateTime<Utc>) -> Duration {
+    (deadline - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+}
+
+impl ProvisionRunner {
+    /// Carries out `revision` (pending or applying) on a store whose deployed revision is
+    /// `deployed`; see the module header.
+    pub(crate) async fn carry_out(
+        &self,
+        store: Store,
+        deployed: Revision,
+        revision: Revision,
+    ) -> Result<(), RunError> {
+        let revision = if revision.status == RevisionStatus::Pending {
+            self.repo
+                .set_revision_status(
+                    store.id,
+                    revision.number,
+                    RevisionStatus::Applying,
+                    None,
+                    &actor(),
+                    Utc::now(),
+                )
+                .await
+                .map_err(db_failure)?
+        } else {
+            revision
+        };
+        let seconds = i64::try_from(self.revisions.deadline_seconds).unwrap_or(i64::MAX);
+        let deadline = revision.started_at.unwrap_or_else(Utc::now)
+            + chrono::Duration::try_seconds(seconds).unwrap_or(chrono::Duration::MAX);
+        let store = self.provisioning(store).await?;
+        match self
+            .change_steps(&store, &deployed, &revision, deadline)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(Stop::Retry(error)) if left(deadline) > Duration::ZERO => Err(error),
+            Err(Stop::Retry(error)) => self.fail(store, deployed, revision, error.message).await,
+            Err(Stop::Failed(reason)) => self.fail(store, deployed, revision, reason).await,
+        }
+    }
+
+    /// Marks `revision` failed with `reason`, then does what that calls for.
+    async fn fail(
+        &self,
+        store: Store,
+        deployed: Revision,
+        revision: Revision,
+        reason: String,
+    ) -> Result<(), RunError> {
+        let failed = self
+            .repo
+            .set_revision_status(
+                store.id,
+                revision.number,
+                RevisionStatus::Failed,
+                Some(&reason),
+                &actor(),
+                Utc::now(),
+            )
+            .await
+            .map_err(db_failure)?;
+        self.remediate(store, deployed, failed).await
+    }
+
+    async fn change_steps(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+        revision: &Revision,
+        deadline: DateTime<Utc>,
+    ) -> Result<(), Stop> {
+        let n = revision.number;
+        let pass = format!("r{n}");
+        if left(deadline) == Duration::ZERO {
+            return Err(Stop::Failed(self.why_late(store, revision, deadline).await));
+        }
+        if revision.migrates_data && revision.checkpoint.is_none() {
+            self.step_event(
+                store,
+                format!("taking a checkpoint before revision {n}"),
+                json!({"step": "checkpoint", "revision": n, "pass": pass}),
+            )
+            .await?;
+            let step = self
+                .blueprint
+                .step(
+                    store.id,
+                    &deployed.spec,
+                    Step::Checkpoint { revision: n.get() },
+                )
+                .map_err(|e| failure(e, false))?;
+            self.run_step(store, &step, deadline, &pass).await?;
+            let taken = step.checkpoint.ok_or_else(|| {
+                Stop::Failed("the engine's checkpoint step names no checkpoint".to_owned())
+            })?;
+            let checkpoint = Checkpoint {
+                job: taken.job,
+                claim: taken.claim,
+                path: taken.path,
+                taken_at: Utc::now(),
+            };
+            self.repo
+                .record_checkpoint(store.id, n, &checkpoint, &actor(), Utc::now())
+                .await
+                .map_err(db_failure)?;
+        }
+        if let Some(source) = revision.restores {
+            let taken = self
+                .repo
+                .get_revision(store.id, source)
+                .await
+                .map_err(db_failure)?
+                .checkpoint
+                .ok_or_else(|| {
+                    Stop::Failed(format!("revision {source} has no checkpoint to restore"))
+                })?;
+            self.restore(store, deployed, revision, source, &taken, deadline, &pass)
+                .await?;
+        }
+        self.step_event(
+            store,
+            format!("applying revision {n}"),
+            json!({"step": "apply", "revision": n, "pass": pass}),
+        )
+        .await?;
+        let desired = self.desired(store.id, revision).await?;
+        self.apply_desired(store, &desired, Report::Change, &pass)
+            .await?;
+        self.step_event(
+            store,
+            format!("waiting for revision {n} to become ready"),
+            json!({"step": "wait", "revision": n, "pass": pass}),
+        )
+        .await?;
+        self.wait_until(store, &desired.readiness, deadline).await?;
+        if revision.migrates_data {
+            self.step_event(
+                store,
+                format!("running the upgrade step of revision {n}"),
+                json!({"step": "upgrade", "revision": n, "pass": pass}),
+            )
+            .await?;
+            let step = self
+                .blueprint
+                .step(
+                    store.id,
+                    &revision.spec,
+                    Step::Upgrade { revision: n.get() },
+                )
+                .map_err(|e| failure(e, false))?;
+            self.run_step(store, &step, deadline, &pass).await?;
+            self.step_event(
+                store,
+                format!("upgrade step of revision {n} done"),
+                json!({"step": "upgrade", "revision": n, "pass": pass, "done": true}),
+            )
+            .await?;
+        }
+        self.repo
+            .mark_revision_deployed(store.id, n, &actor(), Utc::now())
+            .await
+            .map_err(db_failure)?;
+        if let Err(error) = self
+            .repo
+            .prune_manifests(store.id, self.revisions.keep_manifests)
+            .await
+        {
+            // Kept a little longer: the next deployment prunes them.
+            tracing::warn!(store.id = %store.id, %error, "could not drop old manifests");
+        }
+        self.mark_ready(store, &desired).await?;
+        Ok(())
+    }
+
+    /// Restores `checkpoint` (taken before revision `source`) for `revision`, with the
+    /// spec the store runs now (`deployed`'s).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn restore(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+        revision: &Revision,
+        source: storeplane_domain::RevisionNumber,
+        checkpoint: &Checkpoint,
+        deadline: DateTime<Utc>,
+        pass: &str,
+    ) -> Result<(), Stop> {
+        let n = revision.number;
+        self.step_event(
+            store,
+            format!(
+                "restoring the checkpoint taken before revision {source} ({}); orders written since are lost",
+                checkpoint.path
+            ),
+            json!({"step": "restore", "revision": n, "restores": source, "pass": pass}),
+        )
+        .await?;
+        let from = storeplane_blueprint::Checkpoint {
+            job: checkpoint.job.clone(),
+            claim: checkpoint.claim.clone(),
+            path: checkpoint.path.clone(),
+        };
+        let step = self
+            .blueprint
+            .step(
+                store.id,
+                &deployed.spec,
+                Step::Restore {
+                    revision: n.get(),
+                    checkpoint: &from,
+                },
+            )
+            .map_err(|e| failure(e, false))?;
+        self.run_step(store, &step, deadline, pass).await?;
+        self.step_event(
+            store,
+            format!("checkpoint of revision {source} restored"),
+            json!({"step": "restore", "revision": n, "restores": source, "pass": pass, "done": true}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Applies an engine step's objects and waits for its Job to complete.
+    async fn run_step(
+        &self,
+        store: &Store,
+        step: &StepResources,
+        deadline: DateTime<Utc>,
+        pass: &str,
+    ) -> Result<(), Stop> {
+        self.apply_objects(store, &step.ordered(), Report::Change, pass)
+            .await?;
+        self.wait_until(store, &[step.readiness()], deadline).await
+    }
+
+    /// Waits for `checks` until `deadline`: a workload not ready by then, or failed for
+    /// good, fails the revision with the reason the cluster gives.
+    pub(crate) async fn wait_until(
+        &self,
+        store: &Store,
+        checks: &[storeplane_blueprint::ReadinessCheck],
+        deadline: DateTime<Utc>,
+    ) -> Result<(), Stop> {
+        match self
+            .applier
+            .wait_ready(&store.namespace(), checks, left(deadline))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.cause == storeplane_kube::NotReadyCause::Watch => {
+                Err(Stop::Retry(crate::provision::not_ready_failure(&e)))
+            }
+            Err(e) => Err(Stop::Failed(e.reason)),
+        }
+    }
+
+    /// Why a revision found past its deadline at the start of a pass is not deployed, as
+    /// the cluster tells it.
+    async fn why_late(
+        &self,
+        store: &Store,
+        revision: &Revision,
+        deadline: DateTime<Utc>,
+    ) -> String {
+        let late = format!(
+            "not deployed by its deadline ({})",
+            deadline.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        let Ok(desired) = self.desired(store.id, revision).await else {
+            return late;
+        };
+        match self
+            .applier
+            .wait_ready(
+                &store.namespace(),
+                &desired.readiness,
+                Duration::from_secs(1),
+            )
+            .await
+        {
+            Err(e) => format!("{}; {late}", e.reason),
+            Ok(()) => late,
+        }
+    }
+
+    pub(crate) async fn step_event(
+        &self,
+        store: &Store,
+        message: String,
+        detail: serde_json::Value,
+    ) -> Result<(), RunError> {
+        self.event(store, EventKind::Step, message, detail).await
+    }
+
+    /// On a drift pass of a ready store with nothing in flight: when the platform settings
+    /// changed what the deployed revision renders, records that as a new revision (actor
+    /// `system:platform`) for this pass to carry out. A catalog edit changes nothing here:
+    /// the platform digest covers only the store's own release. A store whose release left
+    /// the catalog keeps its deployed manifest (see [`ProvisionRunner::desired`]).
+    pub(crate) async fn platform_change(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+    ) -> Result<Option<Revision>, RunError> {
+        let Ok(digest) = self.blueprint.platform_digest(&deployed.spec) else {
+            return Ok(None);
+        };
+        if digest == deployed.platform_digest {
+            return Ok(None);
+        }
+        let Ok(rendered) = self.blueprint.render(store.id, &deployed.spec) else {
+            return Ok(None);
+        };
+        if rendered.manifest.digest == deployed.manifest_digest {
+            return Ok(None);
+        }
+        let recorded = self
+            .repo
+            .record_change(RecordChange {
+                store: store.id,
+                cause: ChangeCause::Platform,
+                content: RevisionContent {
+                    spec: deployed.spec.clone(),
+                    platform_digest: rendered.platform_digest,
+                    manifest: rendered.manifest.text,
+                    manifest_digest: rendered.manifest.digest,
+                },
+                actor: Actor::System("platform".to_owned()),
+                reason: "platform settings changed".to_owned(),
+                max_attempts: 5,
+                now: Utc::now(),
+            })
+            .await;
+        match recorded {
+            Ok(ChangeOutcome::Recorded { revision, .. }) => Ok(Some(revision)),
+            Ok(ChangeOutcome::NoOp { .. }) => Ok(None),
+            // Someone else's change got there first, or the store was left on a failed
+            // revision: the platform change waits for a later pass.
+            Err(DbError::ChangeRefused(
+                ChangeRefused::InProgress { .. }
+                | ChangeRefused::LeftFailed { .. }
+                | ChangeRefused::Stale { .. },
+            )) => Ok(None),
+            Err(e) => Err(db_failure(e)),
+        }
+    }
+}
