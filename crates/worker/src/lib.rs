@@ -8,6 +8,7 @@
 
 mod drift;
 mod provision;
+mod reset;
 mod runner;
 mod storefront;
 mod worker;
