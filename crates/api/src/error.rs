@@ -154,6 +154,16 @@ impl From<DbError> for ApiError {
                 "this Idempotency-Key was already used with a different request body; use a new key",
             ),
             DbError::IllegalTransition(e) => Self::conflict("conflict", e.to_string()),
+            DbError::ResetRefused(e) => {
+                let code = match e {
+                    storeplane_db::ResetRefused::NotReady { .. } => "not_ready",
+                    storeplane_db::ResetRefused::ResetInProgress
+                    | storeplane_db::ResetRefused::RevisionInFlight { .. } => {
+                        "operation_in_progress"
+                    }
+                };
+                Self::conflict(code, e.to_string())
+            }
             e if e.is_transient() => Self::unavailable("the metadata store", error_chain(&e)),
             e => Self::internal(error_chain(&e)),
         }

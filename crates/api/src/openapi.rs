@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
     ClusterView, CreateStoreRequest, CredentialsView, EngineView, ErrorBody, ErrorDetail,
-    EventView, Page, PlanView, SessionView, StoreView, UserView,
+    EventView, Page, PlanView, ResetResponse, SessionView, StoreView, UserView,
 };
 use crate::{catalog, credentials, feed, session, stores};
 
@@ -21,10 +21,10 @@ use crate::{catalog, credentials, feed, session, stores};
     info(title = "storeplane", description = "Self-service e-commerce stores on Kubernetes."),
     paths(
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
-        credentials::reveal, feed::stream, session::whoami, session::cluster, catalog::engines,
+        credentials::reveal, credentials::reset, feed::stream, session::whoami, session::cluster, catalog::engines,
         catalog::plans,
     ),
-    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail)),
+    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, ResetResponse, SessionView, UserView, ErrorBody, ErrorDetail)),
     modifiers(&Security, &SignInErrors),
     security(("bearer" = []), ("session" = [])),
 )]

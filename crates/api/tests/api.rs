@@ -16,5 +16,7 @@ mod events;
 mod fuzz;
 #[path = "api/limits.rs"]
 mod limits;
+#[path = "api/password_reset.rs"]
+mod password_reset;
 #[path = "api/stores.rs"]
 mod stores;
