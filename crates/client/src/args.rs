@@ -104,6 +104,18 @@ pub enum StoreCommand {
     Events(EventsArgs),
     /// Show a store's initial admin credentials (only once: they cannot be shown again).
     Reveal(TargetArgs),
+    /// Reset a store's admin password: a new one is generated and set in the store, and
+    /// the new credentials can then be revealed once with `reveal`.
+    ResetPassword(ResetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResetPasswordArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,8 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use storeplane_api::dto::{
-    CreateStoreRequest, CredentialsView, ErrorBody, EventView, Page, SessionView, StoreView,
+    CreateStoreRequest, CredentialsView, ErrorBody, EventView, Page, ResetResponse, SessionView,
+    StoreView,
 };
 use storeplane_domain::{StoreId, StoreStatus};
 
@@ -174,6 +175,14 @@ impl Client {
     /// The server shows them once; afterwards this fails with `credentials_revealed`.
     pub async fn reveal_credentials(&self, id: StoreId) -> Result<CredentialsView, ClientError> {
         let path = format!("stores/{id}/credentials/reveal");
+        self.call(self.request(Method::POST, &path)).await
+    }
+
+    /// Resets the store's admin password: `POST /api/v1/stores/{id}/credentials/reset`.
+    /// Accepted at once; the store's timeline says when the new credentials can be
+    /// revealed.
+    pub async fn reset_password(&self, id: StoreId) -> Result<ResetResponse, ClientError> {
+        let path = format!("stores/{id}/credentials/reset");
         self.call(self.request(Method::POST, &path)).await
     }
 

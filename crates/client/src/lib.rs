@@ -11,12 +11,13 @@ mod error;
 mod live;
 mod output;
 pub mod render;
+mod reset;
 mod run;
 mod watch;
 
 pub use args::{
     ApiToken, ConnectionArgs, CreateArgs, DeleteArgs, EventsArgs, ListArgs, OutputFormat,
-    StoreArgs, StoreCommand, TargetArgs, WaitArgs,
+    ResetPasswordArgs, StoreArgs, StoreCommand, TargetArgs, WaitArgs,
 };
 pub use client::{Client, DEFAULT_REQUEST_TIMEOUT};
 pub use command_error::CommandError;

@@ -60,6 +60,9 @@ pub async fn run_with_output<W: Write>(args: StoreArgs, out: &mut W) -> Result<(
             }
             Ok(printer.answer(&credentials, &render::credentials(&credentials))?)
         }
+        StoreCommand::ResetPassword(reset_args) => {
+            crate::reset::reset_password(&client, reset_args, &mut printer).await
+        }
     }
 }
 
