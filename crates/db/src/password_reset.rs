@@ -21,8 +21,9 @@ pub enum ResetRefused {
     /// Only a ready store has a running WordPress whose password can be reset.
     #[error("the store is {status}, not ready: its admin password can be reset once it is ready")]
     NotReady { status: StoreStatus },
-    /// A reset was requested and the worker has not finished it yet.
-    #[error("an admin password reset is already in progress")]
+    /// A reset was requested and the worker has not finished it yet (refuses another
+    /// reset, and a change or rollback too).
+    #[error("an admin password reset is in progress; try again once it is done")]
     ResetInProgress,
     /// A change or rollback is being applied; the reset waits for it to finish.
     #[error("revision {revision} is being applied: reset the admin password once it is deployed")]
@@ -81,6 +82,18 @@ fn reset_event(
         "generation": generation,
         "status": status,
     }))
+}
+
+/// Refuses a change or rollback of a store (locked by the caller's transaction) while its
+/// admin password is being reset: the reset Job runs against the WordPress the store runs.
+pub(crate) async fn refuse_while_resetting<C: Conn>(
+    conn: &mut C,
+    store: StoreId,
+) -> Result<(), DbError> {
+    match generations(conn, store).await?.pending() {
+        Some(_) => Err(ResetRefused::ResetInProgress.into()),
+        None => Ok(()),
+    }
 }
 
 pub(crate) async fn request<B: SqlBackend>(

@@ -357,6 +357,7 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
     /// `If-Match`, or the spec the content was rendered from, is not the latest;
     /// `NotChangeable` for a store being deleted; `LeftFailed` for a platform change to a
     /// store left on a failed revision.
+    /// [`DbError::ResetRefused`] `ResetInProgress` while an admin password reset is pending.
     async fn record_change(&self, change: RecordChange) -> Result<ChangeOutcome, DbError>;
 
     /// Records a rollback as a new `pending` revision replaying the target's spec and

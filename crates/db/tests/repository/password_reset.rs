@@ -22,6 +22,7 @@ repository_tests!(
     a_store_that_is_not_ready_cannot_have_its_password_reset,
     a_reset_while_a_revision_is_in_flight_is_refused,
     a_reset_of_a_missing_store_is_not_found,
+    a_change_while_a_reset_is_pending_is_refused,
 );
 
 fn alice() -> Actor {
@@ -284,4 +285,39 @@ async fn a_reset_of_a_missing_store_is_not_found(repo: Arc<dyn Repository>) {
         repo.pending_password_reset(missing).await,
         Err(DbError::NotFound { .. })
     ));
+}
+
+async fn a_change_while_a_reset_is_pending_is_refused(repo: Arc<dyn Repository>) {
+    let store = ready_store(&repo, "resetting").await;
+    repo.request_password_reset(store.id, &alice(), at(10))
+        .await
+        .unwrap();
+    let request = ChangeRequest {
+        plan: Some(Plan::Medium),
+        ..ChangeRequest::default()
+    };
+    let spec = request.apply_to(&store.spec);
+
+    let refused = repo
+        .record_change(RecordChange {
+            store: store.id,
+            cause: ChangeCause::Request(request),
+            content: content(&spec),
+            actor: alice(),
+            reason: String::new(),
+            max_attempts: 3,
+            now: at(11),
+        })
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            refused,
+            DbError::ResetRefused(ResetRefused::ResetInProgress)
+        ),
+        "{refused:?}"
+    );
+    let revisions = repo.store_revisions(store.id).await.unwrap();
+    assert!(revisions.in_flight().is_none(), "nothing was recorded");
 }
