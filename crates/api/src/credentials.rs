@@ -1,4 +1,5 @@
-//! A store's initial admin credentials and the reveal-once endpoint.
+//! A store's admin credentials: the reveal-once endpoint, and the reset that makes new
+//! ones revealable once again.
 //!
 //! The credentials live in the cluster (the store's Secret), never in the metadata store;
 //! the API reads them through [`CredentialsSource`]. The metadata store only records
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use storeplane_domain::{Store, StoreId};
 
-use crate::dto::{CredentialsView, ErrorBody};
+use crate::dto::{CredentialsView, ErrorBody, ResetResponse};
 use crate::error::ApiJson;
 use crate::stores::store_id;
 use crate::{ApiError, AppState, Caller};
@@ -110,6 +111,13 @@ pub async fn reveal(
     if state.repo.credentials_revealed(store.id).await? {
         return Err(already_revealed());
     }
+    // The Secret may hold a password WordPress does not have yet.
+    if state.repo.pending_password_reset(store.id).await?.is_some() {
+        return Err(ApiError::conflict(
+            "operation_in_progress",
+            "the admin password is being reset; reveal the new credentials once the reset is done",
+        ));
+    }
     let credentials = state
         .credentials
         .admin_credentials(&store)
@@ -138,4 +146,43 @@ pub async fn reveal(
         password: credentials.password,
         admin_url: view.admin_url,
     }))
+}
+
+/// Reset a store's admin password.
+///
+/// A new password is generated into the store's Secret and set in the store by the
+/// engine's reset step; once that is done (the timeline says "admin password reset; the
+/// new credentials can be revealed once"), the credentials can be revealed once again. The
+/// password never appears on the timeline.
+#[utoipa::path(
+    post, path = "/api/v1/stores/{id}/credentials/reset", tag = "stores",
+    params(("id" = StoreId, Path, description = "Store id")),
+    responses(
+        (status = 202, description = "The reset is queued", body = ResetResponse),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_ready`: the store is not ready; `operation_in_progress`: a change, a rollback or another reset is in flight", body = ErrorBody),
+        (status = 429, description = "Too many changes at once", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(store.id = %id))]
+pub async fn reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, ApiJson<ResetResponse>), ApiError> {
+    let store = caller.visible_store(&state, store_id(&id)?).await?;
+    state.limiter.check(&caller.identity)?;
+    state
+        .repo
+        .request_password_reset(store.id, &caller.actor(), Utc::now())
+        .await?;
+    state.pages.invalidate();
+    let store = state.repo.get_store(store.id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(ResetResponse {
+            store: state.view(&store),
+        }),
+    ))
 }

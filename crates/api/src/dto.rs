@@ -527,3 +527,11 @@ pub struct RevisionDiff {
     /// A unified diff, headed `--- revision <from>` and `+++ revision <to>`.
     pub diff: String,
 }
+
+/// What `POST /stores/{id}/credentials/reset` answers: the store, whose timeline says when
+/// the new credentials can be revealed (a `step` event with `detail.step ==
+/// "password_reset"` and `detail.status == "done"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResetResponse {
+    pub store: StoreView,
+}

@@ -157,6 +157,16 @@ impl From<DbError> for ApiError {
             DbError::IllegalTransition(e) => Self::conflict("conflict", e.to_string()),
             DbError::ChangeRefused(refused) => Self::from(refused),
             DbError::RollbackRefused(refused) => Self::from(refused),
+            DbError::ResetRefused(e) => {
+                let code = match e {
+                    storeplane_db::ResetRefused::NotReady { .. } => "not_ready",
+                    storeplane_db::ResetRefused::ResetInProgress
+                    | storeplane_db::ResetRefused::RevisionInFlight { .. } => {
+                        "operation_in_progress"
+                    }
+                };
+                Self::conflict(code, e.to_string())
+            }
             e if e.is_transient() => Self::unavailable("the metadata store", error_chain(&e)),
             e => Self::internal(error_chain(&e)),
         }

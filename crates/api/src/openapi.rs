@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use crate::dto::{
     ChangeResponse, ChangeStoreRequest, CheckpointView, ClusterView, CreateStoreRequest,
     CredentialsView, EngineView, ErrorBody, ErrorDetail, EventView, OperationKind, OperationView,
-    Page, PlanView, ReleaseView, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest,
+    Page, PlanView, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest,
     SessionView, StoreView, UserView,
 };
 use crate::{catalog, credentials, feed, revisions, session, stores};
@@ -23,11 +23,11 @@ use crate::{catalog, credentials, feed, revisions, session, stores};
     info(title = "storeplane", description = "Self-service e-commerce stores on Kubernetes."),
     paths(
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
-        credentials::reveal, feed::stream, session::whoami, session::cluster, catalog::engines,
-        catalog::plans, revisions::releases, revisions::change, revisions::rollback,
+        credentials::reveal, credentials::reset, feed::stream, session::whoami, session::cluster,
+        catalog::engines, catalog::plans, revisions::releases, revisions::change, revisions::rollback,
         revisions::list, revisions::get, revisions::diff,
     ),
-    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>)),
+    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, ResetResponse, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>)),
     modifiers(&Security, &SignInErrors),
     security(("bearer" = []), ("session" = [])),
 )]

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stores/{id}/retry", post(stores::retry))
         .route("/stores/{id}/events", get(stores::events))
         .route("/stores/{id}/credentials/reveal", post(credentials::reveal))
+        .route("/stores/{id}/credentials/reset", post(credentials::reset))
         .route("/events", get(feed::stream));
     let metrics_route = Router::new()
         .route("/metrics", get(metrics::render))

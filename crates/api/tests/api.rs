@@ -18,5 +18,7 @@ mod fuzz;
 mod limits;
 #[path = "api/revisions.rs"]
 mod revisions;
+#[path = "api/password_reset.rs"]
+mod password_reset;
 #[path = "api/stores.rs"]
 mod stores;

@@ -116,6 +116,18 @@ pub enum StoreCommand {
     Rollback(RollbackArgs),
     /// List the platform's releases (what each pins), the default of each engine marked.
     Releases,
+    /// Reset a store's admin password: a new one is generated and set in the store, and
+    /// the new credentials can then be revealed once with `reveal`.
+    ResetPassword(ResetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResetPasswordArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use storeplane_api::dto::{
     ChangeResponse, ChangeStoreRequest, CreateStoreRequest, CredentialsView, ErrorBody, EventView,
-    Page, ReleaseView, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest, SessionView,
+    Page, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest, SessionView,
     StoreView,
 };
 use storeplane_domain::{RevisionNumber, StoreId, StoreStatus};
@@ -252,6 +252,14 @@ impl Client {
     /// The platform's release catalog: `GET /api/v1/releases`.
     pub async fn releases(&self) -> Result<Vec<ReleaseView>, ClientError> {
         self.call(self.request(Method::GET, "releases")).await
+    }
+
+    /// Resets the store's admin password: `POST /api/v1/stores/{id}/credentials/reset`.
+    /// Accepted at once; the store's timeline says when the new credentials can be
+    /// revealed.
+    pub async fn reset_password(&self, id: StoreId) -> Result<ResetResponse, ClientError> {
+        let path = format!("stores/{id}/credentials/reset");
+        self.call(self.request(Method::POST, &path)).await
     }
 
     /// The store a person named on the command line: a UUID is fetched by id; anything

@@ -11,12 +11,13 @@ mod error;
 mod live;
 mod output;
 pub mod render;
+mod reset;
 mod run;
 mod watch;
 
 pub use args::{
     ApiToken, ConnectionArgs, CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs, OutputFormat,
-    RollbackArgs, StoreArgs, StoreCommand, TargetArgs, UpdateArgs, WaitArgs,
+    ResetPasswordArgs, RollbackArgs, StoreArgs, StoreCommand, TargetArgs, UpdateArgs, WaitArgs,
 };
 pub use client::{Client, DEFAULT_REQUEST_TIMEOUT};
 pub use command_error::CommandError;

@@ -37,6 +37,10 @@ pub enum DbError {
     #[error(transparent)]
     RollbackRefused(#[from] RollbackRefused),
 
+    /// An admin password reset the store does not allow now (409 at the API).
+    #[error(transparent)]
+    ResetRefused(#[from] crate::ResetRefused),
+
     #[error("job {job} is no longer leased by {holder:?}")]
     LeaseLost { job: JobId, holder: String },
 

@@ -11,6 +11,7 @@ mod accounts;
 mod connect;
 mod error;
 mod manifest;
+mod password_reset;
 mod postgres;
 mod queue;
 mod repository;
@@ -26,6 +27,7 @@ mod url;
 
 pub use connect::{ConnectOptions, connect, migrate};
 pub use error::DbError;
+pub use password_reset::ResetRefused;
 pub use postgres::PgRepository;
 pub use repository::{
     Backend, ChangeCause, ChangeOutcome, CreateStore, CreateStoreOutcome, Enqueued, IdempotencyKey,

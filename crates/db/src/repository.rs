@@ -357,6 +357,7 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
     /// `If-Match`, or the spec the content was rendered from, is not the latest;
     /// `NotChangeable` for a store being deleted; `LeftFailed` for a platform change to a
     /// store left on a failed revision.
+    /// [`DbError::ResetRefused`] `ResetInProgress` while an admin password reset is pending.
     async fn record_change(&self, change: RecordChange) -> Result<ChangeOutcome, DbError>;
 
     /// Records a rollback as a new `pending` revision replaying the target's spec and
@@ -460,4 +461,32 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
     /// Records when a drift pass last checked the store (no event: a quiet pass writes
     /// none).
     async fn set_last_checked(&self, store: StoreId, at: DateTime<Utc>) -> Result<(), DbError>;
+
+    // ---- admin password resets ----
+
+    /// Records a reset request: bumps the store's wanted admin-password generation, queues a
+    /// Reconcile job, writes the "admin password reset requested" event. Refused
+    /// ([`DbError::ResetRefused`], 409 at the API) when the store is not ready, or a reset
+    /// or a revision is in flight. Returns the new generation.
+    async fn request_password_reset(
+        &self,
+        store: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u32, DbError>;
+
+    /// The generation wanted but not yet applied, if any.
+    async fn pending_password_reset(&self, store: StoreId) -> Result<Option<u32>, DbError>;
+
+    /// In one transaction: marks `generation` applied, makes the credentials revealable
+    /// once again (clears the revealed mark), writes the "admin password reset; the new
+    /// credentials can be revealed once" event. Idempotent for an already applied
+    /// generation.
+    async fn complete_password_reset(
+        &self,
+        store: StoreId,
+        generation: u32,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError>;
 }

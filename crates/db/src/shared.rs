@@ -18,7 +18,10 @@ use crate::repository::{
     StoreRevisions,
 };
 use crate::sql::{Conn, SqlBackend, args};
-use crate::{Backend, DbError, Repository, accounts, queue, revisions, sessions, stores, timeline};
+use crate::{
+    Backend, DbError, Repository, accounts, password_reset, queue, revisions, sessions, stores,
+    timeline,
+};
 
 #[async_trait]
 impl<B: SqlBackend> Repository for B {
@@ -332,5 +335,28 @@ impl<B: SqlBackend> Repository for B {
 
     async fn set_last_checked(&self, store: StoreId, at: DateTime<Utc>) -> Result<(), DbError> {
         revisions::set_last_checked(self, store, at).await
+    }
+
+    async fn request_password_reset(
+        &self,
+        store: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u32, DbError> {
+        password_reset::request(self, store, actor, now).await
+    }
+
+    async fn pending_password_reset(&self, store: StoreId) -> Result<Option<u32>, DbError> {
+        password_reset::pending(self, store).await
+    }
+
+    async fn complete_password_reset(
+        &self,
+        store: StoreId,
+        generation: u32,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        password_reset::complete(self, store, generation, actor, now).await
     }
 }

@@ -16,6 +16,8 @@ mod accounts;
 mod concurrency;
 #[path = "repository/lifecycle.rs"]
 mod lifecycle;
+#[path = "repository/password_reset.rs"]
+mod password_reset;
 #[path = "repository/queue.rs"]
 mod queue;
 #[path = "repository/revisions.rs"]

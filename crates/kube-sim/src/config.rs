@@ -109,6 +109,15 @@ pub struct SimArgs {
     )]
     pub never_ready_namespaces: Vec<String>,
 
+    /// A container image that can never be pulled: its pods stay in ImagePullBackOff in
+    /// any namespace. Repeatable.
+    #[arg(
+        long = "never-ready-image",
+        env = "KUBE_SIM_NEVER_READY_IMAGES",
+        value_delimiter = ','
+    )]
+    pub never_ready_images: Vec<String>,
+
     /// A job that fails instead of completing, as `NAMESPACE/NAME`; either part may be `*`.
     /// Repeatable.
     #[arg(
@@ -136,6 +145,7 @@ impl SimArgs {
                     .iter()
                     .cloned()
                     .collect::<BTreeSet<_>>(),
+                never_ready_images: self.never_ready_images.iter().cloned().collect(),
                 failing_jobs: self.failing_jobs.iter().cloned().collect(),
             },
         }
@@ -174,6 +184,8 @@ mod tests {
             "store-a",
             "--failing-job",
             "store-a/migrate",
+            "--never-ready-image",
+            "wordpress:9.9-bad",
             "--ready-delay",
             "20",
         ]);
@@ -182,5 +194,6 @@ mod tests {
         assert_eq!(config.faults.errors[0].code, 503);
         assert!(config.faults.pods_never_ready("store-a"));
         assert!(config.faults.job_fails("store-a", "migrate"));
+        assert!(config.faults.image_never_pulls("wordpress:9.9-bad"));
     }
 }

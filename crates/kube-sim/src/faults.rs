@@ -1,5 +1,5 @@
 //! Fault injection: error rates per verb, added latency, dropped connections, namespaces
-//! whose pods never become ready, and jobs that fail.
+//! and images whose pods never become ready, and jobs that fail.
 //!
 //! The same [`Faults`] value is set from flags at start and replaced at runtime through
 //! `PUT /kube-sim/faults` or [`FaultControl::set`].
@@ -117,6 +117,10 @@ pub struct Faults {
     /// Namespaces whose pods stay in `ImagePullBackOff` and never become ready (`*` for
     /// every namespace).
     pub never_ready_namespaces: BTreeSet<String>,
+    /// Container images that can never be pulled (`wordpress:9.9-bad`): a pod with a
+    /// container of one of these images stays in `ImagePullBackOff`, in any namespace,
+    /// the way a release naming a missing tag fails on a real cluster.
+    pub never_ready_images: BTreeSet<String>,
     /// Jobs that fail instead of completing, as `namespace/name`; either part may be `*`
     /// (`namespace/*` for all jobs in a namespace, `*/name` for that job everywhere).
     pub failing_jobs: BTreeSet<String>,
@@ -126,6 +130,11 @@ impl Faults {
     /// Whether pods in `namespace` are held not-ready.
     pub fn pods_never_ready(&self, namespace: &str) -> bool {
         self.never_ready_namespaces.contains(namespace) || self.never_ready_namespaces.contains("*")
+    }
+
+    /// Whether a container of `image` cannot be pulled.
+    pub fn image_never_pulls(&self, image: &str) -> bool {
+        self.never_ready_images.contains(image)
     }
 
     /// Whether the job `namespace/name` should fail.
@@ -284,6 +293,23 @@ mod tests {
         assert!(faults.job_fails("store-a", "setup"));
         assert!(!faults.job_fails("store-a", "backup"));
         assert!(!Faults::default().pods_never_ready("store-a"));
+    }
+
+    #[test]
+    fn only_the_named_image_never_pulls() {
+        let faults = Faults {
+            never_ready_images: ["wordpress:9.9-bad".to_owned()].into(),
+            ..Faults::default()
+        };
+        assert!(faults.image_never_pulls("wordpress:9.9-bad"));
+        assert!(!faults.image_never_pulls("wordpress:6.8"));
+    }
+
+    #[test]
+    fn never_ready_images_are_spelled_like_the_other_faults() {
+        let faults: Faults =
+            serde_json::from_str(r#"{"neverReadyImages": ["wordpress:9.9-bad"]}"#).expect("parses");
+        assert!(faults.image_never_pulls("wordpress:9.9-bad"));
     }
 
     #[test]

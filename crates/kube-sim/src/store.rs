@@ -113,6 +113,33 @@ struct State {
     parsed: VecDeque<(KindId, Key, u64)>,
     /// Who follows every change in order ([`Store::follow`]): the controllers.
     followers: Vec<mpsc::UnboundedSender<Arc<Event>>>,
+    /// The write under way is a dry run (`?dryRun=All`): it is validated and admitted as
+    /// any other, but [`State::emit`] stores nothing, bumps no version and tells no one.
+    /// Set only for the length of one locked write ([`Store::lock_writing`]).
+    dry_run: bool,
+}
+
+/// The store's lock held for one write, which is a dry run if it says so; the flag is
+/// cleared again however the write ends.
+struct Writing<'a>(MutexGuard<'a, State>);
+
+impl std::ops::Deref for Writing<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Writing<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.0
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.dry_run = false;
+    }
 }
 
 /// The in-memory object store.
@@ -197,6 +224,7 @@ impl Store {
                 history: VecDeque::new(),
                 parsed: VecDeque::new(),
                 followers: Vec::new(),
+                dry_run: false,
             }),
             events,
             history_limit: history_limit.max(1),
@@ -214,6 +242,13 @@ impl Store {
         // A panic while holding the lock leaves the maps consistent (every write replaces
         // whole values), so a poisoned lock is safe to keep using.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The lock, for one write that is a dry run when `dry_run`.
+    fn lock_writing(&self, dry_run: bool) -> Writing<'_> {
+        let mut state = self.lock();
+        state.dry_run = dry_run;
+        Writing(state)
     }
 
     /// Every change from now on, in order, none dropped however far the receiver falls
@@ -374,6 +409,11 @@ impl State {
         event_type: EventType,
         mut object: Value,
     ) -> Arc<Value> {
+        if self.dry_run {
+            // The object as it would be stored: a new one has no resourceVersion yet (as
+            // a real server answers a dry-run create), a changed one keeps its old one.
+            return Arc::new(object);
+        }
         self.rv += 1;
         meta::set_resource_version(&mut object, self.rv);
         // The object as written is shared with the store, the event's watchers and the

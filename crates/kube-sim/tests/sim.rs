@@ -9,6 +9,8 @@ mod fixtures;
 mod controllers;
 #[path = "sim/crud.rs"]
 mod crud;
+#[path = "sim/dry_run.rs"]
+mod dry_run;
 #[path = "sim/errors.rs"]
 mod errors;
 #[path = "sim/faults.rs"]

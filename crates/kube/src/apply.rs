@@ -112,6 +112,15 @@ pub enum ApplyError {
         #[source]
         source: kube::Error,
     },
+    #[error("failed to delete {object}: {source}")]
+    Remove {
+        object: ObjectRef,
+        #[source]
+        source: kube::Error,
+    },
+    /// A value was to be written into a Secret that does not exist.
+    #[error("failed to set a value in {object}: it does not exist")]
+    SecretMissing { object: ObjectRef },
 }
 
 impl ApplyError {
@@ -122,9 +131,13 @@ impl ApplyError {
             Self::Apply { source, .. }
             | Self::List { source, .. }
             | Self::Prune { source, .. }
+            | Self::Remove { source, .. }
             | Self::Recreate { source, .. } => is_transient(source),
             Self::RecreateWatch { .. } | Self::RecreateStuck { .. } => true,
-            Self::Encode { .. } | Self::NotServed { .. } | Self::Immutable { .. } => false,
+            Self::Encode { .. }
+            | Self::NotServed { .. }
+            | Self::Immutable { .. }
+            | Self::SecretMissing { .. } => false,
         }
     }
 }

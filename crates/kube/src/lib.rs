@@ -25,11 +25,18 @@
 //!   and waiting for it costs one request per object plus one per workload.
 //! - **Teardown never hangs silently.** [`Applier::delete_namespace`] watches the
 //!   namespace until it is gone and, at the timeout, names the finalizers that hold it.
+//! - **Dry runs validate without touching.** [`Applier::dry_run`] sends a revision's
+//!   objects with `dryRun=All`, so the API server validates and admits them and stores
+//!   nothing; it bypasses the applier's memory.
+//! - **A reset password is written once per generation.** [`Applier::set_secret_value`]
+//!   writes a Secret's key with the generation annotation in one patch, and not again for
+//!   the same generation.
 //! - **Errors say what to do next.** Every error names the object and says whether it is
 //!   transient (`is_transient()`: retry later) or permanent.
 
 mod apply;
 mod credentials;
+mod dry_run;
 mod kinds;
 mod memory;
 mod outcome;
@@ -37,6 +44,8 @@ mod prune;
 mod rate_limit;
 mod readiness;
 mod recreate;
+mod remove;
+mod secret_value;
 mod teardown;
 mod transient;
 mod watch;
@@ -49,6 +58,7 @@ pub use outcome::{Applied, Outcome};
 pub use prune::Pruned;
 pub use rate_limit::{ClientRateLimit, RateLimitLayer, RateLimited};
 pub use readiness::{NotReady, NotReadyCause};
+pub use secret_value::ADMIN_PASSWORD_GENERATION;
 pub use teardown::{TeardownError, TeardownOutcome};
 
 /// A Kubernetes client for `config` whose requests keep to `limit`.

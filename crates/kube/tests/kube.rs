@@ -4,6 +4,7 @@
 mod kube {
     mod apply;
     mod credentials;
+    mod dry_run;
     mod faults;
     mod fixtures;
     mod memory;

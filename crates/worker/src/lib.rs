@@ -12,6 +12,7 @@ mod pass;
 mod provision;
 mod remediation;
 mod revision;
+mod reset;
 mod runner;
 mod storefront;
 mod worker;

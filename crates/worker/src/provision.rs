@@ -127,6 +127,16 @@ impl ProvisionRunner {
         self
     }
 
+    /// Carries out a pending admin password reset (see [`crate::reset`]).
+    fn password_reset(&self) -> crate::reset::PasswordReset<'_> {
+        crate::reset::PasswordReset {
+            repo: self.repo.as_ref(),
+            blueprint: &self.blueprint,
+            applier: &self.applier,
+            timeout: self.timeouts.ready,
+        }
+    }
+
     async fn verify_storefront(&self, store: &Store, url: &str) -> Result<(), RunError> {
         let Some(check) = &self.storefront else {
             return Ok(());
@@ -324,6 +334,9 @@ impl ProvisionRunner {
                 .set_last_checked(store.id, Utc::now())
                 .await
                 .map_err(db_failure)?;
+            self.password_reset()
+                .run_if_requested(&store, &deployed.spec)
+                .await?;
         }
         result.map(drop)
     }

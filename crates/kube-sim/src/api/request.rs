@@ -56,6 +56,26 @@ impl Params {
     }
 }
 
+/// Whether the write is a dry run: `dryRun=All` (the only value the real server knows;
+/// it answers any other with the `Invalid` status of the verb's options, `options`:
+/// `CreateOptions`, `UpdateOptions`, `PatchOptions` or `DeleteOptions`).
+pub fn dry_run(params: &Params, options: &str) -> Result<bool, ApiError> {
+    match params.get("dryRun") {
+        None => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(ApiError::invalid(
+            "meta.k8s.io",
+            options,
+            "",
+            vec![crate::error::Cause::new(
+                "FieldValueNotSupported",
+                format!("Unsupported value: \"{other}\": supported values: \"All\""),
+                "dryRun",
+            )],
+        )),
+    }
+}
+
 /// The request's content type, lower-cased, without parameters.
 pub fn content_type(headers: &HeaderMap) -> String {
     headers
@@ -147,6 +167,26 @@ mod tests {
         let error = decode(&headers, b"k8s\0").expect_err("not supported");
         assert_eq!(error.code(), 415);
         assert!(error.to_string().contains("kubectl apply -f"));
+    }
+
+    #[test]
+    fn only_dry_run_all_is_a_dry_run() {
+        let params = |query: &str| {
+            Params::parse(
+                &format!("/api/v1/namespaces?{query}")
+                    .parse()
+                    .expect("a uri"),
+            )
+            .expect("parses")
+        };
+        assert!(!dry_run(&params(""), "CreateOptions").expect("no dry run"));
+        assert!(dry_run(&params("dryRun=All"), "CreateOptions").expect("a dry run"));
+        let error = dry_run(&params("dryRun=Yes"), "PatchOptions").expect_err("unknown value");
+        assert_eq!(error.code(), 422);
+        assert!(
+            error.to_string().contains("supported values: \"All\""),
+            "{error}"
+        );
     }
 
     #[test]

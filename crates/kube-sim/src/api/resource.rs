@@ -195,8 +195,9 @@ fn create(
     if kinds::get(kind).namespaced && namespace.is_none() {
         return Err(ApiError::MethodNotAllowed);
     }
+    let dry_run = request::dry_run(params, "CreateOptions")?;
     let object = request::decode(headers, body)?;
-    let ctx = WriteContext::new(request::field_manager(params, headers));
+    let ctx = WriteContext::new(request::field_manager(params, headers)).dry_run(dry_run);
     let created = state
         .store
         .create(kind, namespace.as_deref(), object, &ctx)?;
@@ -216,8 +217,9 @@ fn replace(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
+    let dry_run = request::dry_run(params, "UpdateOptions")?;
     let object = request::decode(headers, body)?;
-    let ctx = WriteContext::new(request::field_manager(params, headers));
+    let ctx = WriteContext::new(request::field_manager(params, headers)).dry_run(dry_run);
     let replaced = state.store.replace(
         target.kind,
         target.ns(),
@@ -238,7 +240,7 @@ fn patch(
 ) -> Result<Response, ApiError> {
     let content_type = request::content_type(headers);
     let manager = request::field_manager(params, headers);
-    let ctx = WriteContext::new(manager.clone());
+    let ctx = WriteContext::new(manager.clone()).dry_run(request::dry_run(params, "PatchOptions")?);
     if content_type == "application/apply-patch+yaml" {
         if params.get("fieldManager").is_none() {
             return Err(ApiError::invalid(
@@ -321,7 +323,7 @@ fn delete_options(
     params: &Params,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(Propagation, Preconditions), ApiError> {
+) -> Result<(Propagation, Preconditions, bool), ApiError> {
     let options = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
@@ -356,7 +358,25 @@ fn delete_options(
         uid: precondition("uid"),
         resource_version: precondition("resourceVersion"),
     };
-    Ok((propagation, preconditions))
+    // DeleteOptions carry `dryRun` as a list (`["All"]`); the query as one value.
+    let dry_run = match options.get("dryRun") {
+        None | Some(Value::Null) => request::dry_run(params, "DeleteOptions")?,
+        Some(Value::Array(values)) if values.is_empty() => false,
+        Some(Value::Array(values)) if values.iter().all(|v| v == "All") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "meta.k8s.io",
+                "DeleteOptions",
+                "",
+                vec![Cause::new(
+                    "FieldValueNotSupported",
+                    format!("Unsupported value: {other}: supported values: \"All\""),
+                    "dryRun",
+                )],
+            ));
+        }
+    };
+    Ok((propagation, preconditions, dry_run))
 }
 
 fn delete(
@@ -366,13 +386,14 @@ fn delete(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let (propagation, preconditions) = delete_options(params, headers, body)?;
-    let outcome = state.store.delete(
+    let (propagation, preconditions, dry_run) = delete_options(params, headers, body)?;
+    let outcome = state.store.delete_as(
         target.kind,
         target.ns(),
         &target.name,
         propagation,
         &preconditions,
+        dry_run,
     )?;
     match outcome {
         Deleted::Pending(object) => ok(StatusCode::OK, &object),
@@ -388,7 +409,7 @@ fn delete_collection(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let (propagation, preconditions) = delete_options(params, headers, body)?;
+    let (propagation, preconditions, dry_run) = delete_options(params, headers, body)?;
     let query = ListQuery {
         namespace,
         labels: params.labels()?,
@@ -401,10 +422,14 @@ fn delete_collection(
         let ns = namespace_of(&object).to_string();
         let ns = (!ns.is_empty()).then_some(ns);
         let name = name_of(&object).to_string();
-        match state
-            .store
-            .delete(kind, ns.as_deref(), &name, propagation, &preconditions)
-        {
+        match state.store.delete_as(
+            kind,
+            ns.as_deref(),
+            &name,
+            propagation,
+            &preconditions,
+            dry_run,
+        ) {
             Ok(Deleted::Gone(o) | Deleted::Pending(o)) => deleted.push(o),
             Err(ApiError::NotFound { .. }) => {}
             Err(e) => return Err(e),

@@ -1,8 +1,8 @@
 //! The simulated kubelet (pods start, become ready, or finish) and volume binding.
 //!
-//! Pods of a namespace listed in the never-ready fault stay Pending with their containers
-//! waiting in `ImagePullBackOff`, reported the way kubelet reports it, until the fault is
-//! lifted. Pods owned by a Job
+//! Pods of a namespace listed in the never-ready fault, or with a container of an image
+//! listed in the never-ready-images fault, stay Pending with their containers waiting in
+//! `ImagePullBackOff`, reported the way kubelet reports it, until the fault is lifted. Pods owned by a Job
 //! run to completion (or fail, if the job is listed in the failing-jobs fault).
 
 use serde_json::{Value, json};
@@ -11,6 +11,7 @@ use super::Cluster;
 use super::helpers::controller_of;
 use super::kind_named;
 use super::workloads::write_status;
+use crate::faults::Faults;
 use crate::store::{Subresource, WriteContext, now, set, uid_of};
 
 /// Starts a new pod, after the configured delay.
@@ -34,13 +35,14 @@ fn run_pod(cluster: &Cluster, ns: &str, name: &str) {
     if pod.pointer("/status/startTime").is_some() || crate::store::is_deleting(&pod) {
         return;
     }
-    if cluster.faults.get().pods_never_ready(ns) {
+    let faults = cluster.faults.get();
+    if held_back(&faults, ns, &pod) {
         write_status(
             cluster,
             kind_named("Pod"),
             ns,
             name,
-            image_pull_backoff(&pod),
+            image_pull_backoff(&faults, ns, &pod),
         );
         retry_pull(cluster, ns, name);
         return;
@@ -79,13 +81,26 @@ fn retry_pull(cluster: &Cluster, ns: &str, name: &str) {
             if crate::store::is_deleting(&pod) {
                 return;
             }
-            if !cluster.faults.get().pods_never_ready(&ns) {
+            if !held_back(&cluster.faults.get(), &ns, &pod) {
                 let status = started(&cluster, &ns, &pod);
                 write_status(&cluster, kind_named("Pod"), &ns, &name, status);
                 return;
             }
         }
     });
+}
+
+/// Whether the pull of some container's image fails under `faults`.
+fn held_back(faults: &Faults, ns: &str, pod: &Value) -> bool {
+    containers(pod).iter().any(|c| pull_fails(faults, ns, c))
+}
+
+fn pull_fails(faults: &Faults, ns: &str, container: &Value) -> bool {
+    let image = container
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    faults.pods_never_ready(ns) || faults.image_never_pulls(image)
 }
 
 fn containers(pod: &Value) -> Vec<Value> {
@@ -157,10 +172,13 @@ fn running(pod: &Value) -> Value {
     status
 }
 
-fn image_pull_backoff(pod: &Value) -> Value {
+/// A pod whose failing containers wait in `ImagePullBackOff` while the others run, as
+/// kubelet reports it: Pending, not ready, the waiting containers named in the conditions.
+fn image_pull_backoff(faults: &Faults, ns: &str, pod: &Value) -> Value {
     let mut status = base_status(pod, "Pending", false, Some("ContainersNotReady"));
     let names: Vec<String> = containers(pod)
         .iter()
+        .filter(|c| pull_fails(faults, ns, c))
         .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
         .collect();
     let message = format!("containers with unready status: [{}]", names.join(" "));
@@ -170,6 +188,9 @@ fn image_pull_backoff(pod: &Value) -> Value {
     status["containerStatuses"] = containers(pod)
         .iter()
         .map(|c| {
+            if !pull_fails(faults, ns, c) {
+                return container_status(c, true, json!({"running": {"startedAt": now()}}));
+            }
             let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
             let waiting = json!({"waiting": {
                 "reason": "ImagePullBackOff",

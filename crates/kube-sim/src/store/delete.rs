@@ -59,8 +59,22 @@ impl Store {
         propagation: Propagation,
         preconditions: &Preconditions,
     ) -> Result<Deleted, ApiError> {
+        self.delete_as(kind, namespace, name, propagation, preconditions, false)
+    }
+
+    /// [`Store::delete`], or with `dry_run` its answer alone: the object as the delete
+    /// would leave it (or the deleted object), with nothing removed or marked.
+    pub fn delete_as(
+        &self,
+        kind: KindId,
+        namespace: Option<&str>,
+        name: &str,
+        propagation: Propagation,
+        preconditions: &Preconditions,
+        dry_run: bool,
+    ) -> Result<Deleted, ApiError> {
         let k = kinds::get(kind);
-        let mut state = self.lock();
+        let mut state = self.lock_writing(dry_run);
         let key = key(namespace, name);
         let object = state.objects[kind]
             .get(&key)

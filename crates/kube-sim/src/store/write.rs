@@ -27,6 +27,9 @@ pub enum Subresource {
 pub struct WriteContext {
     /// The field manager recorded in managedFields.
     pub manager: String,
+    /// `?dryRun=All`: validate, default and admit the write, answer with the object as
+    /// it would be stored, and store nothing.
+    pub dry_run: bool,
 }
 
 impl WriteContext {
@@ -34,6 +37,7 @@ impl WriteContext {
     pub fn system() -> Self {
         Self {
             manager: "kube-controller-manager".into(),
+            dry_run: false,
         }
     }
 
@@ -41,7 +45,14 @@ impl WriteContext {
     pub fn new(manager: impl Into<String>) -> Self {
         Self {
             manager: manager.into(),
+            dry_run: false,
         }
+    }
+
+    /// The same write as a dry run when `dry_run`.
+    #[must_use]
+    pub fn dry_run(self, dry_run: bool) -> Self {
+        Self { dry_run, ..self }
     }
 }
 
@@ -73,7 +84,7 @@ impl Store {
             let generated = format!("{prefix}{}", crate::random::suffix(5));
             meta::metadata_mut(&mut object).insert("name".into(), json!(generated));
         }
-        let mut state = self.lock();
+        let mut state = self.lock_writing(ctx.dry_run);
         let now = meta::now();
         managed::record_update(None, &mut object, &ctx.manager, &k.api_version(), &now);
         state.insert_new(self, kind, namespace, object)
@@ -92,7 +103,7 @@ impl Store {
         let k = kinds::get(kind);
         meta::check_type(k, &object)?;
         check_name(kind, name, &object)?;
-        let mut state = self.lock();
+        let mut state = self.lock_writing(ctx.dry_run);
         let old = state.objects[kind]
             .get(&key(namespace, name))
             .map(Stored::value)
@@ -111,7 +122,7 @@ impl Store {
         ctx: &WriteContext,
         change: impl FnOnce(&Value) -> Result<Value, ApiError>,
     ) -> Result<Arc<Value>, ApiError> {
-        let mut state = self.lock();
+        let mut state = self.lock_writing(ctx.dry_run);
         let old = state.objects[kind]
             .get(&key(namespace, name))
             .map(Stored::value)
@@ -145,7 +156,7 @@ impl Store {
         let m = meta::metadata_mut(&mut applied);
         m.insert("name".into(), json!(name));
         m.remove("managedFields");
-        let mut state = self.lock();
+        let mut state = self.lock_writing(ctx.dry_run);
         let now = meta::now();
         let live = state.objects[kind]
             .get(&key(namespace, name))

@@ -146,6 +146,47 @@ async fn pods_in_a_never_ready_namespace_wait_in_image_pull_back_off() {
 }
 
 #[tokio::test]
+async fn pods_of_a_never_ready_image_wait_in_image_pull_back_off_in_any_namespace() {
+    let sim = sim().await;
+    let ns = sim.namespace("store-new-release").await;
+    sim.handle.faults().update(|f| {
+        f.never_ready_images.insert("wordpress:9.9-bad".into());
+    });
+    let deployments: Api<Deployment> = sim.api(&ns);
+    for (name, image) in [("bad", "wordpress:9.9-bad"), ("good", "wordpress:6.8")] {
+        deployments
+            .create(&PostParams::default(), &deployment(name, 1, image))
+            .await
+            .expect("created");
+    }
+    wait_for(&deployments, "good", |d: Option<&Deployment>| {
+        d.and_then(|d| d.status.as_ref())
+            .and_then(|s| s.available_replicas)
+            == Some(1)
+    })
+    .await;
+    let pods: Api<Pod> = sim.api(&ns);
+    let waiting: Vec<_> = pods
+        .list(&ListParams::default())
+        .await
+        .expect("listed")
+        .items
+        .into_iter()
+        .filter_map(|pod| pod.status?.container_statuses?.remove(0).state?.waiting)
+        .collect();
+    assert_eq!(
+        waiting.len(),
+        1,
+        "only the bad image's pod waits: {waiting:?}"
+    );
+    assert_eq!(waiting[0].reason.as_deref(), Some("ImagePullBackOff"));
+    assert_eq!(
+        waiting[0].message.as_deref(),
+        Some("Back-off pulling image \"wordpress:9.9-bad\"")
+    );
+}
+
+#[tokio::test]
 async fn a_job_named_in_the_failing_jobs_fault_fails() {
     let sim = sim().await;
     sim.handle.faults().update(|f| {

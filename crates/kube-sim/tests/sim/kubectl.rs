@@ -371,3 +371,28 @@ async fn kubectl_apply_of_a_changed_job_template_reports_the_immutable_field() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn kubectl_apply_with_a_server_dry_run_reports_and_stores_nothing() {
+    let sim = sim().await;
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
+
+    let answered = kubectl
+        .ok(
+            &["apply", "--dry-run=server", "-f", "-"],
+            Some(NAMESPACE_YAML),
+        )
+        .await;
+
+    assert!(
+        answered.contains("namespace/store-demo created (server dry run)"),
+        "{answered}"
+    );
+    let got = kubectl.run(&["get", "namespace", "store-demo"], None).await;
+    assert!(!got.status.success(), "the namespace was not stored");
+    assert!(
+        String::from_utf8_lossy(&got.stderr).contains("NotFound"),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+}

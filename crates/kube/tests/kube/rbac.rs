@@ -1,6 +1,7 @@
 //! The Helm chart's ClusterRole against what the apply engine really sends: every request
-//! of a store's whole lifecycle (apply, re-apply, a setup Job re-created, wait, the reasons read when a store is
-//! not ready, credentials, prune, teardown, a stuck teardown) is recorded as the RBAC
+//! of a store's whole lifecycle (apply, a dry run, re-apply, a setup Job re-created, wait,
+//! the reasons read when a store is not ready, credentials, an admin password reset,
+//! prune, teardown, a stuck teardown) is recorded as the RBAC
 //! permission it needs, and the set must equal the rules in
 //! `charts/storeplane/files/clusterrole-rules.yaml`: a permission missing from the chart
 //! would fail in production, an unused one is privilege nobody needs. A request maps to
@@ -216,6 +217,23 @@ fn granted() -> anyhow::Result<BTreeSet<Permission>> {
     Ok(granted)
 }
 
+/// The demo store's admin password reset step, generation 1.
+fn reset_step() -> storeplane_blueprint::StepResources {
+    storeplane_blueprint::Blueprint::new(storeplane_blueprint::PlatformSettings::default())
+        .and_then(|blueprint| {
+            blueprint.step(
+                store_id(),
+                &storeplane_blueprint::StoreSpec::new(
+                    "demo".parse().expect("a valid name"),
+                    storeplane_blueprint::Engine::WooCommerce,
+                    storeplane_blueprint::Plan::Small,
+                ),
+                storeplane_blueprint::Step::ResetAdminPassword { generation: 1 },
+            )
+        })
+        .expect("the reset step builds")
+}
+
 /// Runs every path of the engine that talks to the cluster, and returns what it needed.
 async fn whole_lifecycle() -> anyhow::Result<BTreeSet<Permission>> {
     let seen = Seen::default();
@@ -236,6 +254,28 @@ async fn whole_lifecycle() -> anyhow::Result<BTreeSet<Permission>> {
             .read_admin_credentials(&namespace(), &resources.credentials)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the admin Secret exists"))?;
+        // A revision validated by a dry run before it is applied, and an admin password
+        // reset: the new password written into the Secret, the reset step's Job applied,
+        // waited for and removed.
+        applier
+            .dry_run(&store_behind(front_door, "second").ordered())
+            .await?;
+        let credentials = &resources.credentials;
+        applier
+            .set_secret_value(
+                &namespace(),
+                credentials.secret,
+                credentials.password_key,
+                "a-new-password",
+                1,
+            )
+            .await?;
+        let reset = reset_step();
+        applier.apply(&reset.ordered()).await?;
+        applier
+            .wait_ready(&namespace(), &[reset.readiness()], Duration::from_secs(30))
+            .await?;
+        applier.remove(&reset.ordered()).await?;
         applier
             .prune(
                 &namespace(),
