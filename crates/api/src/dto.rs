@@ -77,7 +77,13 @@ impl OperationView {
     /// What `store`'s revision in flight is doing. A store's first provisioning is no
     /// operation: its status (`pending`, `provisioning`) already says it.
     pub fn of(store: &Store) -> Option<Self> {
-        let in_flight = store.in_flight?;
+        let Some(in_flight) = store.in_flight else {
+            return store.password_reset_pending.then(|| Self {
+                kind: OperationKind::PasswordReset,
+                revision: None,
+                description: "resetting the admin password".to_owned(),
+            });
+        };
         let number = in_flight.number;
         match in_flight.rollback_of {
             Some(target) => Some(Self {

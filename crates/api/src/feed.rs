@@ -149,7 +149,10 @@ async fn load_items(
 fn changes_store(event: &StoreEvent) -> bool {
     match event.kind {
         EventKind::Created | EventKind::StatusChanged => true,
-        EventKind::Step => event.detail.get("step").and_then(|s| s.as_str()) == Some("revision"),
+        EventKind::Step => matches!(
+            event.detail.get("step").and_then(|s| s.as_str()),
+            Some("revision" | "password_reset")
+        ),
         _ => false,
     }
 }

@@ -94,6 +94,7 @@ pub(crate) struct StoreRow {
     latest_revision: Option<i32>,
     in_flight_revision: Option<i32>,
     in_flight_rollback_of: Option<i32>,
+    password_reset_pending: bool,
 }
 
 impl TryFrom<StoreRow> for Store {
@@ -145,6 +146,7 @@ impl TryFrom<StoreRow> for Store {
                     })
                 })
                 .transpose()?,
+            password_reset_pending: row.password_reset_pending,
             last_checked_at: optional_time(WHAT, "last_checked_at", row.last_checked_at)?,
             created_at: time(WHAT, "created_at", row.created_at)?,
             updated_at: time(WHAT, "updated_at", row.updated_at)?,

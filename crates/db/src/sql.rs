@@ -280,7 +280,8 @@ macro_rules! store_columns {
          (SELECT sr.number FROM store_revisions sr WHERE sr.store_id = stores.id \
          AND sr.status IN ('pending', 'applying')) AS in_flight_revision, \
          (SELECT sr.rollback_of FROM store_revisions sr WHERE sr.store_id = stores.id \
-         AND sr.status IN ('pending', 'applying')) AS in_flight_rollback_of"
+         AND sr.status IN ('pending', 'applying')) AS in_flight_rollback_of, \
+         (admin_password_generation > admin_password_applied) AS password_reset_pending"
     };
 }
 pub(crate) use store_columns;

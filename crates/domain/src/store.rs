@@ -171,6 +171,9 @@ pub struct Store {
     /// The revision pending or applying, if any (always the newest): what the store is
     /// doing besides running its deployed revision.
     pub in_flight: Option<InFlightRevision>,
+    /// An admin password reset was asked for and the worker has not finished it: the
+    /// credentials cannot be revealed until it has.
+    pub password_reset_pending: bool,
     /// When a drift pass last found the store as its deployed revision says (a quiet pass
     /// writes no event, only this).
     pub last_checked_at: Option<DateTime<Utc>>,

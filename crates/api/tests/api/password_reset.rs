@@ -50,6 +50,11 @@ async fn after_a_reset_the_new_credentials_are_revealed_exactly_once() {
     assert_eq!(reset.status, StatusCode::ACCEPTED, "{}", reset.body);
     assert_eq!(reset.body["store"]["id"], id.to_string());
     assert_eq!(reset.body["store"]["status"], "ready");
+    assert_eq!(
+        reset.body["store"]["operation"],
+        serde_json::json!({"kind": "password_reset", "revision": null, "description": "resetting the admin password"}),
+        "the store says a reset is under way until the worker finishes it"
+    );
     let early = app.post(&reveal_path(id)).bearer(&alice).send().await;
     assert_eq!(
         early.status,
