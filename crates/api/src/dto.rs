@@ -463,23 +463,24 @@ pub struct RevisionView {
 impl RevisionView {
     /// The view of `revision`; `previous` is the revision numbered one less, if any.
     pub fn of(revision: &Revision, previous: Option<&Revision>) -> Self {
+        let described = previous
+            .map(|previous| storeplane_domain::describe_spec_change(&previous.spec, &revision.spec))
+            .unwrap_or_default();
         let changes = if let Some(target) = revision.rollback_of {
-            format!("rollback to revision {target}")
+            // What going back changes, beside the revision before it: `rollback to
+            // revision 1: plan medium -> small`.
+            match described.as_str() {
+                "" => format!("rollback to revision {target}"),
+                described => format!("rollback to revision {target}: {described}"),
+            }
         } else if revision.actor == storeplane_domain::Actor::System("platform".to_owned()) {
             "platform settings".to_owned()
+        } else if previous.is_none() {
+            String::new()
+        } else if described.is_empty() {
+            "no change to the spec".to_owned()
         } else {
-            match previous {
-                None => String::new(),
-                Some(previous) => {
-                    let described =
-                        storeplane_domain::describe_spec_change(&previous.spec, &revision.spec);
-                    if described.is_empty() {
-                        "no change to the spec".to_owned()
-                    } else {
-                        described
-                    }
-                }
-            }
+            described
         };
         let spec = &revision.spec;
         Self {

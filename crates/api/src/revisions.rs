@@ -151,9 +151,7 @@ fn check_changeable(store: &Store) -> Result<(), ApiError> {
 /// The view of `revision`, with what changed since the revision before it.
 async fn view(state: &AppState, revision: &Revision) -> Result<RevisionView, ApiError> {
     let previous = match RevisionNumber::new(revision.number.get() - 1) {
-        Some(number) if revision.rollback_of.is_none() => {
-            Some(state.repo.get_revision(revision.store_id, number).await?)
-        }
+        Some(number) => Some(state.repo.get_revision(revision.store_id, number).await?),
         _ => None,
     };
     Ok(RevisionView::of(revision, previous.as_ref()))

@@ -323,7 +323,10 @@ async fn a_rollback_without_a_revision_goes_back_to_the_one_deployed_before() {
     assert_eq!(revision["number"], 3);
     assert_eq!(revision["rollback_of"], 1);
     assert_eq!(revision["plan"], "small");
-    assert_eq!(revision["changes"], "rollback to revision 1");
+    assert_eq!(
+        revision["changes"],
+        "rollback to revision 1: plan medium -> small"
+    );
     assert_eq!(reply.body["data_loss"], false);
     assert_eq!(reply.body["store"]["operation"]["kind"], "rollback");
     assert_eq!(

@@ -9,9 +9,9 @@ const store = aStore({ revision: 3, latest_revision: 4 });
 const BASE = `/api/v1/stores/${store.id}`;
 const history = [
   aRevision(4, { status: "failed", release: "wp6.9-wc10.0", changes: "release wp6.8-wc9.8 -> wp6.9-wc10.0", failure: "ImagePullBackOff: wordpress:6.9 not found", actor: "user:bob" }),
-  aRevision(3, { status: "deployed", changes: "plan medium -> small", rollback_of: 1, reason: "too costly" }),
+  aRevision(3, { status: "deployed", changes: "rollback to revision 1: plan medium -> small", rollback_of: 1, reason: "too costly" }),
   aRevision(2, { status: "superseded", plan: "medium", changes: "plan small -> medium" }),
-  aRevision(1, { status: "superseded", changes: "" }),
+  aRevision(1, { status: "superseded", changes: "", reason: "first provisioning" }),
 ];
 
 function renderList(replies = {}, shown = store) {
@@ -32,6 +32,8 @@ describe("the revisions list", () => {
     expect(row(2)).toHaveTextContent("plan small -> medium");
     expect(row(3)).toHaveTextContent("roll back to revision 1 (plan medium -> small)");
     expect(row(3)).toHaveTextContent("“too costly”");
+    expect(row(3).textContent?.match(/roll(ed)? ?back to revision 1/gi)?.length, "the rollback is named once").toBe(1);
+    expect(row(1).textContent?.match(/first provisioning/g)?.length, "a reason that repeats what changed is not shown twice").toBe(1);
     expect(within(row(3)).getByText("Deployed")).toBeInTheDocument();
     expect(within(row(4)).getByText("Failed")).toBeInTheDocument();
     expect(row(4)).toHaveTextContent("ImagePullBackOff: wordpress:6.9 not found");

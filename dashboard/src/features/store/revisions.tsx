@@ -44,7 +44,10 @@ export function RevisionStatusBadge({ status }: { status: RevisionStatus }) {
 export function whatChanged(revision: Revision): string {
   const changes = revision.changes || (revision.number === 1 ? "first provisioning" : "no setting changed");
   if (revision.rollback_of === null) return changes;
-  return `roll back to revision ${revision.rollback_of}${revision.changes ? ` (${revision.changes})` : ""}`;
+  const head = `roll back to revision ${revision.rollback_of}`;
+  // The server may already say "rollback to revision N"; keep only what it adds.
+  const extra = revision.changes.replace(/^rollback to revision \d+:?\s*/, "");
+  return extra ? `${head} (${extra})` : head;
 }
 
 /** Whether the store can go (back) to `revision` now: not the one it runs, and nothing in
@@ -212,7 +215,7 @@ function RevisionRow({
             restored the checkpoint taken before revision {revision.restores}; orders written since were lost
           </p>
         )}
-        {revision.reason && <p className="text-xs text-muted-foreground wrap-anywhere">“{revision.reason}”</p>}
+        {revision.reason && revision.reason !== whatChanged(revision) && <p className="text-xs text-muted-foreground wrap-anywhere">“{revision.reason}”</p>}
         {revision.failure && (
           <p className="text-xs text-destructive wrap-anywhere" data-testid="revision-failure">
             {revision.failure}
