@@ -13,8 +13,8 @@ use utoipa::{Modify, OpenApi};
 use crate::dto::{
     ChangeResponse, ChangeStoreRequest, CheckpointView, ClusterView, CreateStoreRequest,
     CredentialsView, EngineView, ErrorBody, ErrorDetail, EventView, OperationKind, OperationView,
-    Page, PlanView, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest,
-    SessionView, StoreView, UserView,
+    Page, PlanView, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView,
+    RollbackRequest, SessionView, StoreView, UserView,
 };
 use crate::{catalog, credentials, feed, revisions, session, stores};
 

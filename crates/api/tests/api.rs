@@ -16,9 +16,9 @@ mod events;
 mod fuzz;
 #[path = "api/limits.rs"]
 mod limits;
-#[path = "api/revisions.rs"]
-mod revisions;
 #[path = "api/password_reset.rs"]
 mod password_reset;
+#[path = "api/revisions.rs"]
+mod revisions;
 #[path = "api/stores.rs"]
 mod stores;

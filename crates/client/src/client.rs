@@ -8,8 +8,8 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use storeplane_api::dto::{
     ChangeResponse, ChangeStoreRequest, CreateStoreRequest, CredentialsView, ErrorBody, EventView,
-    Page, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest, SessionView,
-    StoreView,
+    Page, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest,
+    SessionView, StoreView,
 };
 use storeplane_domain::{RevisionNumber, StoreId, StoreStatus};
 

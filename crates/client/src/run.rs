@@ -86,7 +86,7 @@ pub async fn run_with_output<W: Write>(args: StoreArgs, out: &mut W) -> Result<(
         StoreCommand::Releases => {
             let releases = client.releases().await?;
             Ok(printer.answer(&releases, &render::release_table(&releases))?)
-}
+        }
         StoreCommand::ResetPassword(reset_args) => {
             crate::reset::reset_password(&client, reset_args, &mut printer).await
         }
