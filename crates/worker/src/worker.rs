@@ -166,21 +166,33 @@ async fn run_one(
     let started = Instant::now();
     let ending = {
         let work = runner.run(&job);
-        tokio::pin!(work);
-        let mut beat = tokio::time::interval(settings.heartbeat);
-        beat.tick().await; // the first tick is immediate; the lease was just taken
-        loop {
-            tokio::select! {
-                result = &mut work => break Ending::Finished(result),
-                _ = beat.tick() => match repo.heartbeat(job.id, &settings.holder, settings.lease, Utc::now()).await {
+        // The heartbeat is a future of its own, polled beside the work rather than awaited
+        // in a branch of the select: awaited there, it would stop the work from being
+        // polled, and on SQLite, whose single writer connection the work may hold in the
+        // middle of a transaction, the heartbeat would wait for the writer forever while
+        // the work waited to be polled (a deadlock that froze the whole process).
+        let heartbeat = async {
+            let mut beat = tokio::time::interval(settings.heartbeat);
+            beat.tick().await; // the first tick is immediate; the lease was just taken
+            loop {
+                beat.tick().await;
+                match repo
+                    .heartbeat(job.id, &settings.holder, settings.lease, Utc::now())
+                    .await
+                {
                     Ok(_) => {}
-                    Err(DbError::LeaseLost { .. }) => break Ending::LeaseLost,
+                    Err(DbError::LeaseLost { .. }) => return Ending::LeaseLost,
                     // The lease may still be live; the next beat tries again.
                     Err(error) => tracing::warn!(%error, "heartbeat failed"),
-                },
-                // The guard `wait_for` returns is not `Send`; drop it inside the branch.
-                () = async { let _ = hand_back.wait_for(|hand_back| *hand_back).await; } => break Ending::HandedBack,
+                }
             }
+        };
+        tokio::pin!(work, heartbeat);
+        tokio::select! {
+            result = &mut work => Ending::Finished(result),
+            ending = &mut heartbeat => ending,
+            // The guard `wait_for` returns is not `Send`; drop it inside the branch.
+            () = async { let _ = hand_back.wait_for(|hand_back| *hand_back).await; } => Ending::HandedBack,
         }
     };
     let now = Utc::now();

@@ -256,3 +256,47 @@ async fn a_running_job_keeps_its_lease_alive_with_heartbeats() {
     stop.send(true).unwrap();
     worker.await.unwrap();
 }
+
+/// Writes to the metadata store over and over, as a provisioning pass writes its timeline.
+struct KeepsWriting {
+    repo: Arc<dyn Repository>,
+    writes: usize,
+}
+
+#[async_trait]
+impl JobRunner for KeepsWriting {
+    async fn run(&self, job: &Job) -> Result<(), RunError> {
+        for n in 0..self.writes {
+            let event = storeplane_domain::NewStoreEvent::new(
+                job.store_id,
+                Utc::now(),
+                storeplane_domain::EventKind::Step,
+                Actor::System("worker".into()),
+                format!("step {n}"),
+            );
+            self.repo
+                .append_event(event)
+                .await
+                .map_err(|e| RunError::transient(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+// On SQLite every write goes through one connection. A heartbeat that came due while the
+// job was in the middle of a write once waited for that connection with the job no longer
+// polled, and the whole process froze; with a beat every millisecond that happened at once.
+#[tokio::test]
+async fn a_heartbeat_due_while_the_job_writes_never_stops_the_job() {
+    let (repo, jobs, _dir) = queue_with(4).await;
+    let runner = KeepsWriting {
+        repo: repo.clone(),
+        writes: 300,
+    };
+    let fast_beats = WorkerSettings {
+        heartbeat: Duration::from_millis(1),
+        ..settings()
+    };
+    let (_stop, _worker) = start(&repo, runner, fast_beats);
+    until_all(&repo, &jobs, JobState::Done).await;
+}
