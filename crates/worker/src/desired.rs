@@ -35,6 +35,38 @@ pub(crate) struct Desired {
 }
 
 impl Desired {
+    /// What applying `self` (a new revision) over `current` (the revision the store runs,
+    /// which every finished pass leaves the cluster holding) has to write: the objects
+    /// that differ from `current`'s, in order, and whether both hold the same objects (so
+    /// nothing is left to prune). Secrets both hold are never written again: they are
+    /// created only when absent. A plan change writes the quota, the limits and the
+    /// workloads, not the twenty objects of the store.
+    pub(crate) fn changed_from(&self, current: &Desired) -> (Vec<Resource>, bool) {
+        let key = |r: &Resource| {
+            (
+                r.kind(),
+                r.namespace().map(str::to_owned),
+                r.name().to_owned(),
+            )
+        };
+        let before: HashMap<_, &Resource> = current.objects.iter().map(|r| (key(r), r)).collect();
+        let changed = self
+            .objects
+            .iter()
+            .filter(|r| match before.get(&key(r)) {
+                Some(_) if matches!(r, Resource::Secret(_)) => false,
+                Some(old) => *old != *r,
+                None => true,
+            })
+            .cloned()
+            .collect();
+        let mut kept: Vec<&ObjectRef> = self.keep.iter().collect();
+        let mut kept_before: Vec<&ObjectRef> = current.keep.iter().collect();
+        kept.sort();
+        kept_before.sort();
+        (changed, kept == kept_before)
+    }
+
     fn built(resources: StoreResources) -> Self {
         let readiness = resources.readiness.clone();
         let urls = Some(resources.urls.clone());

@@ -260,6 +260,26 @@ impl ProvisionRunner {
         Ok(restored + if report == Report::Drift { pruned } else { 0 })
     }
 
+    /// Applies revision `desired` over `current`, the revision the store runs: only what
+    /// differs (see [`Desired::changed_from`]), and prunes only when the two hold different
+    /// objects. Every finished pass leaves the cluster holding exactly the deployed
+    /// revision's objects, so nothing else can be stale; a drift pass repairs the rest.
+    pub(crate) async fn apply_change(
+        &self,
+        store: &Store,
+        desired: &Desired,
+        current: &Desired,
+        pass: &str,
+    ) -> Result<(), RunError> {
+        let (objects, same_objects) = desired.changed_from(current);
+        self.apply_objects(store, &objects, Report::Change, pass)
+            .await?;
+        if !same_objects {
+            self.prune_store(store, &desired.keep, pass).await?;
+        }
+        Ok(())
+    }
+
     /// What the store's revisions call for; see the module header.
     async fn provision(&self, store: Store) -> Result<(), RunError> {
         let revisions = self

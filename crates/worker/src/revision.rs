@@ -179,8 +179,8 @@ impl ProvisionRunner {
         )
         .await?;
         let desired = self.desired(store.id, revision).await?;
-        self.apply_desired(store, &desired, Report::Change, &pass)
-            .await?;
+        let current = self.desired(store.id, deployed).await?;
+        self.apply_change(store, &desired, &current, &pass).await?;
         self.step_event(
             store,
             format!("waiting for revision {n} to become ready"),
