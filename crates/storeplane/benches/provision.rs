@@ -14,26 +14,13 @@
 #[path = "support/processes.rs"]
 mod processes;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 
-use processes::{Readiness, bench_token, create_store, sim_requests, start_serve, start_sim};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index]
-}
-
-fn summary(mut latencies: Vec<Duration>) -> String {
-    latencies.sort();
-    format!(
-        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies.last().unwrap().as_secs_f64() * 1e3
-    )
-}
+use processes::{
+    Readiness, bench_token, create_store, sim_requests, start_serve, start_sim, summary,
+};
 
 fn main() {
     let stores: usize = std::env::var("BENCH_STORES")

@@ -144,15 +144,24 @@ pub fn bench_token(data: &str) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
-/// When each store became ready, as the live-update stream told it.
+/// A store's moment on its timeline: ready, or a revision deployed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Milestone {
+    Ready(String),
+    Deployed(String, u64),
+}
+
+/// When each store became ready, and each of its revisions was deployed, as the
+/// live-update stream told it.
 #[derive(Default)]
 pub struct Readiness {
-    at: Mutex<HashMap<String, Instant>>,
+    at: Mutex<HashMap<Milestone, Instant>>,
     changed: Notify,
 }
 
 impl Readiness {
-    /// Follows the live-update stream of `base` and records every store's "ready" step.
+    /// Follows the live-update stream of `base` and records every store's "ready" step
+    /// and every revision's move to deployed.
     pub async fn follow(http: &reqwest::Client, base: &str, token: &str) -> Arc<Self> {
         let readiness = Arc::new(Self::default());
         let stream = http
@@ -163,18 +172,24 @@ impl Readiness {
             .unwrap()
             .bytes_stream()
             .eventsource();
-        let ready = readiness.clone();
+        let seen = readiness.clone();
         tokio::spawn(async move {
             futures::pin_mut!(stream);
             while let Some(Ok(event)) = stream.next().await {
                 let Ok(event) = serde_json::from_str::<Value>(&event.data) else {
                     continue;
                 };
-                if event["detail"]["step"] == "ready" {
-                    let id = event["store_id"].as_str().unwrap_or_default().to_owned();
-                    ready.at.lock().unwrap().insert(id, Instant::now());
-                    ready.changed.notify_waiters();
-                }
+                let id = event["store_id"].as_str().unwrap_or_default().to_owned();
+                let detail = &event["detail"];
+                let milestone = if detail["step"] == "ready" {
+                    Milestone::Ready(id)
+                } else if detail["step"] == "revision" && detail["status"] == "deployed" {
+                    Milestone::Deployed(id, detail["revision"].as_u64().unwrap_or_default())
+                } else {
+                    continue;
+                };
+                seen.at.lock().unwrap().insert(milestone, Instant::now());
+                seen.changed.notify_waiters();
             }
         });
         readiness
@@ -182,14 +197,40 @@ impl Readiness {
 
     /// When store `id` became ready, waiting for it if need be.
     pub async fn wait(&self, id: &str) -> Instant {
+        self.reached(Milestone::Ready(id.to_owned())).await
+    }
+
+    /// When revision `revision` of store `id` was deployed, waiting for it if need be.
+    pub async fn deployed(&self, id: &str, revision: u64) -> Instant {
+        self.reached(Milestone::Deployed(id.to_owned(), revision))
+            .await
+    }
+
+    async fn reached(&self, milestone: Milestone) -> Instant {
         loop {
             let notified = self.changed.notified();
-            if let Some(at) = self.at.lock().unwrap().get(id) {
+            if let Some(at) = self.at.lock().unwrap().get(&milestone) {
                 return *at;
             }
             notified.await;
         }
     }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+/// `p50 ..., p99 ..., max ...` of `latencies`, in milliseconds.
+pub fn summary(mut latencies: Vec<Duration>) -> String {
+    latencies.sort();
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3
+    )
 }
 
 /// Creates a small WooCommerce store named `name`: its id and when the request was sent.
