@@ -94,6 +94,31 @@ impl ProvisionRunner {
         }
     }
 
+    /// Whether the cluster holds exactly `deployed`'s objects as `revision` begins: the
+    /// revision before it is the deployed one, or one that was rolled back (going back
+    /// re-applied the deployed revision whole). A store left on a failed revision holds
+    /// some of that revision's objects, so a change then applies every object, not only
+    /// what differs from the deployed revision.
+    async fn runs_deployed(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+        revision: &Revision,
+    ) -> Result<bool, RunError> {
+        let Some(before) = storeplane_domain::RevisionNumber::new(revision.number.get() - 1) else {
+            return Ok(false);
+        };
+        if before == deployed.number {
+            return Ok(true);
+        }
+        let before = self
+            .repo
+            .get_revision(store.id, before)
+            .await
+            .map_err(db_failure)?;
+        Ok(before.status == RevisionStatus::RolledBack)
+    }
+
     /// Marks `revision` failed with `reason`, then does what that calls for.
     async fn fail(
         &self,
@@ -179,8 +204,13 @@ impl ProvisionRunner {
         )
         .await?;
         let desired = self.desired(store.id, revision).await?;
-        let current = self.desired(store.id, deployed).await?;
-        self.apply_change(store, &desired, &current, &pass).await?;
+        if self.runs_deployed(store, deployed, revision).await? {
+            let current = self.desired(store.id, deployed).await?;
+            self.apply_change(store, &desired, &current, &pass).await?;
+        } else {
+            self.apply_desired(store, &desired, Report::Change, &pass)
+                .await?;
+        }
         self.step_event(
             store,
             format!("waiting for revision {n} to become ready"),

@@ -187,6 +187,25 @@ async fn with_automatic_rollback_off_the_store_is_left_failed_on_the_revision() 
         wanted["spec"]["template"]["spec"]["containers"][0]["resources"],
         "the store is left on revision 2"
     );
+
+    // A change made from there writes every object, not only what differs from revision
+    // 1: the store ends exactly on revision 3, with none of revision 2's medium workloads.
+    let title = storeplane_domain::ChangeRequest {
+        title: Some(storeplane_domain::StoreTitle::parse("Acme Outfitters").unwrap()),
+        ..storeplane_domain::ChangeRequest::default()
+    };
+    harness.change(store.id, title).await;
+    harness
+        .wait_revision(
+            store.id,
+            3,
+            RevisionStatus::Deployed,
+            Duration::from_secs(30),
+        )
+        .await;
+    harness
+        .assert_cluster_is(&store, &harness.manifest(store.id, 3).await)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
