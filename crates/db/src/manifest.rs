@@ -13,7 +13,7 @@ use crate::rows::corrupt;
 
 /// Compresses a manifest for storage.
 pub(crate) fn compress(manifest: &str) -> Vec<u8> {
-    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
+    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::fast());
     // Writing to a Vec cannot fail.
     let _ = encoder.write_all(manifest.as_bytes());
     encoder.finish().unwrap_or_default()

@@ -7,13 +7,14 @@
 //! each of its Secrets replaced by the freshly built Secret of the same name: Secrets are
 //! created only when absent, and a placeholder never reaches the cluster.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use storeplane_blueprint::{
     Blueprint, BuildError, Manifest, ReadinessCheck, ReadinessKind, Resource, SecretKind,
     StoreResources, StoreSecrets, StoreUrls,
 };
-use storeplane_domain::{Revision, StoreId, StoreSpec};
+use storeplane_domain::{Revision, RevisionNumber, StoreId, StoreSpec};
 use storeplane_kube::ObjectRef;
 
 use rand::distr::{Alphanumeric, SampleString};
@@ -80,6 +81,31 @@ impl Desired {
     }
 }
 
+/// The revisions that build to exactly their recorded manifest. A revision is immutable
+/// and a runner's blueprint never changes, so once one build of a revision matched its
+/// manifest every later build does: the check (rendering the whole store as YAML and
+/// hashing it) is made once per revision and process, not on every pass and every change.
+#[derive(Debug, Default)]
+pub(crate) struct Verified(Mutex<HashSet<(StoreId, RevisionNumber)>>);
+
+impl Verified {
+    /// Past this many, the set starts over: a revision forgotten is checked again.
+    const MAX: usize = 100_000;
+
+    fn contains(&self, id: StoreId, revision: RevisionNumber) -> bool {
+        self.0.lock().is_ok_and(|set| set.contains(&(id, revision)))
+    }
+
+    fn insert(&self, id: StoreId, revision: RevisionNumber) {
+        if let Ok(mut set) = self.0.lock() {
+            if set.len() >= Self::MAX {
+                set.clear();
+            }
+            set.insert((id, revision));
+        }
+    }
+}
+
 /// Fresh secret values: Secrets are created only if absent, so these reach the cluster
 /// once, on a store's first pass, and never replace what is there.
 fn fresh_secrets(spec: &StoreSpec) -> Result<StoreSecrets, BuildError> {
@@ -132,12 +158,28 @@ impl ProvisionRunner {
         revision: &Revision,
     ) -> Result<Desired, RunError> {
         let built = self.build(id, &revision.spec);
-        if let Ok(resources) = &built {
-            let manifest = Manifest::of(resources).map_err(|e| failure(e, false))?;
-            if manifest.digest == revision.manifest_digest {
-                return Ok(Desired::built(resources.clone()));
+        if let Ok(resources) = built {
+            if self.verified.contains(id, revision.number) {
+                return Ok(Desired::built(resources));
             }
+            let manifest = Manifest::of(&resources).map_err(|e| failure(e, false))?;
+            if manifest.digest == revision.manifest_digest {
+                self.verified.insert(id, revision.number);
+                return Ok(Desired::built(resources));
+            }
+            return self.recorded(id, revision, Ok(resources)).await;
         }
+        self.recorded(id, revision, built).await
+    }
+
+    /// `revision`'s recorded manifest read back, its Secrets from `built` (today's build
+    /// of its spec, when it still builds).
+    async fn recorded(
+        &self,
+        id: StoreId,
+        revision: &Revision,
+        built: Result<StoreResources, BuildError>,
+    ) -> Result<Desired, RunError> {
         if let Err(error) = &built {
             self.warn_once(id, revision, error);
         }

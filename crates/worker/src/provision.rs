@@ -63,6 +63,9 @@ pub struct ProvisionRunner {
     storefront: Option<StorefrontCheck>,
     /// Stores whose deployed revision no longer builds, already warned about.
     pub(crate) warned: Mutex<HashSet<StoreId>>,
+    /// Revisions found to build to exactly their recorded manifest with this runner's
+    /// blueprint; see [`crate::desired::Verified`].
+    pub(crate) verified: crate::desired::Verified,
 }
 
 impl std::fmt::Debug for ProvisionRunner {
@@ -116,6 +119,7 @@ impl ProvisionRunner {
             revisions,
             storefront: None,
             warned: Mutex::new(HashSet::new()),
+            verified: crate::desired::Verified::default(),
         }
     }
 

@@ -245,10 +245,14 @@ impl ProvisionRunner {
             .mark_revision_deployed(store.id, n, &actor(), Utc::now())
             .await
             .map_err(db_failure)?;
-        if let Err(error) = self
-            .repo
-            .prune_manifests(store.id, self.revisions.keep_manifests)
-            .await
+        // Only manifests older than the newest `keep_manifests` go, and `n` is the newest
+        // revision (no change is recorded while one is in flight): with `n` or fewer
+        // revisions there is nothing to drop, and no write to make.
+        if n.get() > self.revisions.keep_manifests
+            && let Err(error) = self
+                .repo
+                .prune_manifests(store.id, self.revisions.keep_manifests)
+                .await
         {
             // Kept a little longer: the next deployment prunes them.
             tracing::warn!(store.id = %store.id, %error, "could not drop old manifests");
