@@ -396,6 +396,19 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_wordpress_user_is_named_and_root_is_left_to_admission() {
+        let mut negative = release("wp6", "mariadb:11");
+        negative.wordpress_user = Some(-1);
+        assert_eq!(
+            field_of(catalog("wp6", vec![negative]).check().unwrap_err()),
+            "releases.woocommerce.available[0].wordpress_user"
+        );
+        let mut root = release("wp6", "mariadb:11");
+        root.wordpress_user = Some(0);
+        assert!(catalog("wp6", vec![root]).check().is_ok());
+    }
+
+    #[test]
     fn an_empty_catalog_is_refused() {
         let catalog = catalog("wp6", Vec::new());
         assert_eq!(
