@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, EnvVar, EnvVarSource, ExecAction, HTTPGetAction, PodSecurityContext, Probe,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction,
+    Capabilities, EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
+    PersistentVolumeClaimVolumeSource, PodSecurityContext, Probe, ResourceRequirements,
+    SeccompProfile, SecretKeySelector, SecurityContext, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -61,35 +62,71 @@ fn runtime_default() -> SeccompProfile {
     }
 }
 
-/// Pod-level security: seccomp RuntimeDefault, and for a non-root pod its user, group and
-/// the group that owns its volumes. `fsGroupChangePolicy: OnRootMismatch` skips the
-/// recursive chown of a large volume on every start:
+/// Pod-level security, the same for every pod of a store so that each passes the
+/// `restricted` Pod Security level its namespace enforces: seccomp RuntimeDefault, user
+/// and group `run_as`, and `fs_group` owning the volumes so that user can write them.
+/// `runAsNonRoot` is always set, here and on every container: a release configured to run
+/// as root (uid 0) is refused by admission (`runAsUser=0`), and by the kubelet where
+/// admission is off.
+/// `fsGroupChangePolicy: OnRootMismatch` skips the recursive chown of a large volume on
+/// every start:
 /// <https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#configure-volume-permission-and-ownership-change-policy-for-pods>.
-pub fn pod_security(run_as: Option<i64>, fs_group: i64) -> PodSecurityContext {
+pub fn pod_security(run_as: i64, fs_group: i64) -> PodSecurityContext {
     PodSecurityContext {
         seccomp_profile: Some(runtime_default()),
-        run_as_non_root: run_as.map(|_| true),
-        run_as_user: run_as,
-        run_as_group: run_as,
+        run_as_non_root: Some(true),
+        run_as_user: Some(run_as),
+        run_as_group: Some(run_as),
         fs_group: Some(fs_group),
         fs_group_change_policy: Some("OnRootMismatch".to_owned()),
         ..PodSecurityContext::default()
     }
 }
 
-/// Container-level security: no privilege escalation, every capability dropped except
-/// `add`, seccomp RuntimeDefault; non-root unless `add` is needed by a root process.
-pub fn container_security(add: &[&str], read_only_root: bool) -> SecurityContext {
+/// Container-level security, the same for every container: no privilege escalation,
+/// every capability dropped, seccomp RuntimeDefault, and a read-only root filesystem
+/// (every path a container writes is a volume of its pod, named in its pod's file).
+pub fn container_security() -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
         capabilities: Some(Capabilities {
             drop: Some(vec!["ALL".to_owned()]),
-            add: (!add.is_empty()).then(|| add.iter().map(|c| (*c).to_owned()).collect()),
+            add: None,
         }),
-        run_as_non_root: add.is_empty().then_some(true),
-        read_only_root_filesystem: Some(read_only_root),
+        run_as_non_root: Some(true),
+        read_only_root_filesystem: Some(true),
         seccomp_profile: Some(runtime_default()),
         ..SecurityContext::default()
+    }
+}
+
+/// A writable scratch directory of a pod, on the node's disk and gone with the pod.
+pub fn scratch(name: &str) -> Volume {
+    Volume {
+        name: name.to_owned(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    }
+}
+
+/// `volume` mounted at `path`.
+pub fn mount(volume: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: volume.to_owned(),
+        mount_path: path.to_owned(),
+        ..VolumeMount::default()
+    }
+}
+
+/// A pod's volume on the claim `claim`.
+pub fn claim(name: &str, claim: &str) -> Volume {
+    Volume {
+        name: name.to_owned(),
+        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+            claim_name: claim.to_owned(),
+            read_only: Some(false),
+        }),
+        ..Volume::default()
     }
 }
 

@@ -43,8 +43,6 @@ const SETUP: &str = "woocommerce-setup";
 const DATABASE: &str = "wordpress";
 const WEB_PORT: i32 = 80;
 const DB_PORT: i32 = 3306;
-/// `www-data` in the Debian-based WordPress images: it owns `wp-content`.
-const WWW_DATA: i64 = 33;
 /// `mysql` in the official MariaDB image.
 const MYSQL: i64 = 999;
 

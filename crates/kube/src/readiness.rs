@@ -19,7 +19,8 @@ use crate::watch::watch_until;
 
 /// A workload did not become ready. `reason` is read from the cluster: a container's
 /// waiting reason and message (`ImagePullBackOff: Back-off pulling image "..."`), a
-/// Job's `Failed` condition, or what was last observed.
+/// Job's `Failed` condition, a Deployment's `ReplicaFailure` (a pod admission refused),
+/// or what was last observed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} {namespace}/{} is not ready: {reason}", kind_name(check.kind), check.name)]
 pub struct NotReady {
@@ -158,15 +159,24 @@ impl Applier {
         timeout: Duration,
     ) -> String {
         let waited = format!("not ready after {}s", timeout.as_secs());
+        // A pod that admission refused (Pod Security, a quota) never exists; the
+        // Deployment's controller says so in its `ReplicaFailure` condition.
+        let mut replica_failure = None;
         let selector = match check.kind {
             ReadinessKind::StatefulSet => self
                 .get::<StatefulSet>(namespace, &check.name)
                 .await
                 .map(|s| s.and_then(|s| s.spec.map(|spec| spec.selector))),
-            ReadinessKind::Deployment => self
-                .get::<Deployment>(namespace, &check.name)
-                .await
-                .map(|d| d.and_then(|d| d.spec.map(|spec| spec.selector))),
+            ReadinessKind::Deployment => {
+                self.get::<Deployment>(namespace, &check.name)
+                    .await
+                    .map(|d| {
+                        d.and_then(|d| {
+                            replica_failure = failed_create(&d);
+                            d.spec.map(|spec| spec.selector)
+                        })
+                    })
+            }
             ReadinessKind::Job => Ok(Some(LabelSelector {
                 match_labels: Some(BTreeMap::from([(
                     "batch.kubernetes.io/job-name".to_owned(),
@@ -182,7 +192,7 @@ impl Applier {
         };
         match self.pod_problem(namespace, &selector).await {
             Some(problem) => problem,
-            None => waited,
+            None => replica_failure.unwrap_or(waited),
         }
     }
 
@@ -314,6 +324,23 @@ fn deployment_ready(deployment: &Deployment) -> bool {
         .flatten()
         .any(|c| c.type_ == "Available" && c.status == "True");
     observed && available && status.updated_replicas.unwrap_or(0) >= wanted
+}
+
+/// The Deployment's `ReplicaFailure` condition, as `Reason: message` (`FailedCreate: pods
+/// "wordpress-..." is forbidden: violates PodSecurity ...`).
+fn failed_create(deployment: &Deployment) -> Option<String> {
+    let condition = deployment
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "ReplicaFailure" && c.status == "True")?;
+    Some(format!(
+        "{}: {}",
+        condition.reason.as_deref().unwrap_or("ReplicaFailure"),
+        condition.message.as_deref().unwrap_or_default()
+    ))
 }
 
 fn job_condition(job: &Job, type_: &str) -> Option<JobCondition> {

@@ -1,7 +1,8 @@
 //! The store's Namespace, labelled for Pod Security Admission.
 //!
-//! Enforce `baseline` (the official WordPress image runs Apache as root and needs a few
-//! capabilities back), and warn and audit at `restricted` so every deviation is visible.
+//! Enforce, warn and audit `restricted`: every pod of every engine runs as non-root with
+//! no capability (the invariant tests check each against the level's rules), and a store
+//! is an untrusted tenant, so the namespace refuses any pod that does not.
 //! The version is pinned so a cluster upgrade does not change what is admitted:
 //! <https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces>.
 
@@ -15,7 +16,7 @@ pub fn namespace(store: &StoreContext<'_>) -> Namespace {
     let mut labels = store.labels(Component::Isolation);
     let version = &store.settings.pod_security_version;
     for (mode, level) in [
-        ("enforce", "baseline"),
+        ("enforce", "restricted"),
         ("warn", "restricted"),
         ("audit", "restricted"),
     ] {

@@ -58,6 +58,14 @@ pub struct WooCommerceRelease {
     /// downloads nothing, so it needs no internet access.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wordpress_woo: Option<String>,
+    /// The uid (and gid) the WordPress containers run as (the web pod, and the setup and
+    /// wp-cli step Jobs), which also owns `wp-content`. Unset: `www-data` (33) of the
+    /// Debian-based official images and `images/wordpress-woo`; set it for an image built
+    /// on another base. `0` (root) is accepted here but refused by the `restricted` Pod
+    /// Security that store namespaces enforce: such a store fails with the admission
+    /// reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wordpress_user: Option<i64>,
 }
 
 impl WooCommerceRelease {
@@ -69,6 +77,12 @@ impl WooCommerceRelease {
     /// The image of the wp-cli containers (setup, upgrade, password reset).
     pub fn cli(&self) -> &str {
         self.wordpress_woo.as_deref().unwrap_or(&self.wp_cli)
+    }
+
+    /// The uid and gid of the WordPress containers: [`Self::wordpress_user`], or
+    /// `www-data`.
+    pub fn wordpress_uid(&self) -> i64 {
+        self.wordpress_user.unwrap_or(WWW_DATA)
     }
 
     /// True when WooCommerce comes with the image rather than from wordpress.org.
@@ -87,6 +101,15 @@ impl CatalogEntry for WooCommerceRelease {
         check_image(&at("wordpress"), &self.wordpress)?;
         check_image(&at("mariadb"), &self.mariadb)?;
         check_image(&at("wp_cli"), &self.wp_cli)?;
+        if self
+            .wordpress_user
+            .is_some_and(|uid| !(0..=i64::from(i32::MAX)).contains(&uid))
+        {
+            return Err(invalid(
+                at("wordpress_user"),
+                "must be a uid from 0 to 2147483647",
+            ));
+        }
         if let Some(image) = &self.wordpress_woo {
             check_image(&at("wordpress_woo"), image)?;
         } else {
@@ -95,6 +118,9 @@ impl CatalogEntry for WooCommerceRelease {
         Ok(())
     }
 }
+
+/// `www-data` in the Debian-based WordPress images.
+const WWW_DATA: i64 = 33;
 
 /// The built-in WooCommerce release, also the base of a legacy `images:` block.
 fn builtin_woocommerce() -> WooCommerceRelease {
@@ -105,6 +131,7 @@ fn builtin_woocommerce() -> WooCommerceRelease {
         wp_cli: "docker.io/library/wordpress:cli-2.12.0-php8.3".to_owned(),
         woocommerce_version: "9.8.5".to_owned(),
         wordpress_woo: None,
+        wordpress_user: None,
     }
 }
 
@@ -254,6 +281,7 @@ impl Images {
             wp_cli: self.wp_cli,
             woocommerce_version: self.woocommerce_version,
             wordpress_woo: self.wordpress_woo,
+            wordpress_user: None,
         };
         release.check("images")?;
         Ok(ReleaseCatalog {
@@ -365,6 +393,19 @@ mod tests {
             field_of(catalog.check().unwrap_err()),
             "releases.woocommerce.available[1].mariadb"
         );
+    }
+
+    #[test]
+    fn a_negative_wordpress_user_is_named_and_root_is_left_to_admission() {
+        let mut negative = release("wp6", "mariadb:11");
+        negative.wordpress_user = Some(-1);
+        assert_eq!(
+            field_of(catalog("wp6", vec![negative]).check().unwrap_err()),
+            "releases.woocommerce.available[0].wordpress_user"
+        );
+        let mut root = release("wp6", "mariadb:11");
+        root.wordpress_user = Some(0);
+        assert!(catalog("wp6", vec![root]).check().is_ok());
     }
 
     #[test]

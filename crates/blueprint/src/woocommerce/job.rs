@@ -5,7 +5,10 @@
 //! It mounts the same `ReadWriteOnce` `wp-content` claim as the WordPress pod, so it is
 //! scheduled on that pod's node (a `ReadWriteOnce` volume may be used by several pods of
 //! one node: <https://kubernetes.io/docs/concepts/storage/persistent-volumes/#access-modes>).
-//! It runs as `www-data` (uid 33), the owner of `wp-content`, and needs no capability.
+//! It runs as the release's WordPress user (`www-data`, uid 33, unless the catalog says
+//! otherwise), the owner of `wp-content`, with no capability and a read-only root
+//! filesystem: WordPress is laid out in an emptyDir at `/var/www/html`, and wp-cli's
+//! `HOME` and PHP's temporary files are in an emptyDir at `/tmp`.
 //!
 //! No `ttlSecondsAfterFinished`: the completed Job is how the next reconcile knows setup
 //! is done, and a Job's pod template is immutable, so the apply engine replaces rather
@@ -15,17 +18,18 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource,
-    PodAffinity, PodAffinityTerm, PodSpec, PodTemplateSpec, Volume, VolumeMount,
+    Affinity, Container, EnvVar, PodAffinity, PodAffinityTerm, PodSpec, PodTemplateSpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::persistent_volume_claim::WORDPRESS_CONTENT;
 use super::secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER};
-use super::{SETUP, WWW_DATA, database_env};
+use super::{SETUP, database_env};
 use crate::engine::StoreContext;
 use crate::labels::{self, Component};
-use crate::pod::{container_security, env, pod_security, resources, secret_env};
+use crate::pod::{
+    claim, container_security, env, mount, pod_security, resources, scratch, secret_env,
+};
 use crate::settings::WooCommerceRelease;
 
 const SETUP_SCRIPT: &str = include_str!("setup.sh");
@@ -34,22 +38,6 @@ const COPY_SCRIPT: &str = include_str!("copy-wordpress.sh");
 const BACKOFF_LIMIT: i32 = 4;
 /// All attempts together; a setup that takes longer is stuck, and the store fails with it.
 const DEADLINE_SECONDS: i64 = 900;
-
-pub fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.to_owned(),
-        mount_path: path.to_owned(),
-        ..VolumeMount::default()
-    }
-}
-
-pub fn scratch(name: &str) -> Volume {
-    Volume {
-        name: name.to_owned(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
-        ..Volume::default()
-    }
-}
 
 pub fn shell(script: &str) -> Vec<String> {
     vec!["/bin/sh".to_owned(), "-c".to_owned(), script.to_owned()]
@@ -119,7 +107,7 @@ pub fn wp_cli_job(
         image: Some(release.web().to_owned()),
         command: Some(shell(COPY_SCRIPT)),
         resources: Some(size.clone()),
-        security_context: Some(container_security(&[], true)),
+        security_context: Some(container_security()),
         volume_mounts: Some(mounts.clone()),
         ..Container::default()
     };
@@ -132,7 +120,7 @@ pub fn wp_cli_job(
         working_dir: Some("/var/www/html".to_owned()),
         env: Some(env_vars),
         resources: Some(size),
-        security_context: Some(container_security(&[], true)),
+        security_context: Some(container_security()),
         volume_mounts: Some(mounts),
         ..Container::default()
     };
@@ -166,7 +154,10 @@ pub fn wp_cli_job(
                     restart_policy: Some("Never".to_owned()),
                     init_containers: Some(vec![copy]),
                     containers: vec![wp_cli],
-                    security_context: Some(pod_security(Some(WWW_DATA), WWW_DATA)),
+                    security_context: Some(pod_security(
+                        release.wordpress_uid(),
+                        release.wordpress_uid(),
+                    )),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
                     affinity: Some(Affinity {
@@ -180,14 +171,7 @@ pub fn wp_cli_job(
                     }),
                     volumes: Some(vec![
                         scratch("wordpress"),
-                        Volume {
-                            name: "content".to_owned(),
-                            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                                claim_name: WORDPRESS_CONTENT.to_owned(),
-                                read_only: Some(false),
-                            }),
-                            ..Volume::default()
-                        },
+                        claim("content", WORDPRESS_CONTENT),
                         scratch("tmp"),
                     ]),
                     ..PodSpec::default()

@@ -9,21 +9,20 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
-use k8s_openapi::api::core::v1::{
-    Container, EnvVar, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
-};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, PodTemplateSpec};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use super::job::{mount, scratch};
 use super::secret::{DATABASE_SECRET, DB_PASSWORD};
 use super::{DATABASE, DB_PORT, MARIADB, MYSQL};
 use crate::engine::StoreContext;
 use crate::fence::{pod_peer, port};
 use crate::labels::{self, Component};
-use crate::pod::{container_security, env, pod_security, resources, secret_env};
+use crate::pod::{
+    claim, container_security, env, mount, pod_security, resources, scratch, secret_env,
+};
 use crate::settings::WooCommerceRelease;
 
 /// The claim checkpoints are kept on, and where step pods mount it.
@@ -136,7 +135,7 @@ pub fn database_job(
         ]),
         env: Some(env_vars),
         resources: Some(resources(&store.plan().setup)),
-        security_context: Some(container_security(&[], true)),
+        security_context: Some(container_security()),
         volume_mounts: Some(vec![
             mount("checkpoints", CHECKPOINTS_DIR),
             mount("tmp", "/tmp"),
@@ -157,20 +156,10 @@ pub fn database_job(
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".to_owned()),
                     containers: vec![container],
-                    security_context: Some(pod_security(Some(MYSQL), MYSQL)),
+                    security_context: Some(pod_security(MYSQL, MYSQL)),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
-                    volumes: Some(vec![
-                        Volume {
-                            name: "checkpoints".to_owned(),
-                            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                                claim_name: CHECKPOINTS.to_owned(),
-                                read_only: Some(false),
-                            }),
-                            ..Volume::default()
-                        },
-                        scratch("tmp"),
-                    ]),
+                    volumes: Some(vec![claim("checkpoints", CHECKPOINTS), scratch("tmp")]),
                     ..PodSpec::default()
                 }),
             },

@@ -1,13 +1,15 @@
 //! MariaDB: one replica with its data on the `mariadb-data` claim.
 //!
-//! The official image drops from root to `mysql` (uid 999) by itself; starting it as 999
-//! directly lets every capability go, and `fsGroup` makes the volume writable for it.
+//! The official image's entrypoint drops from root to `mysql` (uid 999) by itself, and
+//! started as 999 it skips only its chowns of the data and socket directories (which
+//! `fsGroup` and an emptyDir make writable), so it runs under `restricted` unchanged:
+//! no capability, read-only root filesystem. What it writes: the data directory (the
+//! claim), the server's socket and pid file in `/run/mysqld` (the client of the
+//! entrypoint's first-start initialisation and of `healthcheck.sh` connects there), and
+//! temporary tables and files in `/tmp` (both emptyDirs).
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Volume,
-    VolumeMount,
-};
+use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::persistent_volume_claim::MARIADB_DATA;
@@ -16,7 +18,8 @@ use super::{DATABASE, DB_PORT, MARIADB, MYSQL};
 use crate::engine::StoreContext;
 use crate::labels::{self, Component};
 use crate::pod::{
-    Timing, container_security, env, exec_probe, pod_security, resources, secret_env, tcp_probe,
+    Timing, claim, container_security, env, exec_probe, mount, pod_security, resources, scratch,
+    secret_env, tcp_probe,
 };
 use crate::settings::WooCommerceRelease;
 
@@ -49,12 +52,12 @@ pub fn mariadb(store: &StoreContext<'_>, release: &WooCommerceRelease) -> Statef
         // Liveness asks only whether the server listens: a busy InnoDB should not get the
         // database restarted.
         liveness_probe: Some(tcp_probe("mysql", Timing::LIVENESS)),
-        security_context: Some(container_security(&[], false)),
-        volume_mounts: Some(vec![VolumeMount {
-            name: "data".to_owned(),
-            mount_path: "/var/lib/mysql".to_owned(),
-            ..VolumeMount::default()
-        }]),
+        security_context: Some(container_security()),
+        volume_mounts: Some(vec![
+            mount("data", "/var/lib/mysql"),
+            mount("run", "/run/mysqld"),
+            mount("tmp", "/tmp"),
+        ]),
         ..Container::default()
     };
     StatefulSet {
@@ -73,17 +76,14 @@ pub fn mariadb(store: &StoreContext<'_>, release: &WooCommerceRelease) -> Statef
                 }),
                 spec: Some(PodSpec {
                     containers: vec![container],
-                    security_context: Some(pod_security(Some(MYSQL), MYSQL)),
+                    security_context: Some(pod_security(MYSQL, MYSQL)),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
-                    volumes: Some(vec![Volume {
-                        name: "data".to_owned(),
-                        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                            claim_name: MARIADB_DATA.to_owned(),
-                            read_only: Some(false),
-                        }),
-                        ..Volume::default()
-                    }]),
+                    volumes: Some(vec![
+                        claim("data", MARIADB_DATA),
+                        scratch("run"),
+                        scratch("tmp"),
+                    ]),
                     ..PodSpec::default()
                 }),
             },

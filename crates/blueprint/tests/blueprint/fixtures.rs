@@ -89,6 +89,13 @@ pub fn with_wordpress_woo(settings: &mut PlatformSettings, image: &str) {
     settings.releases = Some(catalog);
 }
 
+/// Makes the default release's WordPress containers run as `uid`.
+pub fn with_wordpress_user(settings: &mut PlatformSettings, uid: i64) {
+    let mut catalog = settings.releases.clone().unwrap_or_default();
+    catalog.woocommerce.available[0].wordpress_user = Some(uid);
+    settings.releases = Some(catalog);
+}
+
 /// Settings with every optional feature of the Gateway front door switched on: HTTPS at a
 /// named listener of a Gateway elsewhere, proxies in kube-system (k3s's Traefik).
 pub fn everything_on_gateway() -> PlatformSettings {

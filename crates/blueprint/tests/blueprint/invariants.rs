@@ -1,17 +1,21 @@
 //! What must hold for every store, whatever its plan, name or the platform's settings:
 //! isolation (network policies, no exposed Services, no leaked secret), sizing (every
 //! container bounded, the whole store within its quota), hygiene (labels, probes,
-//! seccomp) and apply order.
+//! seccomp), apply order, and every pod template (the store's and every engine step's)
+//! admitted by the `restricted` Pod Security its namespace enforces, judged by the same
+//! rule code kube-sim enforces.
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube_sim::pod_security::{self, Level, LevelVersion, Policy};
 use proptest::prelude::*;
 use storeplane_blueprint::labels::{COMPONENT, MANAGED_BY, PART_OF, STORE_ID};
 use storeplane_blueprint::quantity::{Bytes, Cpu};
 use storeplane_blueprint::{
-    FrontDoor, Plan, PlatformSettings, Resource, StoreResources, objects_to_yaml,
+    Blueprint, Checkpoint, FrontDoor, Plan, PlatformSettings, Resource, Step, StoreResources,
+    objects_to_yaml,
 };
 
 use crate::fixtures;
@@ -322,6 +326,12 @@ fn check_probes_and_security(objects: &[Resource]) {
             );
             let drop = context.capabilities.as_ref().and_then(|c| c.drop.clone());
             assert_eq!(drop, Some(vec!["ALL".to_owned()]), "{owner}/{}", c.name);
+            assert_eq!(
+                context.read_only_root_filesystem,
+                Some(true),
+                "{owner}/{}",
+                c.name
+            );
             let seccomp = context.seccomp_profile.as_ref().map(|s| s.type_.as_str());
             assert_eq!(seccomp, Some("RuntimeDefault"), "{owner}/{}", c.name);
             assert!(context.privileged.is_none_or(|p| !p), "{owner}/{}", c.name);
@@ -367,6 +377,94 @@ fn check_apply_order(objects: &[Resource], settings: &PlatformSettings) {
     );
 }
 
+/// The Pod Security policy the store's Namespace labels give, as admission reads them.
+fn namespace_policy(objects: &[Resource]) -> Policy {
+    let namespace = objects
+        .iter()
+        .find(|o| o.kind() == "Namespace")
+        .expect("a store has its Namespace");
+    let labels = serde_json::to_value(namespace.metadata().labels.clone()).unwrap();
+    let (policy, errors) = Policy::from_labels(labels.as_object());
+    assert!(errors.is_empty(), "{errors:?}");
+    policy
+}
+
+/// The Pod Security violations of every pod template among `objects`, by owner.
+fn pod_security_violations(objects: &[Resource], level: LevelVersion) -> Vec<(String, String)> {
+    let evaluated = objects.iter().filter_map(|object| {
+        let violations = match object {
+            Resource::Deployment(d) => pod_security::evaluate_resource(level, d),
+            Resource::StatefulSet(s) => pod_security::evaluate_resource(level, s),
+            Resource::Job(j) => pod_security::evaluate_resource(level, j),
+            _ => None,
+        }?;
+        Some((object.reference(), violations))
+    });
+    evaluated
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(owner, v)| {
+            (
+                owner,
+                v.iter()
+                    .map(|v| v.detail.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })
+        .collect()
+}
+
+fn restricted(settings: &PlatformSettings) -> LevelVersion {
+    let version = settings.pod_security_version.parse().unwrap();
+    LevelVersion::new(Level::Restricted, version)
+}
+
+fn check_namespace_enforces_warns_and_audits_restricted(
+    objects: &[Resource],
+    settings: &PlatformSettings,
+) {
+    let policy = namespace_policy(objects);
+    let pinned = restricted(settings);
+    assert_eq!(policy.enforce, pinned);
+    assert_eq!(policy.warn, pinned);
+    assert_eq!(policy.audit, pinned);
+}
+
+fn check_every_pod_passes_restricted(objects: &[Resource], settings: &PlatformSettings) {
+    assert_eq!(
+        pod_security_violations(objects, restricted(settings)),
+        Vec::<(String, String)>::new()
+    );
+}
+
+/// Every engine step's objects for a store of `plan`.
+fn steps(settings: &PlatformSettings, plan: Plan) -> Vec<Resource> {
+    let blueprint = Blueprint::new(settings.clone()).unwrap();
+    let spec = fixtures::spec("demo", plan);
+    let checkpoint = Checkpoint {
+        job: "checkpoint-r2".to_owned(),
+        claim: "checkpoints".to_owned(),
+        path: "/checkpoints/r2.sql.gz".to_owned(),
+    };
+    [
+        Step::Checkpoint { revision: 2 },
+        Step::Upgrade { revision: 2 },
+        Step::Restore {
+            revision: 3,
+            checkpoint: &checkpoint,
+        },
+        Step::ResetAdminPassword { generation: 1 },
+    ]
+    .into_iter()
+    .flat_map(|step| {
+        blueprint
+            .step(fixtures::store_id(), &spec, step)
+            .unwrap()
+            .ordered()
+    })
+    .collect()
+}
+
 fn check_all(resources: &StoreResources, settings: &PlatformSettings) {
     let objects = resources.ordered();
     check_default_deny_covers_every_pod(&objects);
@@ -378,6 +476,8 @@ fn check_all(resources: &StoreResources, settings: &PlatformSettings) {
     check_services_are_internal(&objects);
     check_probes_and_security(&objects);
     check_apply_order(&objects, settings);
+    check_namespace_enforces_warns_and_audits_restricted(&objects, settings);
+    check_every_pod_passes_restricted(&objects, settings);
 }
 
 #[test]
@@ -668,4 +768,44 @@ proptest! {
         let scheme = if settings.tls { "https" } else { "http" };
         prop_assert_eq!(resources.urls.storefront, format!("{scheme}://{host}/"));
     }
+}
+
+#[test]
+fn every_engine_step_of_every_plan_passes_restricted_pod_security() {
+    for plan in Plan::ALL {
+        for settings in [PlatformSettings::default(), fixtures::everything_on()] {
+            let objects = steps(&settings, *plan);
+            assert_eq!(
+                objects.iter().filter(|o| o.kind() == "Job").count(),
+                4,
+                "{plan}"
+            );
+            check_probes_and_security(&objects);
+            check_every_pod_passes_restricted(&objects, &settings);
+        }
+    }
+}
+
+#[test]
+fn a_release_whose_wordpress_runs_as_root_is_what_restricted_refuses() {
+    let mut settings = PlatformSettings::default();
+    fixtures::with_wordpress_user(&mut settings, 0);
+    let objects = fixtures::build_with(settings.clone(), "demo", Plan::Small).ordered();
+
+    let refused = pod_security_violations(&objects, restricted(&settings));
+
+    let owners: Vec<&str> = refused.iter().map(|(owner, _)| owner.as_str()).collect();
+    assert!(
+        owners
+            .iter()
+            .any(|o| o.contains("Deployment") && o.contains("wordpress")),
+        "{refused:?}"
+    );
+    assert!(owners.iter().all(|o| !o.contains("mariadb")), "{refused:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|(_, why)| why.contains("must not set runAsUser=0")),
+        "{refused:?}"
+    );
 }

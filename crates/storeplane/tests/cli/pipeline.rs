@@ -1,6 +1,7 @@
 //! The whole provisioning pipeline through real processes: `storeplane serve`,
 //! `storeplane worker` and `storeplane sim` talking over HTTP, with workers killed,
-//! API faults injected, pods that never come up and namespaces that will not go.
+//! API faults injected, pods that never come up or are refused by admission, and
+//! namespaces that will not go.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Stdio};
@@ -363,6 +364,64 @@ fn a_pod_that_never_becomes_ready_fails_the_store_with_its_reason_and_retry_resu
         let failure = first.failure.unwrap_or_default();
         assert!(failure.contains("ImagePullBackOff"), "{failure}");
     });
+}
+
+#[test]
+fn a_release_whose_wordpress_runs_as_root_fails_the_store_with_the_pod_security_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A platform team's catalog entry for an image that wants root, as `wordpress_user: 0`.
+    let settings = tmp.path().join("platform.yaml");
+    std::fs::write(
+        &settings,
+        "releases:\n  woocommerce:\n    default: wp-root\n    available:\n      \
+         - name: wp-root\n        wordpress: docker.io/library/wordpress:6.8.1-php8.3-apache\n        \
+         mariadb: docker.io/library/mariadb:11.4.5\n        \
+         wp_cli: docker.io/library/wordpress:cli-2.12.0-php8.3\n        \
+         woocommerce_version: \"9.8.5\"\n        wordpress_user: 0\n",
+    )
+    .unwrap();
+    let sim = Sim::start();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = serve_on(
+        &sim,
+        &data,
+        &[
+            "--platform-config",
+            settings.to_str().unwrap(),
+            "--ready-timeout",
+            "1",
+            "--max-attempts",
+            "1",
+        ],
+    );
+    let api = Api::new(&server, token(&data, "alice", false));
+
+    let store = api.create("acme");
+    let id = store["id"].as_str().unwrap();
+    let failed = api.wait_for(id, "failed", Duration::from_secs(60));
+
+    let reason = failed["status_reason"].as_str().unwrap_or_default();
+    for expected in [
+        "wordpress",
+        "FailedCreate",
+        "violates PodSecurity \"restricted:v1.33\"",
+        "runAsUser=0",
+    ] {
+        assert!(reason.contains(expected), "{expected} not in {failed}");
+    }
+    let events = api.events(id);
+    let gave_up = events
+        .iter()
+        .find(|e| e["kind"] == "failed")
+        .unwrap_or_else(|| panic!("no failure on the timeline:\n{}", timeline(&events)));
+    assert!(
+        gave_up["message"]
+            .as_str()
+            .unwrap()
+            .contains("violates PodSecurity"),
+        "{}",
+        timeline(&events)
+    );
 }
 
 #[test]

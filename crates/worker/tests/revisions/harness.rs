@@ -42,6 +42,7 @@ pub fn two_releases() -> PlatformSettings {
         wp_cli: "docker.io/library/wordpress:cli-2.12.0-php8.3".to_owned(),
         woocommerce_version: "9.8.5".to_owned(),
         wordpress_woo: None,
+        wordpress_user: None,
     };
     let new = WooCommerceRelease {
         name: release(NEW),
@@ -50,6 +51,7 @@ pub fn two_releases() -> PlatformSettings {
         wp_cli: "docker.io/library/wordpress:cli-2.12.0-php8.3".to_owned(),
         woocommerce_version: "10.1.2".to_owned(),
         wordpress_woo: None,
+        wordpress_user: None,
     };
     PlatformSettings {
         releases: Some(ReleaseCatalog {
