@@ -99,6 +99,10 @@ pub enum ApiError {
     /// 410: a continue token or resourceVersion that is too old.
     #[error("{0}")]
     Expired(String),
+    /// 500 with no reason: what upstream answers an error its handlers never turned into
+    /// a `Status` with (a server-side apply of a field the schema does not declare).
+    #[error("{0}")]
+    Unclassified(String),
     /// An injected fault: 500, 503, 429 or 409 as configured.
     #[error("{message}")]
     Injected {
@@ -148,11 +152,15 @@ impl ApiError {
             .iter()
             .map(|c| format!("{}: {}", c.field, c.message))
             .collect();
+        // Upstream's aggregate error brackets a list of more than one.
+        let details = match details.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
         Self::Invalid {
             message: format!(
-                "{} \"{name}\" is invalid: {}",
+                "{} \"{name}\" is invalid: {details}",
                 qualified(group, kind),
-                details.join(", ")
             ),
             subject: Subject {
                 group: group.to_string(),
@@ -186,6 +194,7 @@ impl ApiError {
             Self::MethodNotAllowed => 405,
             Self::UnsupportedMediaType(_) => 415,
             Self::Expired(_) => 410,
+            Self::Unclassified(_) => 500,
             Self::Injected { code, .. } => *code,
         }
     }
@@ -202,6 +211,7 @@ impl ApiError {
             Self::MethodNotAllowed => "MethodNotAllowed",
             Self::UnsupportedMediaType(_) => "UnsupportedMediaType",
             Self::Expired(_) => "Expired",
+            Self::Unclassified(_) => "",
             Self::Injected { code, .. } => match code {
                 429 => "TooManyRequests",
                 503 => "ServiceUnavailable",
@@ -222,6 +232,11 @@ impl ApiError {
             "reason": self.reason(),
             "code": self.code(),
         });
+        if self.reason().is_empty()
+            && let Some(status) = status.as_object_mut()
+        {
+            status.remove("reason");
+        }
         let (subject, causes) = match self {
             Self::NotFound { subject, .. }
             | Self::AlreadyExists { subject, .. }

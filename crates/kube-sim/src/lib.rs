@@ -11,6 +11,7 @@ mod admission;
 mod api;
 mod config;
 mod controllers;
+mod defaults;
 mod error;
 mod faults;
 mod fields;

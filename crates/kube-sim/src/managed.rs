@@ -166,18 +166,22 @@ pub fn record_update(
 
 /// Server-side apply of `applied` by `manager` onto `live` (or onto an empty object when
 /// creating). Returns the merged object with managedFields updated, `None` when the
-/// apply changes nothing, or the conflicts.
+/// apply changes nothing, or the conflicts. `default` fills the API defaults into the
+/// merged object before it is compared with `live`: the applier does not own them, and a
+/// default that merging dropped (a list replaced whole) and filling put back is no change.
 pub fn apply(
     live: Option<&Value>,
     applied: &Value,
     manager: &str,
     force: bool,
     now: &str,
+    default: impl Fn(&mut Value),
 ) -> Result<Option<Value>, Vec<Conflict>> {
     let api_version = str_field(applied, "apiVersion");
     let applied_fields = FieldSet::of_object(applied, false);
     let Some(live) = live else {
         let mut created = applied.clone();
+        default(&mut created);
         let entry = Entry {
             manager: manager.to_string(),
             operation: Operation::Apply,
@@ -234,6 +238,7 @@ pub fn apply(
         }
     }
     apply_merge(&mut merged, applied);
+    default(&mut merged);
 
     // Re-applying the same configuration is a no-op on a real server: the entry keeps
     // its time, so the object (and its resourceVersion) stays as it was.
@@ -307,7 +312,7 @@ mod tests {
     }
 
     fn applied(live: Option<&Value>, cfg: &Value, manager: &str, force: bool) -> Value {
-        apply(live, cfg, manager, force, NOW)
+        apply(live, cfg, manager, force, NOW, |_| {})
             .expect("no conflict")
             .expect("a change")
     }
@@ -315,8 +320,15 @@ mod tests {
     #[test]
     fn a_second_manager_conflicts_on_a_different_value() {
         let live = applied(None, &config(1, json!({"a": "1"})), "alice", false);
-        let conflicts = apply(Some(&live), &config(3, json!({})), "bob", false, NOW)
-            .expect_err("replicas differ");
+        let conflicts = apply(
+            Some(&live),
+            &config(3, json!({})),
+            "bob",
+            false,
+            NOW,
+            |_| {},
+        )
+        .expect_err("replicas differ");
         assert_eq!(conflicts.len(), 1);
         assert_eq!(conflicts[0].manager, "alice");
         assert_eq!(fields::display(&conflicts[0].path), ".spec.replicas");
@@ -359,8 +371,15 @@ mod tests {
     fn reapplying_the_same_configuration_changes_nothing() {
         let cfg = config(1, json!({"a": "1"}));
         let live = applied(None, &cfg, "alice", false);
-        let again =
-            apply(Some(&live), &cfg, "alice", false, "2030-01-01T00:00:00Z").expect("no conflict");
+        let again = apply(
+            Some(&live),
+            &cfg,
+            "alice",
+            false,
+            "2030-01-01T00:00:00Z",
+            |_| {},
+        )
+        .expect("no conflict");
         assert_eq!(again, None);
     }
 
@@ -370,8 +389,15 @@ mod tests {
         let mut edited = live.clone();
         edited["spec"]["replicas"] = json!(4);
         record_update(Some(&live), &mut edited, "kubectl-edit", "apps/v1", NOW);
-        let conflicts = apply(Some(&edited), &config(1, json!({})), "alice", false, NOW)
-            .expect_err("kubectl-edit owns replicas now");
+        let conflicts = apply(
+            Some(&edited),
+            &config(1, json!({})),
+            "alice",
+            false,
+            NOW,
+            |_| {},
+        )
+        .expect_err("kubectl-edit owns replicas now");
         assert_eq!(conflicts[0].manager, "kubectl-edit");
     }
 }

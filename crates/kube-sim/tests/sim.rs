@@ -9,6 +9,8 @@ mod fixtures;
 mod controllers;
 #[path = "sim/crud.rs"]
 mod crud;
+#[path = "sim/defaults.rs"]
+mod defaults;
 #[path = "sim/dry_run.rs"]
 mod dry_run;
 #[path = "sim/errors.rs"]
@@ -27,5 +29,7 @@ mod namespaces;
 mod patch;
 #[path = "sim/pod_security.rs"]
 mod pod_security;
+#[path = "sim/validation.rs"]
+mod validation;
 #[path = "sim/watch.rs"]
 mod watch;

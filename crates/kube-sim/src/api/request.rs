@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::selector::{FieldSelector, LabelSelector};
+use crate::validation::schema::FieldValidation;
 
 /// Query parameters; the last occurrence of a repeated name wins.
 #[derive(Debug, Default)]
@@ -74,6 +75,12 @@ pub fn dry_run(params: &Params, options: &str) -> Result<bool, ApiError> {
             )],
         )),
     }
+}
+
+/// The `fieldValidation` directive (`Warn` when absent, as upstream); `options` as for
+/// [`dry_run`].
+pub fn field_validation(params: &Params, options: &str) -> Result<FieldValidation, ApiError> {
+    FieldValidation::parse(params.get("fieldValidation"), options)
 }
 
 /// The request's content type, lower-cased, without parameters.

@@ -20,6 +20,7 @@ use crate::store::{
     Deleted, ListQuery, Preconditions, Propagation, Subresource, WriteContext, name_of,
     namespace_of,
 };
+use crate::validation::schema;
 
 /// Routes a resource request to its verb.
 pub async fn dispatch(
@@ -102,14 +103,17 @@ fn ok(code: StatusCode, object: &Value) -> Result<Response, ApiError> {
 
 /// A successful write's response, with the admission warnings a real server adds to
 /// writes of the object itself (not of its status).
+/// `decoding` are the warnings decoding the request gave (unknown fields).
 fn written(
     state: &AppState,
     kind: KindId,
     sub: Subresource,
     code: StatusCode,
     object: &Value,
+    decoding: &[String],
 ) -> Result<Response, ApiError> {
     let mut response = ok(code, object)?;
+    admission::add_warning_headers(&mut response, decoding);
     if sub == Subresource::Main {
         let created = code == StatusCode::CREATED;
         let warnings = admission::warnings(&state.store, kind, object, created);
@@ -196,7 +200,9 @@ fn create(
         return Err(ApiError::MethodNotAllowed);
     }
     let dry_run = request::dry_run(params, "CreateOptions")?;
+    let field_validation = request::field_validation(params, "CreateOptions")?;
     let object = request::decode(headers, body)?;
+    let decoding = schema::check_object(kind, &object, field_validation)?;
     let ctx = WriteContext::new(request::field_manager(params, headers)).dry_run(dry_run);
     let created = state
         .store
@@ -207,6 +213,7 @@ fn create(
         Subresource::Main,
         StatusCode::CREATED,
         &created,
+        &decoding,
     )
 }
 
@@ -218,7 +225,12 @@ fn replace(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let dry_run = request::dry_run(params, "UpdateOptions")?;
+    let field_validation = request::field_validation(params, "UpdateOptions")?;
     let object = request::decode(headers, body)?;
+    let decoding = match target.sub {
+        Subresource::Main => schema::check_object(target.kind, &object, field_validation)?,
+        Subresource::Status => Vec::new(),
+    };
     let ctx = WriteContext::new(request::field_manager(params, headers)).dry_run(dry_run);
     let replaced = state.store.replace(
         target.kind,
@@ -228,7 +240,14 @@ fn replace(
         target.sub,
         &ctx,
     )?;
-    written(state, target.kind, target.sub, StatusCode::OK, &replaced)
+    written(
+        state,
+        target.kind,
+        target.sub,
+        StatusCode::OK,
+        &replaced,
+        &decoding,
+    )
 }
 
 fn patch(
@@ -241,6 +260,7 @@ fn patch(
     let content_type = request::content_type(headers);
     let manager = request::field_manager(params, headers);
     let ctx = WriteContext::new(manager.clone()).dry_run(request::dry_run(params, "PatchOptions")?);
+    request::field_validation(params, "PatchOptions")?;
     if content_type == "application/apply-patch+yaml" {
         if params.get("fieldManager").is_none() {
             return Err(ApiError::invalid(
@@ -255,6 +275,9 @@ fn patch(
             ));
         }
         let applied = request::decode_as(body, true)?;
+        if target.sub == Subresource::Main {
+            schema::check_applied(target.kind, target.ns(), &target.name, &applied)?;
+        }
         let (object, created) = state.store.apply(
             target.kind,
             target.ns(),
@@ -269,7 +292,7 @@ fn patch(
         } else {
             StatusCode::OK
         };
-        return written(state, target.kind, target.sub, code, &object);
+        return written(state, target.kind, target.sub, code, &object, &[]);
     }
     let document = request::decode_as(body, false)?;
     let apply_patch = |live: &Value| -> Result<Value, ApiError> {
@@ -314,7 +337,7 @@ fn patch(
         &ctx,
         apply_patch,
     )?;
-    written(state, target.kind, target.sub, StatusCode::OK, &object)
+    written(state, target.kind, target.sub, StatusCode::OK, &object, &[])
 }
 
 /// `DeleteOptions` from the body or the query string (kubectl uses the body, kube-rs

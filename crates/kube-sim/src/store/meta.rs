@@ -1,9 +1,9 @@
-//! Object metadata the server owns: identity, versions, timestamps, name validation and
-//! the per-kind defaults the real API server fills in on create.
+//! Object metadata the server owns: identity, versions, timestamps, and what the real
+//! API server allocates on create.
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiError, Cause};
+use crate::error::ApiError;
 use crate::kinds::ResourceKind;
 
 /// The current time in the RFC 3339 form Kubernetes uses (second precision, `Z`).
@@ -125,41 +125,8 @@ pub fn check_type(kind: &ResourceKind, object: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Validates a name as a DNS-1123 subdomain, which every served kind accepts.
-pub fn validate_name(kind: &ResourceKind, name: &str) -> Result<(), ApiError> {
-    let cause = if name.is_empty() {
-        Some(Cause::new(
-            "FieldValueRequired",
-            "Required value: name or generateName is required",
-            "metadata.name",
-        ))
-    } else if name.len() > 253
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
-    {
-        Some(Cause::new(
-            "FieldValueInvalid",
-            format!(
-                "Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower \
-                 case alphanumeric characters, '-' or '.', and must start and end with an \
-                 alphanumeric character"
-            ),
-            "metadata.name",
-        ))
-    } else {
-        None
-    };
-    match cause {
-        Some(cause) => Err(ApiError::invalid(kind.group, kind.kind, name, vec![cause])),
-        None => Ok(()),
-    }
-}
-
 /// Fills what the real API server sets on create: identity, timestamps, generation,
-/// cleared status, and the few per-kind defaults clients read back.
+/// cleared status, a Service's cluster IP (the API defaults are `crate::defaults`').
 pub fn initialize(kind: &ResourceKind, object: &mut Value, namespace: Option<&str>) {
     object["apiVersion"] = json!(kind.api_version());
     object["kind"] = json!(kind.kind);
@@ -197,11 +164,6 @@ pub fn initialize(kind: &ResourceKind, object: &mut Value, namespace: Option<&st
             object["spec"] = json!({"finalizers": ["kubernetes"]});
             object["status"] = json!({"phase": "Active"});
         }
-        "Deployment" | "StatefulSet" | "ReplicaSet"
-            if object.pointer("/spec/replicas").is_none() && object["spec"].is_object() =>
-        {
-            object["spec"]["replicas"] = json!(1);
-        }
         "Service" => default_service(object),
         "Pod" => object["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"}),
         "PersistentVolumeClaim" => object["status"] = json!({"phase": "Pending"}),
@@ -214,9 +176,7 @@ fn default_service(object: &mut Value) {
         object["spec"] = json!({});
     }
     let spec = &mut object["spec"];
-    if spec.get("type").is_none() {
-        spec["type"] = json!("ClusterIP");
-    }
+    // `type` is defaulted already (crate::defaults); allocation happens on create only.
     if spec.get("clusterIP").is_none() && spec["type"] != "ExternalName" {
         let n = crate::random::next_u64();
         let ip = format!("10.96.{}.{}", (n >> 8) % 256, n % 254 + 1);
@@ -247,16 +207,6 @@ pub fn spec_changed(a: &Value, b: &Value) -> bool {
 mod tests {
     use super::*;
     use crate::kinds;
-
-    #[test]
-    fn uppercase_names_are_invalid_with_a_cause() {
-        let kind = kinds::get(kinds::namespace());
-        let Err(ApiError::Invalid { causes, .. }) = validate_name(kind, "Store-X") else {
-            panic!("expected Invalid");
-        };
-        assert_eq!(causes[0].reason, "FieldValueInvalid");
-        assert!(validate_name(kind, "store-x.example").is_ok());
-    }
 
     #[test]
     fn set_replaces_whatever_is_in_the_way() {

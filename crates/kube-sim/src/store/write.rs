@@ -84,6 +84,7 @@ impl Store {
             let generated = format!("{prefix}{}", crate::random::suffix(5));
             meta::metadata_mut(&mut object).insert("name".into(), json!(generated));
         }
+        crate::defaults::fill(kind, &mut object);
         let mut state = self.lock_writing(ctx.dry_run);
         let now = meta::now();
         managed::record_update(None, &mut object, &ctx.manager, &k.api_version(), &now);
@@ -170,8 +171,16 @@ impl Store {
             let out = state.commit_update(self, kind, &live, merged, subresource, None)?;
             return Ok((out, false));
         }
-        let merged = managed::apply(live.as_deref(), &applied, &ctx.manager, force, &now)
-            .map_err(|c| conflict_error(kind, name, &c))?;
+        let default = |object: &mut Value| crate::defaults::fill(kind, object);
+        let merged = managed::apply(
+            live.as_deref(),
+            &applied,
+            &ctx.manager,
+            force,
+            &now,
+            default,
+        )
+        .map_err(|c| conflict_error(kind, name, &c))?;
         match (live, merged) {
             (Some(live), None) => Ok((live, false)),
             (Some(live), Some(merged)) => {
@@ -259,7 +268,7 @@ impl State {
     ) -> Result<Arc<Value>, ApiError> {
         let k = kinds::get(kind);
         let name = name_of(&object).to_string();
-        meta::validate_name(k, &name)?;
+        crate::validation::check_create(kind, &object)?;
         let namespace = if k.namespaced {
             let ns = namespace.unwrap_or("default");
             match self.namespace_object(ns) {
@@ -329,6 +338,9 @@ impl State {
         }
         new["apiVersion"] = json!(k.api_version());
         new["kind"] = json!(k.kind);
+        if subresource == Subresource::Main {
+            crate::defaults::fill(kind, &mut new);
+        }
         let empty = json!({});
         let old_meta = old.get("metadata").unwrap_or(&empty);
         let m = meta::metadata_mut(&mut new);
@@ -374,9 +386,9 @@ impl State {
             return Ok(old.clone());
         }
         if subresource == Subresource::Main {
+            crate::validation::check_update(kind, &new, old)?;
             let ns_object = self.namespace_object(meta::namespace_of(old));
             crate::admission::check_write(kind, &new, Some(old), ns_object.as_deref())?;
-            crate::validation::immutable::check_update(kind, &new, old)?;
         }
         let key = (meta::namespace_of(old).to_string(), name);
         if meta::is_deleting(&new) && meta::finalizers_of(&new).is_empty() && !held_by_spec(&new) {

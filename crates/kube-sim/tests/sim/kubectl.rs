@@ -18,20 +18,20 @@ metadata:
 ";
 
 /// kubectl pointed at one simulator through a temporary kubeconfig, HOME and cache.
-struct Kubectl {
+pub struct Kubectl {
     dir: tempfile::TempDir,
     kubeconfig: PathBuf,
 }
 
 impl Kubectl {
-    fn new(kubeconfig_yaml: &str) -> Self {
+    pub fn new(kubeconfig_yaml: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, kubeconfig_yaml).expect("kubeconfig written");
         Self { dir, kubeconfig }
     }
 
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+    pub async fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut command = Command::new("kubectl");
         command
             .arg("--kubeconfig")
@@ -60,7 +60,7 @@ impl Kubectl {
         .expect("kubectl task completes")
     }
 
-    async fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+    pub async fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
         let output = self.run(args, stdin).await;
         assert!(
             output.status.success(),
