@@ -21,11 +21,15 @@ mod gateway_api;
 mod immutable;
 #[path = "sim/kubectl.rs"]
 mod kubectl;
+#[path = "sim/limit_range.rs"]
+mod limit_range;
 #[path = "sim/namespaces.rs"]
 mod namespaces;
 #[path = "sim/patch.rs"]
 mod patch;
 #[path = "sim/pod_security.rs"]
 mod pod_security;
+#[path = "sim/quota.rs"]
+mod quota;
 #[path = "sim/watch.rs"]
 mod watch;
