@@ -12,6 +12,7 @@ mod events;
 mod helpers;
 mod job;
 mod kubelet;
+mod resource_quota;
 mod statefulset;
 mod workloads;
 
@@ -84,6 +85,14 @@ impl Cluster {
         if self.namespace_terminating(ns) {
             self.store.finalize_namespace(ns);
             return;
+        }
+        if !ns.is_empty() {
+            resource_quota::recount(self, event.kind, ns);
+            if matches!(kind, "ResourceQuota" | "LimitRange") {
+                // More room (or new defaults) may admit pods that were refused: real
+                // controllers retry on a backoff; these retry when quotas change.
+                self.retry_pod_creation(ns);
+            }
         }
         if event.event_type == EventType::Deleted && kind != "Pod" {
             return;

@@ -464,6 +464,15 @@ impl State {
         object
     }
 
+    /// Every object of `kind` in namespace `ns` (what quota admission counts).
+    fn objects_in(&self, kind: KindId, ns: &str) -> Vec<Arc<Value>> {
+        self.objects[kind]
+            .range((ns.to_string(), String::new())..)
+            .take_while(|((n, _), _)| n == ns)
+            .map(|(_, stored)| stored.value())
+            .collect()
+    }
+
     fn namespace_object(&self, ns: &str) -> Option<Arc<Value>> {
         self.objects[kinds::namespace()]
             .get(&(String::new(), ns.to_string()))

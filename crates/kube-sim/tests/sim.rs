@@ -23,12 +23,16 @@ mod gateway_api;
 mod immutable;
 #[path = "sim/kubectl.rs"]
 mod kubectl;
+#[path = "sim/limit_range.rs"]
+mod limit_range;
 #[path = "sim/namespaces.rs"]
 mod namespaces;
 #[path = "sim/patch.rs"]
 mod patch;
 #[path = "sim/pod_security.rs"]
 mod pod_security;
+#[path = "sim/quota.rs"]
+mod quota;
 #[path = "sim/validation.rs"]
 mod validation;
 #[path = "sim/watch.rs"]

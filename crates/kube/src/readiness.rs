@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::{Job, JobCondition};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::api::ListParams;
 use kube::{Api, Resource as _};
@@ -190,10 +190,36 @@ impl Applier {
             Ok(None) => return format!("{} does not exist", check.name),
             Err(error) => return format!("{waited}; failed to read it: {error}"),
         };
-        match self.pod_problem(namespace, &selector).await {
-            Some(problem) => problem,
-            None => replica_failure.unwrap_or(waited),
+        if let Some(problem) = self.pod_problem(namespace, &selector).await {
+            return problem;
         }
+        if let Some(failure) = replica_failure {
+            return failure;
+        }
+        match self.failed_create_event(namespace, &check.name).await {
+            Some(refusal) => refusal,
+            None => waited,
+        }
+    }
+
+    /// Why the workload's controller could not create its pods or claims (an admission
+    /// refusal: Pod Security, quota, limit range), from the newest `FailedCreate` Event
+    /// about it or its ReplicaSets (`<name>-<hash>`), as `kubectl describe` shows it.
+    async fn failed_create_event(&self, namespace: &str, name: &str) -> Option<String> {
+        let events: Api<Event> = Api::namespaced(self.client.clone(), namespace);
+        let params = ListParams::default().fields("reason=FailedCreate");
+        let events = events.list(&params).await.ok()?;
+        let about = |e: &&Event| {
+            e.involved_object.name.as_deref().is_some_and(|n| {
+                n == name || n.strip_prefix(name).is_some_and(|r| r.starts_with('-'))
+            })
+        };
+        events
+            .items
+            .iter()
+            .filter(about)
+            .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0))
+            .map(|e| format!("FailedCreate: {}", e.message.as_deref().unwrap_or_default()))
     }
 
     async fn job_failure(&self, namespace: &str, name: &str, failed: JobCondition) -> String {

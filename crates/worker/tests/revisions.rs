@@ -10,4 +10,5 @@ mod revisions {
     mod failures;
     mod harness;
     mod platform;
+    mod quota;
 }

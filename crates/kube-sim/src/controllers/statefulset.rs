@@ -52,6 +52,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
+            let mut claim_refused = false;
             for claim in &claims {
                 let template_name = name_of(claim).to_string();
                 let claim_name = format!("{template_name}-{pod_name}");
@@ -60,7 +61,30 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                 set(&mut pvc, &["kind"], json!("PersistentVolumeClaim"));
                 set(&mut pvc, &["metadata", "name"], json!(claim_name));
                 set(&mut pvc, &["metadata", "namespace"], json!(ns));
-                let _ = store.create(kind_named("PersistentVolumeClaim"), Some(ns), pvc, &system);
+                // A claim that exists already is the pod's from before; one refused (by
+                // quota) stops the pod, as the real controller's FailedCreate does.
+                let claim_kind = kind_named("PersistentVolumeClaim");
+                let created = match store.get(claim_kind, Some(ns), &claim_name) {
+                    Ok(_) => Ok(()),
+                    Err(_) => store.create(claim_kind, Some(ns), pvc, &system).map(drop),
+                };
+                if let Err(error) = created {
+                    {
+                        let message = format!(
+                            "create Claim {claim_name} for Pod {pod_name} in StatefulSet \
+                             {name} failed error: {error}"
+                        );
+                        events::warn(
+                            store,
+                            &sts,
+                            "statefulset-controller",
+                            "FailedCreate",
+                            &message,
+                        );
+                        claim_refused = true;
+                        break;
+                    }
+                }
                 let volumes = spec["volumes"].as_array().cloned().unwrap_or_default();
                 if !volumes.iter().any(|v| v["name"] == json!(template_name)) {
                     let mut volumes = volumes;
@@ -70,6 +94,9 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                     }));
                     spec["volumes"] = json!(volumes);
                 }
+            }
+            if claim_refused {
+                break;
             }
             let labels = helpers::template_labels(
                 &template,

@@ -285,6 +285,9 @@ impl State {
         };
         let ns_object = namespace.and_then(|ns| self.namespace_object(ns));
         crate::admission::check_write(kind, &object, None, ns_object.as_deref())?;
+        if let Some(ns) = namespace {
+            crate::quota::admit(kind, &mut object, None, &|k| self.objects_in(k, ns))?;
+        }
         let key = key(namespace, &name);
         if self.objects[kind].contains_key(&key) {
             return Err(ApiError::already_exists(k.group, k.plural, &name));
@@ -389,6 +392,8 @@ impl State {
             crate::validation::check_update(kind, &new, old)?;
             let ns_object = self.namespace_object(meta::namespace_of(old));
             crate::admission::check_write(kind, &new, Some(old), ns_object.as_deref())?;
+            let ns = meta::namespace_of(old).to_string();
+            crate::quota::admit(kind, &mut new, Some(old), &|k| self.objects_in(k, &ns))?;
         }
         let key = (meta::namespace_of(old).to_string(), name);
         if meta::is_deleting(&new) && meta::finalizers_of(&new).is_empty() && !held_by_spec(&new) {

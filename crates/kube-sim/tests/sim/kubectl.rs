@@ -396,3 +396,103 @@ async fn kubectl_apply_with_a_server_dry_run_reports_and_stores_nothing() {
         String::from_utf8_lossy(&got.stderr)
     );
 }
+
+const QUOTA_AND_LIMITS_YAML: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata:
+  name: store-quota
+  namespace: shop
+spec:
+  hard:
+    limits.memory: 1Gi
+---
+apiVersion: v1
+kind: LimitRange
+metadata:
+  name: container-limits
+  namespace: shop
+spec:
+  limits:
+  - type: Container
+    max:
+      memory: 768Mi
+    default:
+      memory: 512Mi
+";
+
+fn pod_yaml(name: &str, memory: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: shop
+spec:
+  containers:
+  - name: web
+    image: nginx
+    resources:
+      limits:
+        memory: {memory}
+"
+    )
+}
+
+#[tokio::test]
+async fn kubectl_is_refused_pods_past_the_quota_or_outside_the_limit_range_with_upstreams_messages()
+{
+    let sim = sim().await;
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
+    kubectl
+        .ok(&["apply", "-f", "-"], Some(QUOTA_AND_LIMITS_YAML))
+        .await;
+    kubectl
+        .ok(&["apply", "-f", "-"], Some(&pod_yaml("a", "512Mi")))
+        .await;
+
+    let over_quota = kubectl
+        .run(&["apply", "-f", "-"], Some(&pod_yaml("b", "768Mi")))
+        .await;
+    let over_max = kubectl
+        .run(&["apply", "-f", "-"], Some(&pod_yaml("c", "2Gi")))
+        .await;
+    let used = kubectl
+        .ok(
+            &[
+                "get",
+                "resourcequota",
+                "store-quota",
+                "-n",
+                "shop",
+                "-o",
+                "jsonpath={.status.used.limits\\.memory}/{.status.hard.limits\\.memory}",
+            ],
+            None,
+        )
+        .await;
+
+    let stderr = String::from_utf8_lossy(&over_quota.stderr);
+    assert!(
+        stderr.contains(
+            "Error from server (Forbidden): error when creating \"STDIN\": pods \"b\" is \
+             forbidden: exceeded quota: store-quota, requested: limits.memory=768Mi, used: \
+             limits.memory=512Mi, limited: limits.memory=1Gi"
+        ),
+        "{stderr}"
+    );
+    let stderr = String::from_utf8_lossy(&over_max.stderr);
+    assert!(
+        stderr.contains(
+            "Error from server (Forbidden): error when creating \"STDIN\": pods \"c\" is \
+             forbidden: maximum memory usage per Container is 768Mi, but limit is 2Gi"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(used, "512Mi/1Gi");
+}
