@@ -16,13 +16,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{ResourceQuota, Service};
 use kube::Api;
-use kube::api::{Patch, PatchParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::client::ClientBuilder;
 use kube_sim::{SimConfig, SimHandle};
 use serde::Deserialize;
-use storeplane_blueprint::{FrontDoor, StoreResources};
+use storeplane_blueprint::{FrontDoor, ReadinessKind, StoreResources};
 use storeplane_kube::{Applier, ObjectRef, Outcome};
 
 use super::fixtures::{namespace, refs, store, store_behind, store_id, store_titled};
@@ -333,6 +333,37 @@ async fn whole_lifecycle() -> anyhow::Result<BTreeSet<Permission>> {
             "pods in a never-ready namespace are not ready"
         );
     }
+    sim.shutdown().await;
+
+    // Pods that admission refuses (here a quota of the platform's allowing none): no pod
+    // exists to say why, so the engine reads the controllers' `FailedCreate` events.
+    let (sim, applier) = recording_sim(&seen).await?;
+    let ordered = resources.ordered();
+    let (namespace_object, rest) = ordered.split_at(1);
+    applier.apply(namespace_object).await?;
+    let quotas: Api<ResourceQuota> = Api::namespaced(sim.client()?, &namespace());
+    let no_pods: ResourceQuota = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "platform-hold"},
+        "spec": {"hard": {"pods": "0"}},
+    }))?;
+    quotas.create(&PostParams::default(), &no_pods).await?;
+    applier.apply(rest).await?;
+    let stateful_set = resources
+        .readiness
+        .iter()
+        .find(|c| c.kind == ReadinessKind::StatefulSet)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("the store has a StatefulSet"))?;
+    let refused = applier
+        .wait_ready(&namespace(), &[stateful_set], Duration::from_millis(300))
+        .await
+        .err()
+        .ok_or_else(|| anyhow::anyhow!("no pod may be created"))?;
+    anyhow::ensure!(
+        refused.reason.contains("exceeded quota"),
+        "the refusal is the reason: {}",
+        refused.reason
+    );
     sim.shutdown().await;
 
     // A setup Job that fails, and a namespace held by a finalizer at teardown.
