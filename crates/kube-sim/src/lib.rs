@@ -9,6 +9,7 @@
 
 mod admission;
 mod api;
+mod auth;
 mod config;
 mod controllers;
 mod error;

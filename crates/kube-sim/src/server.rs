@@ -79,11 +79,13 @@ async fn serve_with(
     }
     let (stop_tx, stopping) = watch::channel(false);
     let store = Arc::new(Store::new(config.watch_history));
+    crate::auth::bootstrap(&store);
     let state = Arc::new(AppState {
         store: store.clone(),
         faults: faults.clone(),
         config: config.clone(),
         stopping,
+        tokens: Default::default(),
     });
     let controllers = tokio::spawn(controllers::run(
         store,

@@ -27,5 +27,7 @@ mod namespaces;
 mod patch;
 #[path = "sim/pod_security.rs"]
 mod pod_security;
+#[path = "sim/rbac.rs"]
+mod rbac;
 #[path = "sim/watch.rs"]
 mod watch;

@@ -125,14 +125,33 @@ pub fn check_type(kind: &ResourceKind, object: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Validates a name as a DNS-1123 subdomain, which every served kind accepts.
+/// Validates a name as a DNS-1123 subdomain, which every served kind accepts; RBAC
+/// objects take any path segment (`system:discovery`), as upstream's.
 pub fn validate_name(kind: &ResourceKind, name: &str) -> Result<(), ApiError> {
+    let path_segment = kind.group == "rbac.authorization.k8s.io";
     let cause = if name.is_empty() {
         Some(Cause::new(
             "FieldValueRequired",
             "Required value: name or generateName is required",
             "metadata.name",
         ))
+    } else if path_segment {
+        [".", ".."]
+            .contains(&name)
+            .then(|| format!("may not be '{name}'"))
+            .or_else(|| {
+                ["/", "%"]
+                    .into_iter()
+                    .find(|c| name.contains(c))
+                    .map(|c| format!("may not contain '{c}'"))
+            })
+            .map(|why| {
+                Cause::new(
+                    "FieldValueInvalid",
+                    format!("Invalid value: \"{name}\": {why}"),
+                    "metadata.name",
+                )
+            })
     } else if name.len() > 253
         || !name
             .bytes()
