@@ -205,6 +205,36 @@ impl Attributes {
     }
 }
 
+impl Attributes {
+    /// The 403 of a check made inside a handler rather than in front of it (the create
+    /// path of a server-side apply): upstream's message there is the authorizer's reason
+    /// alone, and RBAC gives none.
+    pub fn forbidden_without_reason(&self) -> ApiError {
+        let (group, resource, name) = match self {
+            Self::Resource {
+                group,
+                resource,
+                name,
+                ..
+            } => (group.as_str(), resource.as_str(), name.as_str()),
+            Self::NonResource { .. } => ("", "", ""),
+        };
+        let qualified = if group.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}.{group}")
+        };
+        ApiError::Forbidden {
+            message: format!("{qualified} \"{name}\" is forbidden: "),
+            subject: Subject {
+                group: group.into(),
+                kind: resource.into(),
+                name: name.into(),
+            },
+        }
+    }
+}
+
 /// A raw query string, read only for what authorization needs.
 struct Query<'a>(&'a str);
 
