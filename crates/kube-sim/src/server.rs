@@ -200,8 +200,8 @@ impl SimHandle {
         format!("http://{}", self.addr)
     }
 
-    /// A kube-rs configuration for the simulator (no authentication, namespace
-    /// `default`).
+    /// A kube-rs configuration for the simulator (no credentials, so kube-sim's
+    /// unrestricted admin; namespace `default`).
     pub fn kube_config(&self) -> kube::Config {
         // The URL is built from a socket address, so it always parses.
         let url = self
