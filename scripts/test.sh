@@ -19,6 +19,9 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
+# The CLI tests render the chart's ClusterRole with the pinned helm.
+STOREPLANE_HELM="$(scripts/fetch-helm.sh)"
+export STOREPLANE_HELM
 cargo test --workspace --locked
 
 echo "==> API contract (schemathesis against a real server)"

@@ -4,7 +4,7 @@ mod admin;
 mod discovery;
 mod openapi;
 mod protobuf;
-mod request;
+pub(crate) mod request;
 mod resource;
 mod table;
 mod watch;
@@ -12,9 +12,10 @@ mod watch;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use tokio::sync::watch as signal;
 
+use crate::auth;
 use crate::config::SimConfig;
 use crate::faults::FaultControl;
 use crate::store::Store;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub config: SimConfig,
     /// Flips to `true` at shutdown so long-running watches end.
     pub stopping: signal::Receiver<bool>,
+    /// ServiceAccount tokens issued.
+    pub tokens: auth::Tokens,
 }
 
 /// The router serving the whole API.
@@ -48,6 +51,23 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/readyz", get(|| async { "ok" }))
         .route("/kube-sim/faults", any(admin::faults))
         .route("/kube-sim/stats", get(admin::stats))
+        .route(
+            "/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+            post(auth::request_token),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            post(auth::self_subject_access_review),
+        )
+        .route(
+            "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            post(auth::subject_access_review),
+        )
         .fallback(resource::dispatch)
+        // Every request, whatever its path, is authenticated and authorized first.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
         .with_state(state)
 }

@@ -4,11 +4,14 @@
 //! selectors, watches, server-side apply, status subresources, namespace termination)
 //! for kube-rs and kubectl to work against it unchanged. Small simulated controllers make
 //! Deployments, StatefulSets, Jobs and PVCs progress, and faults can be injected at start
-//! or at runtime. Start one in-process with [`SimHandle::start`], or embed [`SimArgs`]
-//! and call [`run`] from a binary.
+//! or at runtime. Requests carrying a ServiceAccount token (from the TokenRequest
+//! subresource) are authorized by RBAC; requests without credentials are its admin.
+//! Start one in-process with [`SimHandle::start`], or embed [`SimArgs`] and call [`run`]
+//! from a binary.
 
 mod admission;
 mod api;
+mod auth;
 mod config;
 mod controllers;
 mod defaults;

@@ -79,11 +79,13 @@ async fn serve_with(
     }
     let (stop_tx, stopping) = watch::channel(false);
     let store = Arc::new(Store::new(config.watch_history));
+    crate::auth::bootstrap(&store);
     let state = Arc::new(AppState {
         store: store.clone(),
         faults: faults.clone(),
         config: config.clone(),
         stopping,
+        tokens: Default::default(),
     });
     let controllers = tokio::spawn(controllers::run(
         store,
@@ -198,8 +200,8 @@ impl SimHandle {
         format!("http://{}", self.addr)
     }
 
-    /// A kube-rs configuration for the simulator (no authentication, namespace
-    /// `default`).
+    /// A kube-rs configuration for the simulator (no credentials, so kube-sim's
+    /// unrestricted admin; namespace `default`).
     pub fn kube_config(&self) -> kube::Config {
         // The URL is built from a socket address, so it always parses.
         let url = self

@@ -33,6 +33,8 @@ mod patch;
 mod pod_security;
 #[path = "sim/quota.rs"]
 mod quota;
+#[path = "sim/rbac.rs"]
+mod rbac;
 #[path = "sim/validation.rs"]
 mod validation;
 #[path = "sim/watch.rs"]

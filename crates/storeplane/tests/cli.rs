@@ -10,6 +10,8 @@ mod support;
 mod password_reset;
 #[path = "cli/pipeline.rs"]
 mod pipeline;
+#[path = "cli/rbac.rs"]
+mod rbac;
 #[path = "cli/revisions.rs"]
 mod revisions;
 #[path = "cli/sim.rs"]

@@ -3,7 +3,9 @@
 //! `kubectl create namespace|configmap|secret|serviceaccount` send
 //! `application/vnd.kubernetes.protobuf`: the `k8s\0` magic, then a `runtime.Unknown`
 //! envelope (type meta, raw object). This decodes those four kinds' metadata and data
-//! into JSON; every other kind is refused with 415 and a hint to send JSON or YAML.
+//! into JSON, and the specs of the TokenRequests and access reviews `kubectl create
+//! token` and `kubectl auth can-i` send; every other kind is refused with 415 and a hint
+//! to send JSON or YAML.
 //! Field numbers are from k8s.io/api's generated.proto.
 
 use serde_json::{Map, Value, json};
@@ -138,6 +140,12 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
             _ => {}
         }
     }
+    if matches!(
+        kind.as_str(),
+        "TokenRequest" | "SelfSubjectAccessReview" | "SubjectAccessReview"
+    ) {
+        return request_object(&api_version, &kind, raw);
+    }
     if !matches!(
         kind.as_str(),
         "Namespace" | "ConfigMap" | "Secret" | "ServiceAccount"
@@ -175,6 +183,76 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
     }
     if !string_data.is_empty() {
         object.insert("stringData".into(), Value::Object(string_data));
+    }
+    Ok(Value::Object(object))
+}
+
+/// `kubectl create token` and `kubectl auth can-i` send these: a TokenRequest's spec, or
+/// an access review's spec (which request, and for a SubjectAccessReview whose).
+fn request_object(api_version: &str, kind: &str, raw: &[u8]) -> Result<Value, ApiError> {
+    let mut spec = Map::new();
+    for (field, wire) in fields(raw)? {
+        let (2, Wire::Bytes(b)) = (field, wire) else {
+            continue;
+        };
+        for (f, w) in fields(b)? {
+            match (kind, f, w) {
+                ("TokenRequest", 1, Wire::Bytes(b)) => {
+                    let audiences = spec.entry("audiences").or_insert_with(|| json!([]));
+                    if let Value::Array(list) = audiences {
+                        list.push(json!(text(b)?));
+                    }
+                }
+                ("TokenRequest", 4, Wire::Varint(v)) => {
+                    drop(spec.insert("expirationSeconds".into(), json!(v)))
+                }
+                ("TokenRequest", _, _) => {}
+                (_, 1, Wire::Bytes(b)) => {
+                    let names = [
+                        "namespace",
+                        "verb",
+                        "group",
+                        "version",
+                        "resource",
+                        "subresource",
+                        "name",
+                    ];
+                    spec.insert("resourceAttributes".into(), strings(b, &names)?);
+                }
+                (_, 2, Wire::Bytes(b)) => {
+                    let attributes = strings(b, &["path", "verb"])?;
+                    spec.insert("nonResourceAttributes".into(), attributes);
+                }
+                ("SubjectAccessReview", 3, Wire::Bytes(b)) => {
+                    drop(spec.insert("user".into(), json!(text(b)?)))
+                }
+                ("SubjectAccessReview", 4, Wire::Bytes(b)) => {
+                    let groups = spec.entry("groups").or_insert_with(|| json!([]));
+                    if let Value::Array(list) = groups {
+                        list.push(json!(text(b)?));
+                    }
+                }
+                ("SubjectAccessReview", 6, Wire::Bytes(b)) => {
+                    drop(spec.insert("uid".into(), json!(text(b)?)))
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(json!({"apiVersion": api_version, "kind": kind, "spec": spec}))
+}
+
+/// A message of string fields numbered 1, 2, ... in the order of `names`.
+fn strings(bytes: &[u8], names: &[&str]) -> Result<Value, ApiError> {
+    let mut object = Map::new();
+    for (field, wire) in fields(bytes)? {
+        let name = usize::try_from(field)
+            .ok()
+            .and_then(|f| f.checked_sub(1))
+            .and_then(|i| names.get(i));
+        if let (Some(name), Wire::Bytes(b)) = (name, wire) {
+            object.insert((*name).to_string(), json!(text(b)?));
+        }
     }
     Ok(Value::Object(object))
 }
