@@ -54,8 +54,8 @@ pub fn fill(kind: KindId, object: &mut Value) {
     }
 }
 
-/// Inserts `value` at `key` unless the client set it (an explicit `null` counts as unset,
-/// as the typed decoding upstream does sees no difference).
+/// Inserts `value` at `key` unless the client set it (an explicit `null` counts as unset:
+/// upstream's typed decoding cannot tell the two apart).
 pub(crate) fn or_insert(map: &mut Map<String, Value>, key: &str, value: Value) {
     or_insert_with(map, key, || value);
 }

@@ -4,8 +4,8 @@
 //!   field with `400 BadRequest` (`Deployment in version "v1" cannot be handled as a
 //!   Deployment: strict decoding error: unknown field "spec.foo"`), `Warn` (the API's
 //!   default; kubectl sends `Strict`) answers with a `Warning: unknown field "spec.foo"`
-//!   header, `Ignore` drops it silently. Unknown fields are stored either way upstream
-//!   drops them; kube-sim keeps them (they are harmless in JSON).
+//!   header, `Ignore` drops it silently. Upstream drops unknown fields from the object it
+//!   stores; kube-sim keeps them (they are harmless in JSON).
 //! - Server-side apply refuses an unknown field whatever `fieldValidation` says: the field
 //!   manager cannot type the applied configuration. Upstream answers that with a `500`
 //!   that carries no reason (kubernetes/kubernetes#122480), and so does kube-sim.
