@@ -164,6 +164,19 @@ impl Harness {
     }
 
     /// Stops the worker cleanly.
+    /// Waits until the clock is in a later second. A restarted worker's applier remembers
+    /// no object, so its first pass tells a created object from an existing one by the
+    /// server's timestamps, which have one-second resolution: an object made in the same
+    /// second as that pass reads as just created (see `storeplane_kube`'s outcome docs).
+    pub async fn next_second(&self) {
+        let into_second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_millis();
+        let rest = 1000 - u64::from(into_second) + 10;
+        tokio::time::sleep(Duration::from_millis(rest)).await;
+    }
+
     pub async fn stop_worker(&mut self) {
         if let Some((stop, task)) = self.worker.take() {
             let _ = stop.send(true);

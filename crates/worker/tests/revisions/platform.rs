@@ -57,6 +57,7 @@ async fn a_catalog_edit_changes_no_running_store_and_a_vanished_release_keeps_it
     if let Some(catalog) = edited.releases.as_mut() {
         catalog.woocommerce.default = release(NEW);
     }
+    harness.next_second().await;
     harness.stop_worker().await;
     harness.start_worker(edited);
     harness.drift_pass(store.id).await;
@@ -95,6 +96,7 @@ async fn a_catalog_edit_changes_no_running_store_and_a_vanished_release_keeps_it
                 .collect(),
         },
     });
+    harness.next_second().await;
     harness.stop_worker().await;
     harness.start_worker(vanished);
     harness.drift_pass(store.id).await;
