@@ -8,7 +8,10 @@
 //! worked before RBAC existed still does. (A real server would call such a request
 //! `system:anonymous`.) A bearer token must be one kube-sim issued through the TokenRequest
 //! subresource (`kubectl create token`), for a ServiceAccount that still exists; any other
-//! token is `401 Unauthorized`, as upstream.
+//! token is `401 Unauthorized`, as upstream. Any caller allowed the `impersonate` verb
+//! (the admin is) may act as another user or ServiceAccount with `Impersonate-User` and
+//! `Impersonate-Group` headers: that is how kubectl acts as an account here
+//! (`kubectl --as=system:serviceaccount:NS:NAME`), since it sends a token only over TLS.
 
 mod attributes;
 mod bootstrap;
@@ -30,6 +33,7 @@ pub use review::{self_subject_access_review, subject_access_review};
 pub use tokens::{Tokens, request_token};
 
 use crate::api::AppState;
+use crate::error::ApiError;
 
 /// The group whose members every authorizer allows everything, as upstream's.
 const MASTERS: &str = "system:masters";
@@ -87,6 +91,10 @@ pub async fn guard(
             None => return unauthorized(),
         },
     };
+    let user = match impersonate(&state, user, &request) {
+        Ok(user) => user,
+        Err(denied) => return denied.into_response(),
+    };
     if !user.is_master() {
         let attributes = Attributes::of(request.method(), request.uri());
         if let Err(denied) = authorize(&state, &user, &attributes) {
@@ -124,6 +132,64 @@ pub fn authorize(
 
 fn allowed(state: &AppState, user: &User, attributes: &Attributes) -> bool {
     user.is_master() || rbac::allows(&state.store, user, attributes)
+}
+
+/// The user a request acts as: `user`, or the one its `Impersonate-User` header names
+/// (`kubectl --as`, with `--as-group` for `Impersonate-Group`), when `user` may impersonate
+/// it. As upstream: a ServiceAccount's name (`system:serviceaccount:NS:NAME`) takes the
+/// account's groups, any other user only the groups asked for, and both
+/// `system:authenticated`; impersonating needs the `impersonate` verb on `users`
+/// (`serviceaccounts` in NS for an account, and `groups` for each group).
+fn impersonate(state: &AppState, user: User, request: &Request) -> Result<User, ApiError> {
+    let headers = request.headers();
+    let Some(name) = headers
+        .get("impersonate-user")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(user);
+    };
+    let groups: Vec<String> = headers
+        .get_all("impersonate-group")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    let account = name
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|rest| rest.split_once(':'));
+    let asked = |resource: &str, namespace: &str, object: &str| Attributes::Resource {
+        verb: "impersonate".into(),
+        group: String::new(),
+        version: "v1".into(),
+        resource: resource.into(),
+        subresource: String::new(),
+        namespace: namespace.into(),
+        name: object.into(),
+    };
+    let mut needed = vec![match account {
+        Some((namespace, account)) => asked("serviceaccounts", namespace, account),
+        None => asked("users", "", name),
+    }];
+    needed.extend(groups.iter().map(|group| asked("groups", "", group)));
+    for attributes in &needed {
+        authorize(state, &user, attributes)?;
+    }
+    let mut as_user = match account {
+        Some((namespace, account)) => User::service_account(namespace, account, ""),
+        None => User {
+            name: name.to_owned(),
+            uid: String::new(),
+            groups: Vec::new(),
+        },
+    };
+    for group in groups {
+        if !as_user.groups.contains(&group) {
+            as_user.groups.push(group);
+        }
+    }
+    if !as_user.groups.iter().any(|g| g == "system:authenticated") {
+        as_user.groups.push("system:authenticated".into());
+    }
+    Ok(as_user)
 }
 
 fn bearer_token(request: &Request) -> Option<&str> {

@@ -522,8 +522,8 @@ impl Kubectl {
 
 /// kubectl sends a kubeconfig's or `--token`'s credentials only over TLS (client-go's
 /// clientcmd drops them for an `http://` server), and kube-sim serves plain HTTP, so
-/// kubectl always acts as kube-sim's admin; what it is asked to do as an account is
-/// checked here through the token it issued.
+/// kubectl authenticates as kube-sim's admin; it acts as an account by impersonating it
+/// (`--as`), and the token it issues is checked through kube-rs.
 #[tokio::test]
 async fn kubectl_create_token_issues_a_token_that_authenticates_the_account() {
     let sim = sim().await;
@@ -618,4 +618,37 @@ async fn kubectl_applies_rbac_and_auth_can_i_asks_the_server() {
             .await
             .expect("reviewed")
     ));
+}
+
+#[tokio::test]
+async fn kubectl_as_a_service_account_is_refused_what_its_roles_do_not_grant() {
+    let sim = sim().await;
+    let kubectl = Kubectl::new(&sim);
+    kubectl.ok(&["create", "serviceaccount", "robot"]).await;
+    let manifest = kubectl.dir.path().join("deployer.yaml");
+    std::fs::write(&manifest, DEPLOYER).expect("manifest written");
+    kubectl
+        .ok(&["apply", "-f", manifest.to_str().expect("utf-8 path")])
+        .await;
+    let robot = "--as=system:serviceaccount:default:robot";
+
+    let refused = kubectl.run(&[robot, "get", "pods"]).await;
+    assert!(!refused.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr).trim(),
+        "Error from server (Forbidden): pods is forbidden: User \
+         \"system:serviceaccount:default:robot\" cannot list resource \"pods\" in API group \
+         \"\" in the namespace \"default\""
+    );
+    kubectl.ok(&[robot, "get", "deployments"]).await;
+    assert_eq!(
+        kubectl
+            .ok(&[robot, "auth", "can-i", "watch", "deployments.apps"])
+            .await,
+        "yes"
+    );
+    let delete = kubectl
+        .run(&[robot, "auth", "can-i", "delete", "deployments.apps"])
+        .await;
+    assert_eq!(String::from_utf8_lossy(&delete.stdout).trim(), "no");
 }
