@@ -34,6 +34,9 @@ pub struct Cluster {
     pub faults: FaultControl,
     /// Delay before pods become ready.
     pub ready_delay: Duration,
+    /// Namespaces where admission refused a controller's pod or claim since their last
+    /// retry: only they have anything to retry when a quota, limit range or label changes.
+    pub refused: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// Runs the controllers until `stopping` flips.
@@ -48,6 +51,7 @@ pub async fn run(
         store,
         faults,
         ready_delay,
+        refused: Arc::default(),
     };
     loop {
         tokio::select! {
@@ -87,7 +91,9 @@ impl Cluster {
             return;
         }
         if !ns.is_empty() {
-            resource_quota::recount(self, event.kind, ns);
+            if resource_quota::may_change_usage(kind, event) {
+                resource_quota::recount(self, event.kind, ns);
+            }
             if matches!(kind, "ResourceQuota" | "LimitRange") {
                 // More room (or new defaults) may admit pods that were refused: real
                 // controllers retry on a backoff; these retry when quotas change.
@@ -133,7 +139,24 @@ impl Cluster {
     }
 
     /// Reconciles the pod-creating workloads of one namespace.
+    /// Marks `ns` as holding a workload whose pod or claim admission refused.
+    pub fn note_refused(&self, ns: &str) {
+        if let Ok(mut refused) = self.refused.lock() {
+            refused.insert(ns.to_owned());
+        }
+    }
+
+    /// Syncs again the workloads of `ns` if admission refused one of them (a refusal
+    /// seen again marks the namespace again). Quotas change status with every pod that
+    /// comes and goes, so retrying only where something was refused keeps that cheap.
     fn retry_pod_creation(&self, ns: &str) {
+        let had_refusal = self
+            .refused
+            .lock()
+            .is_ok_and(|mut refused| refused.remove(ns));
+        if !had_refusal {
+            return;
+        }
         for kind in ["ReplicaSet", "StatefulSet", "Job"] {
             for object in self.store.objects_named(kind_named(kind), ns, "") {
                 let name = crate::store::name_of(&object);

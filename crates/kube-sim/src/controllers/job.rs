@@ -77,6 +77,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
             Ok(_) => 1,
             Err(error) => {
                 let message = format!("Error creating: {error}");
+                cluster.note_refused(ns);
                 events::warn(store, &job, "job-controller", "FailedCreate", &message);
                 0
             }

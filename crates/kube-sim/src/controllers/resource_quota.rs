@@ -6,7 +6,26 @@ use super::Cluster;
 use super::workloads::write_status;
 use crate::kinds::KindId;
 use crate::quota;
+use crate::store::{Event, EventType};
 use crate::store::{is_deleting, name_of};
+
+/// Whether an event on an object of `kind` (its name) can change what a quota holds:
+/// anything but the many status writes that change nothing counted, a running pod's
+/// (only a pod's phase turning `Succeeded` or `Failed` frees its share) and a quota's own
+/// (its `status.hard` already mirrors its `spec.hard`).
+pub fn may_change_usage(kind: &str, event: &Event) -> bool {
+    if event.event_type != EventType::Modified || is_deleting(&event.object) {
+        return true;
+    }
+    match kind {
+        "Pod" => matches!(
+            event.object["status"]["phase"].as_str(),
+            Some("Succeeded" | "Failed")
+        ),
+        "ResourceQuota" => event.object["spec"]["hard"] != event.object["status"]["hard"],
+        _ => true,
+    }
+}
 
 /// Recounts the quotas of `ns` that an event on an object of `kind` may change.
 pub fn recount(cluster: &Cluster, kind: KindId, ns: &str) {

@@ -74,6 +74,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                             "create Claim {claim_name} for Pod {pod_name} in StatefulSet \
                              {name} failed error: {error}"
                         );
+                        cluster.note_refused(ns);
                         events::warn(
                             store,
                             &sts,
@@ -123,6 +124,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
             if let Err(error) = store.create(pod_kind, Some(ns), pod, &system) {
                 let message =
                     format!("create Pod {pod_name} in StatefulSet {name} failed error: {error}");
+                cluster.note_refused(ns);
                 events::warn(
                     store,
                     &sts,

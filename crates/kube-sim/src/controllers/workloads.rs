@@ -226,6 +226,7 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
             // ReplicaSet, and try again on the next sync.
             if let Err(error) = store.create(kind("Pod"), Some(ns), pod, &system) {
                 let message = format!("Error creating: {error}");
+                cluster.note_refused(ns);
                 events::warn(
                     store,
                     &rs,
