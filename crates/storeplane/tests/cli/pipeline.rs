@@ -533,20 +533,28 @@ fn two_workers_on_postgres_provision_50_stores_exactly_once_when_one_is_killed()
     for store in &stores {
         let id = store["id"].as_str().unwrap();
         let events = api.events(id);
-        let secrets_created: Vec<&str> = messages(&events)
-            .into_iter()
-            .filter(|m| m.starts_with("Secret ") && m.ends_with(" created"))
-            .collect();
-        let secrets_rendered = rendered(store)
+        // A worker killed between creating an object and recording the event loses that
+        // event, so a secret the killed worker made shows only the survivor's "unchanged".
+        // What must never happen is a second creation (a regenerated password): each secret
+        // is created at most once, applied at least once, and never rewritten.
+        let namespace = store["namespace"].as_str().unwrap();
+        let rendered = rendered(store);
+        for secret in rendered
             .iter()
-            .filter(|o| o.starts_with("Secret/"))
-            .count();
-        assert_eq!(
-            secrets_created.len(),
-            secrets_rendered,
-            "each secret created exactly once:\n{}",
-            timeline(&events)
-        );
+            .filter_map(|o| o.strip_prefix("Secret/"))
+        {
+            let applied = |outcome: &str| {
+                messages(&events)
+                    .iter()
+                    .filter(|m| **m == format!("Secret {namespace}/{secret} {outcome}"))
+                    .count()
+            };
+            assert!(
+                applied("created") <= 1 && applied("created") + applied("unchanged") >= 1,
+                "Secret {secret} created at most once:\n{}",
+                timeline(&events)
+            );
+        }
         assert!(
             !messages(&events)
                 .iter()
@@ -559,9 +567,8 @@ fn two_workers_on_postgres_provision_50_stores_exactly_once_when_one_is_killed()
             .filter(|m| m.starts_with("ready at "))
             .count();
         assert_eq!(readies, 1, "{}", timeline(&events));
-        let namespace = store["namespace"].as_str().unwrap();
         let names: BTreeSet<String> = objects(&sim, namespace).keys().cloned().collect();
-        assert_eq!(names, rendered(store), "{namespace}");
+        assert_eq!(names, rendered, "{namespace}");
     }
 }
 
