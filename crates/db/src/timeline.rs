@@ -49,13 +49,24 @@ pub(crate) async fn append<B: SqlBackend>(
     backend: &B,
     event: NewStoreEvent,
 ) -> Result<StoreEvent, DbError> {
-    // A transaction even for one insert: the ordering lock lives until commit.
-    let mut tx = backend.begin().await?;
-    let recorded = insert(&mut *tx, &event).await.map_err(|e| match e {
+    let not_found = |e| match e {
         DbError::Query(q) if is_foreign_key_violation(&q) => DbError::NotFound { what: "store" },
         other => other,
-    })?;
-    B::commit(tx).await?;
+    };
+    let recorded = if <<B::Db as sqlx::Database>::Connection as Conn>::EVENT_ORDER_LOCK.is_some() {
+        // A transaction even for one insert: the ordering lock lives until commit.
+        let mut tx = backend.begin().await?;
+        let recorded = insert(&mut *tx, &event).await.map_err(not_found)?;
+        B::commit(tx).await?;
+        recorded
+    } else {
+        // Where commits are serialized anyway, one statement is its own transaction:
+        // a BEGIN and a COMMIT more would be two more trips to the database for each of
+        // the thousands of events a burst of stores writes.
+        insert(&mut *backend.writer().await?, &event)
+            .await
+            .map_err(not_found)?
+    };
     backend.announce_events();
     Ok(recorded)
 }
