@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt, stream};
 use storeplane_db::{DbError, Repository};
-use storeplane_domain::{EventKind, Store, StoreEvent, StoreId};
+use storeplane_domain::{EventKind, Store, StoreEvent, StoreId, UserId};
 use tokio::sync::{broadcast, watch};
 
 use crate::dto::{ErrorBody, EventView};
@@ -30,11 +30,37 @@ const CHANNEL_CAPACITY: usize = 1024;
 /// The safety-net wake-up interval.
 const TICK: Duration = Duration::from_secs(1);
 
-/// A timeline event with the state of its store right after it.
+/// A timeline event, the owner of its store (who may see it), and the state of the
+/// store right after it when the event changed the store.
 #[derive(Debug)]
 pub struct FeedItem {
     pub event: StoreEvent,
-    pub store: Store,
+    pub owner: UserId,
+    pub store: Option<Store>,
+}
+
+/// How many stores' owners [`Owners`] remembers before it starts over.
+const OWNERS_KEPT: usize = 100_000;
+
+/// The owners of the stores whose events the feed has read. A store's owner never
+/// changes, so only events that change the store (its status, its revisions) need its row
+/// read: a store's many other events (one per object applied) are placed by this map.
+#[derive(Debug, Default)]
+struct Owners(Mutex<HashMap<StoreId, UserId>>);
+
+impl Owners {
+    fn get(&self, store: StoreId) -> Option<UserId> {
+        self.0.lock().ok()?.get(&store).copied()
+    }
+
+    fn remember(&self, store: StoreId, owner: UserId) {
+        if let Ok(mut owners) = self.0.lock() {
+            if owners.len() >= OWNERS_KEPT {
+                owners.clear();
+            }
+            owners.insert(store, owner);
+        }
+    }
 }
 
 /// The process's live-update fan-out.
@@ -42,6 +68,7 @@ pub struct FeedItem {
 pub struct EventFeed {
     tx: broadcast::Sender<Arc<FeedItem>>,
     closed: watch::Receiver<bool>,
+    owners: Arc<Owners>,
 }
 
 /// Stops the feed: open streams end, so a graceful shutdown is not held up by them.
@@ -60,8 +87,15 @@ impl EventFeed {
     pub fn start(repo: Arc<dyn Repository>, pages: Arc<PageCache>) -> (Self, FeedCloser) {
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
         let (close_tx, closed) = watch::channel(false);
-        tokio::spawn(follow(repo, pages, tx.clone(), closed.clone()));
-        (Self { tx, closed }, FeedCloser(close_tx))
+        let owners = Arc::new(Owners::default());
+        tokio::spawn(follow(
+            repo,
+            pages,
+            owners.clone(),
+            tx.clone(),
+            closed.clone(),
+        ));
+        (Self { tx, closed, owners }, FeedCloser(close_tx))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<FeedItem>> {
@@ -72,6 +106,7 @@ impl EventFeed {
 async fn follow(
     repo: Arc<dyn Repository>,
     pages: Arc<PageCache>,
+    owners: Arc<Owners>,
     tx: broadcast::Sender<Arc<FeedItem>>,
     mut closed: watch::Receiver<bool>,
 ) {
@@ -96,7 +131,7 @@ async fn follow(
             _ = closed.wait_for(|closed| *closed) => return,
         }
         loop {
-            match load_items(repo.as_ref(), last, BATCH).await {
+            match load_items(repo.as_ref(), &owners, last, BATCH).await {
                 Ok(items) => {
                     let full = items.len() == BATCH as usize;
                     if !items.is_empty() {
@@ -121,9 +156,10 @@ async fn follow(
     }
 }
 
-/// Reads events after `after` with their stores.
+/// Reads events after `after` with their stores' owners, and the stores they changed.
 async fn load_items(
     repo: &dyn Repository,
+    owners: &Owners,
     after: i64,
     limit: u32,
 ) -> Result<Vec<Arc<FeedItem>>, DbError> {
@@ -131,15 +167,32 @@ async fn load_items(
     let mut stores: HashMap<StoreId, Store> = HashMap::new();
     let mut items = Vec::with_capacity(events.len());
     for event in events {
-        let store = match stores.get(&event.store_id) {
-            Some(store) => store.clone(),
+        let changes = changes_store(&event);
+        let known = if changes {
+            None
+        } else {
+            owners.get(event.store_id)
+        };
+        let (owner, store) = match known {
+            Some(owner) => (owner, None),
             None => {
-                let store = repo.get_store(event.store_id).await?;
-                stores.insert(store.id, store.clone());
-                store
+                let store = match stores.get(&event.store_id) {
+                    Some(store) => store.clone(),
+                    None => {
+                        let store = repo.get_store(event.store_id).await?;
+                        owners.remember(store.id, store.owner);
+                        stores.insert(store.id, store.clone());
+                        store
+                    }
+                };
+                (store.owner, changes.then_some(store))
             }
         };
-        items.push(Arc::new(FeedItem { event, store }));
+        items.push(Arc::new(FeedItem {
+            event,
+            owner,
+            store,
+        }));
     }
     Ok(items)
 }
@@ -205,6 +258,7 @@ pub async fn stream(
         caller,
         rx,
         closed: state.feed.closed.clone(),
+        owners: state.feed.owners.clone(),
         backlog: VecDeque::new(),
         needs_backfill: resume_after.is_some(),
         last_sent,
@@ -223,6 +277,7 @@ struct Subscriber {
     caller: Caller,
     rx: broadcast::Receiver<Arc<FeedItem>>,
     closed: watch::Receiver<bool>,
+    owners: Arc<Owners>,
     backlog: VecDeque<Arc<FeedItem>>,
     /// Read from the database before listening (resumption, or after falling behind).
     needs_backfill: bool,
@@ -234,7 +289,7 @@ impl Subscriber {
     async fn next_events(&mut self) -> Option<Vec<Event>> {
         loop {
             if self.needs_backfill && self.backlog.is_empty() {
-                match load_items(self.repo.as_ref(), self.last_sent, BATCH).await {
+                match load_items(self.repo.as_ref(), &self.owners, self.last_sent, BATCH).await {
                     Ok(items) if items.is_empty() => self.needs_backfill = false,
                     Ok(items) => self.backlog.extend(items),
                     Err(e) => {
@@ -261,7 +316,7 @@ impl Subscriber {
                 continue;
             }
             self.last_sent = item.event.seq;
-            if self.caller.may_access(&item.store.owner) {
+            if self.caller.may_access(&item.owner) {
                 return Some(self.render(&item));
             }
         }
@@ -276,8 +331,8 @@ impl Subscriber {
                 .json_data(&view)
                 .unwrap_or_else(|_| Event::default().comment("unserializable event")),
         ];
-        if changes_store(&item.event) {
-            let store = self.views.view(&item.store);
+        if let Some(store) = &item.store {
+            let store = self.views.view(store);
             if let Ok(event) = Event::default().event("store").json_data(&store) {
                 events.push(event);
             }

@@ -129,6 +129,64 @@ async fn a_subscriber_sees_only_the_stores_it_may_see() {
 }
 
 #[tokio::test]
+async fn an_object_event_reaches_its_stores_owner_alone_and_without_a_store_update() {
+    let app = TestApp::new().await;
+    let base = listen(&app).await;
+    let alice = app.member("alice").await;
+    let bob = app.member("bob").await;
+    let mut alices = subscribe(&base, &alice, None).await;
+    let mut bobs = subscribe(&base, &bob, None).await;
+    let store = app.create_store(&alice, "alices").await;
+    let id: storeplane_domain::StoreId = store["id"].as_str().unwrap().parse().unwrap();
+    // A worker's event about one object: it changes nothing the store's view shows, so
+    // the feed places it by the owner it learnt from the store's `created` event.
+    let applied = storeplane_domain::NewStoreEvent::new(
+        id,
+        chrono::Utc::now(),
+        storeplane_domain::EventKind::ObjectApplied,
+        storeplane_domain::Actor::System("worker".to_owned()),
+        "Namespace store-x created".to_owned(),
+    );
+    app.repo.append_event(applied).await.unwrap();
+    app.create_store(&bob, "bobs").await;
+
+    let mut seen = Vec::new();
+    while let Some(event) = next(&mut alices, Duration::from_secs(1)).await {
+        seen.push((event.event.clone(), data(&event)));
+        if seen.len() == 3 {
+            break;
+        }
+    }
+    let kinds: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|(event, data)| (event.as_str(), data["kind"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("timeline", "created"),
+            ("store", ""),
+            ("timeline", "object_applied")
+        ]
+    );
+    assert_eq!(
+        next(&mut alices, Duration::from_millis(500))
+            .await
+            .map(|e| e.event),
+        None,
+        "no store update follows an object's event, and bob's store never reached alice"
+    );
+    while let Some(event) = next(&mut bobs, Duration::from_secs(1)).await {
+        let data = data(&event);
+        assert_ne!(data["kind"], "object_applied", "alice's event reached bob");
+        if data["name"] == "bobs" {
+            return;
+        }
+    }
+    panic!("bob never saw his own store");
+}
+
+#[tokio::test]
 async fn a_malformed_last_event_id_is_a_400() {
     let app = TestApp::new().await;
     let base = listen(&app).await;
