@@ -96,7 +96,7 @@ impl Verified {
         self.0.lock().is_ok_and(|set| set.contains(&(id, revision)))
     }
 
-    fn insert(&self, id: StoreId, revision: RevisionNumber) {
+    pub(crate) fn insert(&self, id: StoreId, revision: RevisionNumber) {
         if let Ok(mut set) = self.0.lock() {
             if set.len() >= Self::MAX {
                 set.clear();

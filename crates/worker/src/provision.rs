@@ -448,12 +448,31 @@ impl ProvisionRunner {
             .blueprint
             .render(store.id, &spec)
             .map_err(|e| failure(e, false))?;
+        let rendered_as = (spec.clone(), rendered.manifest.digest.clone());
         let content = RevisionContent {
             spec,
             platform_digest: rendered.platform_digest,
             manifest: rendered.manifest.text,
             manifest_digest: rendered.manifest.digest,
         };
+        let recorded = self.record_first_content(store, failed, content).await?;
+        // This process has just built that spec to that manifest: the check `desired`
+        // makes of a revision would render the whole store once more to learn the same.
+        if let Some(revision) = &recorded
+            && (&revision.spec, &revision.manifest_digest) == (&rendered_as.0, &rendered_as.1)
+        {
+            self.verified.insert(store.id, revision.number);
+        }
+        Ok(recorded)
+    }
+
+    /// Records `content` as [`Self::record_first`] says.
+    async fn record_first_content(
+        &self,
+        store: &Store,
+        failed: Option<Revision>,
+        content: RevisionContent,
+    ) -> Result<Option<Revision>, RunError> {
         if let Some(failed) = failed {
             return self
                 .repo
