@@ -28,11 +28,7 @@ pub fn reconcile_deployment(cluster: &Cluster, ns: &str, name: &str) {
     if is_deleting(&deployment) {
         return;
     }
-    let template = deployment
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    let hash = random::stable_hash(&template.to_string());
+    let hash = template_hash(&deployment);
     let current = format!("{name}-{hash}");
     let want = replicas(&deployment);
     let system = WriteContext::system();
@@ -60,6 +56,10 @@ pub fn reconcile_deployment(cluster: &Cluster, ns: &str, name: &str) {
         }
     }
     if !owned.iter().any(|rs| name_of(rs) == current) {
+        let template = deployment
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         let labels = helpers::template_labels(&template, &[("pod-template-hash", hash.clone())]);
         let mut selector = deployment
             .pointer("/spec/selector")
@@ -99,11 +99,7 @@ fn deployment_status(cluster: &Cluster, ns: &str, name: &str) {
     let Ok(deployment) = store.get(kind("Deployment"), Some(ns), name) else {
         return;
     };
-    let template = deployment
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    let current = format!("{name}-{}", random::stable_hash(&template.to_string()));
+    let current = format!("{name}-{}", template_hash(&deployment));
     let owned: Vec<Arc<Value>> = store
         .objects_named(kind("ReplicaSet"), ns, &format!("{name}-"))
         .into_iter()
@@ -204,10 +200,8 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
     let want = usize::try_from(replicas(&rs)).unwrap_or(0);
     let mut failure = None;
     if !is_deleting(&rs) {
-        let template = rs
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
+        let empty = json!({});
+        let template = rs.pointer("/spec/template").unwrap_or(&empty);
         for _ in pods.len()..want {
             let pod_name = format!("{name}-{}", random::suffix(5));
             let mut pod = json!({
@@ -216,12 +210,12 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
                 "metadata": {
                     "name": pod_name,
                     "namespace": ns,
-                    "labels": helpers::template_labels(&template, &[]),
+                    "labels": helpers::template_labels(template, &[]),
                     "ownerReferences": [owner_reference(kinds::get(kind("ReplicaSet")), &rs)],
                 },
-                "spec": pod_spec(&template),
+                "spec": pod_spec(template),
             });
-            helpers::copy_template_annotations(&template, &mut pod);
+            helpers::copy_template_annotations(template, &mut pod);
             // As the real controller: stop at the first refusal, say why on the
             // ReplicaSet, and try again on the next sync.
             if let Err(error) = store.create(kind("Pod"), Some(ns), pod, &system) {
@@ -314,6 +308,12 @@ fn deployment_replica_failure(owned: &[Arc<Value>], current: &str) -> Option<Val
         })
 }
 
+/// The `pod-template-hash` of a Deployment's pod template.
+fn template_hash(deployment: &Value) -> String {
+    let template = deployment.pointer("/spec/template");
+    random::stable_hash(&template.map_or_else(|| "{}".to_owned(), Value::to_string))
+}
+
 /// A pod spec from a template, scheduled onto the simulator's one node.
 pub fn pod_spec(template: &Value) -> Value {
     let mut spec = template
@@ -342,6 +342,11 @@ pub fn write_status(cluster: &Cluster, kind: KindId, ns: &str, name: &str, statu
         Subresource::Status,
         &WriteContext::system(),
         |live| {
+            // Through the status subresource only the status is taken from the write:
+            // the rest of the object need not be copied to be thrown away.
+            if kinds::get(kind).has_status {
+                return Ok(json!({ "status": status }));
+            }
             let mut next = live.clone();
             next["status"] = status;
             Ok(next)
