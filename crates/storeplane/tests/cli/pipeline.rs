@@ -539,10 +539,7 @@ fn two_workers_on_postgres_provision_50_stores_exactly_once_when_one_is_killed()
         // is created at most once, applied at least once, and never rewritten.
         let namespace = store["namespace"].as_str().unwrap();
         let rendered = rendered(store);
-        for secret in rendered
-            .iter()
-            .filter_map(|o| o.strip_prefix("Secret/"))
-        {
+        for secret in rendered.iter().filter_map(|o| o.strip_prefix("Secret/")) {
             let applied = |outcome: &str| {
                 messages(&events)
                     .iter()
