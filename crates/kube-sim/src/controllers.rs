@@ -138,12 +138,14 @@ impl Cluster {
         }
     }
 
-    /// Reconciles the pod-creating workloads of one namespace.
-    /// Marks `ns` as holding a workload whose pod or claim admission refused.
-    pub fn note_refused(&self, ns: &str) {
+    /// Admission refused a pod or claim that `workload` creates: as the real controller,
+    /// say so in a `FailedCreate` Event on the workload (reported by `component`), and
+    /// mark its namespace as holding a workload to retry.
+    pub fn failed_create(&self, workload: &serde_json::Value, component: &str, message: &str) {
         if let Ok(mut refused) = self.refused.lock() {
-            refused.insert(ns.to_owned());
+            refused.insert(crate::store::namespace_of(workload).to_owned());
         }
+        events::warn(&self.store, workload, component, "FailedCreate", message);
     }
 
     /// Syncs again the workloads of `ns` if admission refused one of them (a refusal

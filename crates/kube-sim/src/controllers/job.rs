@@ -7,7 +7,6 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Cluster;
-use super::events;
 use super::helpers::{self, controlled_by, owner_reference, pod_ready};
 use super::kind_named;
 use super::workloads::{pod_spec, write_status};
@@ -77,8 +76,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
             Ok(_) => 1,
             Err(error) => {
                 let message = format!("Error creating: {error}");
-                cluster.note_refused(ns);
-                events::warn(store, &job, "job-controller", "FailedCreate", &message);
+                cluster.failed_create(&job, "job-controller", &message);
                 0
             }
         };

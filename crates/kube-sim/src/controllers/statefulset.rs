@@ -6,7 +6,6 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Cluster;
-use super::events;
 use super::helpers::{self, controlled_by, owner_reference, pod_ready, replicas};
 use super::kind_named;
 use super::workloads::{pod_spec, write_status};
@@ -69,22 +68,13 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
                     Err(_) => store.create(claim_kind, Some(ns), pvc, &system).map(drop),
                 };
                 if let Err(error) = created {
-                    {
-                        let message = format!(
-                            "create Claim {claim_name} for Pod {pod_name} in StatefulSet \
-                             {name} failed error: {error}"
-                        );
-                        cluster.note_refused(ns);
-                        events::warn(
-                            store,
-                            &sts,
-                            "statefulset-controller",
-                            "FailedCreate",
-                            &message,
-                        );
-                        claim_refused = true;
-                        break;
-                    }
+                    let message = format!(
+                        "create Claim {claim_name} for Pod {pod_name} in StatefulSet {name} \
+                         failed error: {error}"
+                    );
+                    cluster.failed_create(&sts, "statefulset-controller", &message);
+                    claim_refused = true;
+                    break;
                 }
                 let volumes = spec["volumes"].as_array().cloned().unwrap_or_default();
                 if !volumes.iter().any(|v| v["name"] == json!(template_name)) {
@@ -124,14 +114,7 @@ pub fn reconcile(cluster: &Cluster, ns: &str, name: &str) {
             if let Err(error) = store.create(pod_kind, Some(ns), pod, &system) {
                 let message =
                     format!("create Pod {pod_name} in StatefulSet {name} failed error: {error}");
-                cluster.note_refused(ns);
-                events::warn(
-                    store,
-                    &sts,
-                    "statefulset-controller",
-                    "FailedCreate",
-                    &message,
-                );
+                cluster.failed_create(&sts, "statefulset-controller", &message);
                 break;
             }
         }

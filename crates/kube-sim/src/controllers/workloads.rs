@@ -9,7 +9,6 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::Cluster;
-use super::events;
 use super::helpers::{self, controlled_by, owner_reference, pod_ready, replicas};
 use crate::kinds::{self, KindId};
 use crate::random;
@@ -220,14 +219,7 @@ pub fn reconcile_replicaset(cluster: &Cluster, ns: &str, name: &str) {
             // ReplicaSet, and try again on the next sync.
             if let Err(error) = store.create(kind("Pod"), Some(ns), pod, &system) {
                 let message = format!("Error creating: {error}");
-                cluster.note_refused(ns);
-                events::warn(
-                    store,
-                    &rs,
-                    "replicaset-controller",
-                    "FailedCreate",
-                    &message,
-                );
+                cluster.failed_create(&rs, "replicaset-controller", &message);
                 failure = Some(error);
                 break;
             }
