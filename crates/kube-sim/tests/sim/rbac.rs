@@ -2,9 +2,6 @@
 //! authorized against Roles, ClusterRoles and their bindings, through kube-rs and through
 //! the real kubectl, with the status codes and messages a real API server gives.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use k8s_openapi::api::authentication::v1::TokenRequest;
 use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SubjectAccessReview};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, ServiceAccount};
@@ -16,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::fixtures::{Sim, config_map, sim};
+use crate::kubectl::Kubectl;
 
 fn from<T: DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("a valid object")
@@ -479,47 +477,6 @@ async fn access_reviews_answer_for_the_caller_and_for_another_subject() {
     assert_eq!(refusal(forbidden.create(&pp, &about_robot).await).code, 403);
 }
 
-/// kubectl with kube-sim's admin kubeconfig; `--token` switches it to an account.
-struct Kubectl {
-    dir: tempfile::TempDir,
-    kubeconfig: PathBuf,
-}
-
-impl Kubectl {
-    fn new(sim: &Sim) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, sim.handle.kubeconfig()).expect("kubeconfig written");
-        Self { dir, kubeconfig }
-    }
-
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut command = Command::new("kubectl");
-        command
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .args(["--request-timeout", "10s"])
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("KUBECACHEDIR", self.dir.path().join("cache"));
-        tokio::task::spawn_blocking(move || command.output().expect("kubectl is on PATH"))
-            .await
-            .expect("kubectl task completes")
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let output = self.run(args).await;
-        assert!(
-            output.status.success(),
-            "kubectl {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
-    }
-}
-
 /// kubectl sends a kubeconfig's or `--token`'s credentials only over TLS (client-go's
 /// clientcmd drops them for an `http://` server), and kube-sim serves plain HTTP, so
 /// kubectl authenticates as kube-sim's admin; it acts as an account by impersonating it
@@ -527,13 +484,16 @@ impl Kubectl {
 #[tokio::test]
 async fn kubectl_create_token_issues_a_token_that_authenticates_the_account() {
     let sim = sim().await;
-    let kubectl = Kubectl::new(&sim);
-    kubectl.ok(&["create", "serviceaccount", "robot"]).await;
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
+    kubectl
+        .ok(&["create", "serviceaccount", "robot"], None)
+        .await;
 
     let token = kubectl
-        .ok(&["create", "token", "robot", "--duration", "1h"])
+        .ok(&["create", "token", "robot", "--duration", "1h"], None)
         .await;
-    let pods: Api<Pod> = Api::namespaced(sim.client_as(&token), "default");
+    let token = token.trim();
+    let pods: Api<Pod> = Api::namespaced(sim.client_as(token), "default");
     let status = refusal(pods.list(&ListParams::default()).await);
 
     assert_eq!(
@@ -570,34 +530,31 @@ subjects:
 #[tokio::test]
 async fn kubectl_applies_rbac_and_auth_can_i_asks_the_server() {
     let sim = sim().await;
-    let kubectl = Kubectl::new(&sim);
-    kubectl.ok(&["create", "serviceaccount", "robot"]).await;
-    let manifest = kubectl.dir.path().join("deployer.yaml");
-    std::fs::write(&manifest, DEPLOYER).expect("manifest written");
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
     kubectl
-        .ok(&[
-            "apply",
-            "--server-side",
-            "-f",
-            manifest.to_str().expect("utf-8 path"),
-        ])
+        .ok(&["create", "serviceaccount", "robot"], None)
+        .await;
+    kubectl
+        .ok(&["apply", "--server-side", "-f", "-"], Some(DEPLOYER))
         .await;
 
     // The admin may do anything; the SelfSubjectAccessReview kubectl sends says so.
     assert_eq!(
         kubectl
-            .ok(&["auth", "can-i", "delete", "clusterroles"])
-            .await,
+            .ok(&["auth", "can-i", "delete", "clusterroles"], None)
+            .await
+            .trim(),
         "yes"
     );
-    let token = kubectl.ok(&["create", "token", "robot"]).await;
+    let token = kubectl.ok(&["create", "token", "robot"], None).await;
+    let token = token.trim();
     let review = |verb: &str, ns: &str| -> SelfSubjectAccessReview {
         from(
             json!({"spec": {"resourceAttributes": {"namespace": ns, "verb": verb,
                     "group": "apps", "resource": "deployments"}}}),
         )
     };
-    let reviews: Api<SelfSubjectAccessReview> = Api::all(sim.client_as(&token));
+    let reviews: Api<SelfSubjectAccessReview> = Api::all(sim.client_as(token));
     let pp = PostParams::default();
     let allowed = |r: SelfSubjectAccessReview| r.status.expect("status").allowed;
     assert!(allowed(
@@ -623,16 +580,14 @@ async fn kubectl_applies_rbac_and_auth_can_i_asks_the_server() {
 #[tokio::test]
 async fn kubectl_as_a_service_account_is_refused_what_its_roles_do_not_grant() {
     let sim = sim().await;
-    let kubectl = Kubectl::new(&sim);
-    kubectl.ok(&["create", "serviceaccount", "robot"]).await;
-    let manifest = kubectl.dir.path().join("deployer.yaml");
-    std::fs::write(&manifest, DEPLOYER).expect("manifest written");
+    let kubectl = Kubectl::new(&sim.handle.kubeconfig());
     kubectl
-        .ok(&["apply", "-f", manifest.to_str().expect("utf-8 path")])
+        .ok(&["create", "serviceaccount", "robot"], None)
         .await;
+    kubectl.ok(&["apply", "-f", "-"], Some(DEPLOYER)).await;
     let robot = "--as=system:serviceaccount:default:robot";
 
-    let refused = kubectl.run(&[robot, "get", "pods"]).await;
+    let refused = kubectl.run(&[robot, "get", "pods"], None).await;
     assert!(!refused.status.success());
     assert_eq!(
         String::from_utf8_lossy(&refused.stderr).trim(),
@@ -640,15 +595,19 @@ async fn kubectl_as_a_service_account_is_refused_what_its_roles_do_not_grant() {
          \"system:serviceaccount:default:robot\" cannot list resource \"pods\" in API group \
          \"\" in the namespace \"default\""
     );
-    kubectl.ok(&[robot, "get", "deployments"]).await;
+    kubectl.ok(&[robot, "get", "deployments"], None).await;
     assert_eq!(
         kubectl
-            .ok(&[robot, "auth", "can-i", "watch", "deployments.apps"])
-            .await,
+            .ok(&[robot, "auth", "can-i", "watch", "deployments.apps"], None)
+            .await
+            .trim(),
         "yes"
     );
     let delete = kubectl
-        .run(&[robot, "auth", "can-i", "delete", "deployments.apps"])
+        .run(
+            &[robot, "auth", "can-i", "delete", "deployments.apps"],
+            None,
+        )
         .await;
     assert_eq!(String::from_utf8_lossy(&delete.stdout).trim(), "no");
 }

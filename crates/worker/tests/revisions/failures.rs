@@ -285,37 +285,15 @@ async fn a_retried_failed_first_provisioning_records_the_revision_it_deploys() {
     harness.stop_worker().await;
     harness.ready_timeout = Duration::from_secs(2);
     harness.start_worker(PlatformSettings::default());
-    let owner = harness
-        .repo
-        .ensure_user(
-            &storeplane_domain::UserName::parse("alice").unwrap(),
-            storeplane_domain::Role::Member,
-            Utc::now(),
+    // A timeout fails for good on the first attempt's end.
+    let id = harness
+        .create_store(
+            storeplane_domain::StoreId::generate(),
+            "acme",
+            Plan::Small,
+            1,
         )
-        .await
-        .unwrap();
-    let created = harness
-        .repo
-        .create_store(storeplane_db::CreateStore {
-            id: storeplane_domain::StoreId::generate(),
-            spec: storeplane_domain::StoreSpec {
-                name: storeplane_domain::StoreName::parse("acme").unwrap(),
-                engine: storeplane_domain::Engine::WooCommerce,
-                plan: Plan::Small,
-                release: None,
-                title: None,
-            },
-            owner: owner.id,
-            actor: Actor::User("alice".into()),
-            live_store_limit: None,
-            // A timeout fails for good on the first attempt's end.
-            max_attempts: 1,
-            idempotency: None,
-            now: Utc::now(),
-        })
-        .await
-        .unwrap();
-    let id = created.store().id;
+        .await;
     harness
         .wait_status(id, StoreStatus::Failed, Duration::from_secs(40))
         .await;

@@ -196,15 +196,30 @@ impl Harness {
     /// Creates a store of `plan` (release: the catalog's default) and waits until it is
     /// ready with revision 1 deployed.
     pub async fn ready_store(&self, name: &str, plan: Plan) -> Store {
+        let id = self.create_store(StoreId::generate(), name, plan, 5).await;
+        self.wait_revision(id, 1, RevisionStatus::Deployed, Duration::from_secs(30))
+            .await;
+        self.wait_status(id, StoreStatus::Ready, Duration::from_secs(10))
+            .await
+    }
+
+    /// Creates store `id` (alice's, of `plan`, the catalog's default release), its first
+    /// provisioning tried at most `max_attempts` times; returns its id.
+    pub async fn create_store(
+        &self,
+        id: StoreId,
+        name: &str,
+        plan: Plan,
+        max_attempts: u32,
+    ) -> StoreId {
         let owner = self
             .repo
             .ensure_user(&UserName::parse("alice").unwrap(), Role::Member, Utc::now())
             .await
             .unwrap();
-        let created = self
-            .repo
+        self.repo
             .create_store(CreateStore {
-                id: StoreId::generate(),
+                id,
                 spec: StoreSpec {
                     name: StoreName::parse(name).unwrap(),
                     engine: Engine::WooCommerce,
@@ -215,17 +230,14 @@ impl Harness {
                 owner: owner.id,
                 actor: Actor::User("alice".into()),
                 live_store_limit: None,
-                max_attempts: 5,
+                max_attempts,
                 idempotency: None,
                 now: Utc::now(),
             })
             .await
-            .unwrap();
-        let id = created.store().id;
-        self.wait_revision(id, 1, RevisionStatus::Deployed, Duration::from_secs(30))
-            .await;
-        self.wait_status(id, StoreStatus::Ready, Duration::from_secs(10))
-            .await
+            .unwrap()
+            .store()
+            .id
     }
 
     pub async fn store(&self, id: StoreId) -> Store {

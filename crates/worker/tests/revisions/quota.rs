@@ -4,12 +4,11 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use k8s_openapi::api::core::v1::{Namespace, ResourceQuota};
 use kube::api::{Api, PostParams};
 use kube_sim::SimConfig;
 use storeplane_blueprint::PlatformSettings;
-use storeplane_domain::{Actor, EventKind, Plan, StoreStatus};
+use storeplane_domain::{EventKind, Plan, StoreStatus};
 
 use super::harness::Harness;
 
@@ -43,35 +42,7 @@ async fn a_store_whose_pods_exceed_a_quota_fails_with_the_quota_named_on_its_tim
     let id = storeplane_domain::StoreId::generate();
     // The small plan's three pods are limited to 512Mi each.
     platform_quota(&harness, &id.namespace(), "1Gi").await;
-    let owner = harness
-        .repo
-        .ensure_user(
-            &storeplane_domain::UserName::parse("alice").unwrap(),
-            storeplane_domain::Role::Member,
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    harness
-        .repo
-        .create_store(storeplane_db::CreateStore {
-            id,
-            spec: storeplane_domain::StoreSpec {
-                name: storeplane_domain::StoreName::parse("acme").unwrap(),
-                engine: storeplane_domain::Engine::WooCommerce,
-                plan: Plan::Small,
-                release: None,
-                title: None,
-            },
-            owner: owner.id,
-            actor: Actor::User("alice".into()),
-            live_store_limit: None,
-            max_attempts: 1,
-            idempotency: None,
-            now: Utc::now(),
-        })
-        .await
-        .unwrap();
+    harness.create_store(id, "acme", Plan::Small, 1).await;
 
     let failed = harness
         .wait_status(id, StoreStatus::Failed, Duration::from_secs(40))
