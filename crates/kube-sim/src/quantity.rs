@@ -4,6 +4,11 @@
 //!
 //! Values are kept in thousandths of a unit, rounded up, as upstream rounds a quantity
 //! it cannot hold exactly: <https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/>.
+//!
+//! Written here rather than taken from `kube_quantity`: that crate parses and adds
+//! quantities but prints them as they were written (`1000m` stays `1000m`), while quota
+//! and limit range refusals must name amounts in the API server's canonical form, which
+//! needs the value and the suffix family that parsing found.
 
 use std::fmt;
 use std::ops::{Add, Sub};
