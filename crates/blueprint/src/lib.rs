@@ -55,6 +55,7 @@ mod fit;
 mod http_route;
 pub mod labels;
 mod manifest;
+mod parts;
 mod plan_size;
 mod pod;
 pub mod quantity;

@@ -8,8 +8,6 @@
 
 mod checkpoint;
 mod deployment;
-mod http_route;
-mod ingress;
 mod job;
 mod maintenance;
 mod network_policy;
@@ -23,14 +21,14 @@ mod upgrade;
 
 use k8s_openapi::api::core::v1::EnvVar;
 
-use crate::BuildError;
+use crate::{BuildError, parts};
 use crate::engine::{
     Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
     StepResources, StoreContext, StoreUrls,
 };
 use crate::pod::{env, secret_env};
 use crate::secrets::{SecretRequirement, StoreSecrets};
-use crate::settings::{FrontDoor, WooCommerceRelease};
+use crate::settings::WooCommerceRelease;
 use storeplane_domain::Engine;
 
 pub use secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, REQUIREMENTS};
@@ -79,10 +77,7 @@ impl EngineBlueprint for WooCommerce {
                 service::wordpress(store).into(),
             ],
             setup: vec![job::setup(store, release).into()],
-            front_door: vec![match store.settings.front_door {
-                FrontDoor::Gateway => http_route::storefront(store).into(),
-                FrontDoor::Ingress => ingress::storefront(store).into(),
-            }],
+            front_door: vec![parts::front_door(store, WORDPRESS, WEB_PORT)],
         })
     }
 

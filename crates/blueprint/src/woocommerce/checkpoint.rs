@@ -5,7 +5,8 @@
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
 use super::maintenance::{self, CHECKPOINTS, DatabaseJob, checkpoint_path};
-use super::persistent_volume_claim::claim;
+use crate::parts::shared_metadata;
+use crate::parts::claim;
 use crate::engine::{Checkpoint, StepResources, StoreContext};
 use crate::labels::Component;
 use crate::pod::env;
@@ -21,7 +22,7 @@ fn checkpoints_claim(store: &StoreContext<'_>) -> PersistentVolumeClaim {
         Component::Database,
         store.plan().checkpoint_storage(),
     );
-    claim.metadata = maintenance::shared_metadata(store, CHECKPOINTS, Component::Database);
+    claim.metadata = shared_metadata(store, CHECKPOINTS, Component::Database);
     claim
 }
 

@@ -6,8 +6,6 @@
 //! every pod of the namespace; these policies add MariaDB on 3306 (egress from the step,
 //! ingress to MariaDB: with both directions denied a flow needs both) and nothing else.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, PodTemplateSpec};
 use k8s_openapi::api::networking::v1::{
@@ -20,6 +18,7 @@ use super::{DATABASE, DB_PORT, MARIADB, MYSQL};
 use crate::engine::StoreContext;
 use crate::fence::{pod_peer, port};
 use crate::labels::{self, Component};
+use crate::parts::{shared_metadata, step_metadata};
 use crate::pod::{
     claim, container_security, env, mount, pod_security, resources, scratch, secret_env,
 };
@@ -28,33 +27,6 @@ use crate::settings::WooCommerceRelease;
 /// The claim checkpoints are kept on, and where step pods mount it.
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const CHECKPOINTS_DIR: &str = "/checkpoints";
-/// The value of [`labels::STEP`] on what several steps use.
-const SHARED: &str = "shared";
-
-/// The [`labels::STEP`] label of a step's objects.
-pub fn step_labels(step: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([(labels::STEP.to_owned(), step.to_owned())])
-}
-
-/// Metadata of a step object: the store's labels, `component` and the step label.
-pub fn step_metadata(
-    store: &StoreContext<'_>,
-    name: &str,
-    component: Component,
-    step: &str,
-) -> ObjectMeta {
-    let mut metadata = store.metadata(name, component);
-    if let Some(labels) = metadata.labels.as_mut() {
-        labels.extend(step_labels(step));
-    }
-    metadata
-}
-
-/// The shared metadata of what every step uses (the policies, the checkpoints claim).
-pub fn shared_metadata(store: &StoreContext<'_>, name: &str, component: Component) -> ObjectMeta {
-    step_metadata(store, name, component, SHARED)
-}
-
 fn selecting(component: Component) -> Option<LabelSelector> {
     Some(LabelSelector {
         match_labels: Some(labels::component_selector(component)),

@@ -8,59 +8,14 @@
 //! - WordPress -> internet (80/443) only when the platform allows it, and the setup Job ->
 //!   internet (443) only when it must download WooCommerce from wordpress.org.
 
-use k8s_openapi::api::networking::v1::{
-    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicySpec,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 
 use super::{DB_PORT, WEB_PORT};
 use crate::engine::StoreContext;
-use crate::fence::{internet_peer, namespace_peer, pod_peer, port};
-use crate::labels::{self, Component};
+use crate::fence::{internet_peer, namespace_peer, pod_peer};
+use crate::labels::Component;
+use crate::parts::{allow as policy, from, to};
 use crate::settings::WooCommerceRelease;
-
-fn policy(
-    store: &StoreContext<'_>,
-    name: &str,
-    pods: Component,
-    ingress: Vec<NetworkPolicyIngressRule>,
-    egress: Vec<NetworkPolicyEgressRule>,
-) -> NetworkPolicy {
-    let mut types = Vec::new();
-    if !ingress.is_empty() {
-        types.push("Ingress".to_owned());
-    }
-    if !egress.is_empty() {
-        types.push("Egress".to_owned());
-    }
-    NetworkPolicy {
-        metadata: store.metadata(name, Component::Isolation),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector {
-                match_labels: Some(labels::component_selector(pods)),
-                ..LabelSelector::default()
-            }),
-            policy_types: Some(types),
-            ingress: (!ingress.is_empty()).then_some(ingress),
-            egress: (!egress.is_empty()).then_some(egress),
-        }),
-    }
-}
-
-fn from(peers: Vec<NetworkPolicyPeer>, tcp_port: i32) -> NetworkPolicyIngressRule {
-    NetworkPolicyIngressRule {
-        from: Some(peers),
-        ports: Some(vec![port("TCP", tcp_port)]),
-    }
-}
-
-fn to(peers: Vec<NetworkPolicyPeer>, tcp_ports: &[i32]) -> NetworkPolicyEgressRule {
-    NetworkPolicyEgressRule {
-        to: Some(peers),
-        ports: Some(tcp_ports.iter().map(|p| port("TCP", *p)).collect()),
-    }
-}
 
 pub fn network_policies(
     store: &StoreContext<'_>,

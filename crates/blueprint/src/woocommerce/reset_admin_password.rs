@@ -4,7 +4,8 @@
 //! generation: `reset-admin-password-g<N>`.
 
 use super::job::{WpCliJob, wp_cli_job};
-use super::maintenance::{self, step_labels};
+use super::maintenance;
+use crate::parts::step_labels;
 use super::secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER};
 use crate::engine::{StepResources, StoreContext};
 use crate::labels::Component;

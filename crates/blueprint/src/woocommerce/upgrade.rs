@@ -3,7 +3,8 @@
 //! release's images. Keyed by the revision: `upgrade-r<N>`.
 
 use super::job::{WpCliJob, wp_cli_job};
-use super::maintenance::{self, step_labels};
+use super::maintenance;
+use crate::parts::step_labels;
 use crate::engine::{StepResources, StoreContext};
 use crate::labels::Component;
 use crate::pod::env;
