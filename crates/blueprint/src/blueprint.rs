@@ -7,8 +7,8 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use storeplane_domain::{Engine, ReleaseName, StoreId, StoreSpec};
 
 use crate::engine::{
-    Checkpoint, CredentialsRef, EngineResources, ReadinessCheck, StepResources, StoreContext,
-    StoreUrls, blueprint_for,
+    Checkpoint, CredentialsRef, EnginePaths, EngineResources, OutputsRef, ReadinessCheck,
+    StepResources, StoreContext, StoreUrls, blueprint_for,
 };
 use crate::fit::Footprint;
 use crate::secrets::{SecretRequirement, StoreSecrets};
@@ -126,17 +126,14 @@ impl Blueprint {
             .resolve(spec.engine, spec.release.as_ref())
     }
 
-    /// The URLs of store `id`.
-    pub fn urls(&self, id: StoreId, spec: &StoreSpec) -> Result<StoreUrls, BuildError> {
-        let engine = blueprint_for(spec.engine)?;
-        let release = self.release(spec)?;
-        let context = StoreContext {
-            id,
-            spec,
-            settings: &self.settings,
-            release: &release,
-        };
-        Ok(engine.urls(&context))
+    /// Where the pages of a store of `engine` are, below its base URL.
+    pub fn paths(engine: Engine) -> Result<EnginePaths, BuildError> {
+        Ok(blueprint_for(engine)?.paths())
+    }
+
+    /// The public values a store of `engine` publishes from its setup, if any.
+    pub fn outputs(engine: Engine) -> Result<Option<OutputsRef>, BuildError> {
+        Ok(blueprint_for(engine)?.outputs())
     }
 
     /// Builds every object of store `id`. Pure: the same inputs give the same objects.
@@ -172,7 +169,7 @@ impl Blueprint {
             allow_http01_solver: fence::allow_http01_solver(&store),
             engine: engine.build(&store, secrets)?,
             readiness: engine.readiness(&store),
-            urls: engine.urls(&store),
+            urls: engine.paths().urls(&store.base_url()),
             credentials: engine.credentials(),
         };
         Footprint::of(&resources.ordered()).check_fits(spec.plan, store.plan())?;

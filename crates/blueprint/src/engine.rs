@@ -1,7 +1,7 @@
 //! The engine abstraction: what every e-commerce engine tells storeplane about a store —
 //! its objects, how to tell it is ready, its URLs, where its first credentials live.
 //!
-//! WooCommerce is the first implementation. A new engine is a module of its own plus one
+//! WooCommerce and Medusa implement it. A new engine is a module of its own plus one
 //! arm in [`blueprint_for`]; the apply engine, the worker and the API only ever see the
 //! types in this file.
 
@@ -20,7 +20,7 @@ use crate::labels::{self, Component};
 use crate::plan_size::PlanSize;
 use crate::secrets::{SecretRequirement, StoreSecrets};
 use crate::settings::ValidatedSettings;
-use crate::{BuildError, Resource, woocommerce};
+use crate::{BuildError, Resource, medusa, woocommerce};
 
 /// Everything a builder may look at: the store's identity and spec, the validated
 /// platform settings, and the release the store runs.
@@ -59,9 +59,11 @@ impl StoreContext<'_> {
             .map_or(self.spec.name.as_str(), |t| t.as_str())
     }
 
-    /// The size of the store's plan.
+    /// The size of the store's plan, for its engine.
     pub fn plan(&self) -> &PlanSize {
-        self.settings.plans.get(self.spec.plan)
+        self.settings
+            .plans_for(self.spec.engine)
+            .get(self.spec.plan)
     }
 
     /// The store's labels plus `component`, for objects and pod templates.
@@ -105,8 +107,49 @@ pub enum ReadinessKind {
 /// Where a store is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreUrls {
+    /// The store's public face: the storefront, or the API a storefront is built on.
     pub storefront: String,
     pub admin: String,
+    /// What provisioning requests last, through the front door, to tell the store answers.
+    pub probe: String,
+}
+
+/// Where an engine's pages are, below a store's base URL (`http://<name>.<base domain>`).
+/// The same for every store of the engine, so the API can show any store's URLs without
+/// building it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnginePaths {
+    /// The store's public face (`/` for a storefront, `/store` for a Store API).
+    pub storefront: &'static str,
+    /// The admin pages.
+    pub admin: &'static str,
+    /// An address that answers `200` once the store serves requests.
+    pub probe: &'static str,
+}
+
+impl EnginePaths {
+    /// The URLs of a store whose base URL is `base`.
+    pub fn urls(&self, base: &str) -> StoreUrls {
+        StoreUrls {
+            storefront: format!("{base}{}", self.storefront),
+            admin: format!("{base}{}", self.admin),
+            probe: format!("{base}{}", self.probe),
+        }
+    }
+}
+
+/// Public values an engine's setup produces inside the cluster (Medusa's publishable API
+/// key, say), which storeplane records and shows with the store. The setup Job's
+/// `container` writes them as one JSON object to its termination message
+/// (`/dev/termination-log`), which the kubelet copies into the pod's status: storeplane
+/// reads them there, so the Job needs no Kubernetes credentials. Only `keys` are kept;
+/// nothing confidential may be published this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputsRef {
+    /// The Job, in the store's namespace.
+    pub job: &'static str,
+    pub container: &'static str,
+    pub keys: &'static [&'static str],
 }
 
 /// Where a store's initial admin credentials live, for the reveal-once endpoint.
@@ -236,11 +279,16 @@ pub trait EngineBlueprint: fmt::Debug + Send + Sync {
     /// The workloads to wait for, in order.
     fn readiness(&self, store: &StoreContext<'_>) -> Vec<ReadinessCheck>;
 
-    /// The store's URLs.
-    fn urls(&self, store: &StoreContext<'_>) -> StoreUrls;
+    /// Where the store's pages are, below its base URL.
+    fn paths(&self) -> EnginePaths;
 
     /// Where the initial admin credentials are kept.
     fn credentials(&self) -> CredentialsRef;
+
+    /// The public values the engine's setup publishes, if it publishes any.
+    fn outputs(&self) -> Option<OutputsRef> {
+        None
+    }
 
     /// A Job that dumps the store's database, consistently and compressed, to the
     /// checkpoints claim (created with it), for revision `revision`.
@@ -277,6 +325,6 @@ pub trait EngineBlueprint: fmt::Debug + Send + Sync {
 pub fn blueprint_for(engine: Engine) -> Result<&'static dyn EngineBlueprint, BuildError> {
     match engine {
         Engine::WooCommerce => Ok(&woocommerce::WooCommerce),
-        Engine::Medusa => Err(BuildError::UnsupportedEngine(engine)),
+        Engine::Medusa => Ok(&medusa::Medusa),
     }
 }

@@ -43,7 +43,11 @@ pub enum Component {
     /// Generated passwords and keys.
     Credentials,
     Database,
+    /// A cache or queue beside the database (Medusa's Redis).
+    Cache,
     Web,
+    /// A background worker beside the web pods (Medusa's).
+    Worker,
     Setup,
     /// The pods of engine steps (checkpoint, upgrade, restore, password reset).
     Maintenance,
@@ -57,7 +61,9 @@ impl Component {
             Self::Isolation => "isolation",
             Self::Credentials => "credentials",
             Self::Database => "database",
+            Self::Cache => "cache",
             Self::Web => "web",
+            Self::Worker => "worker",
             Self::Setup => "setup",
             Self::Maintenance => "maintenance",
             Self::Ingress => "ingress",

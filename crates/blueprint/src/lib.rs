@@ -15,9 +15,11 @@
 //!   field.
 //! - **Engines are data plus one trait.** [`EngineBlueprint`] says what objects an engine
 //!   needs, which workloads must be ready ([`ReadinessCheck`]), its URLs and where its
-//!   admin credentials live ([`CredentialsRef`]). WooCommerce implements it in
-//!   `woocommerce/`, one Kubernetes kind per file; another engine is another module and
-//!   one arm in [`engine::blueprint_for`].
+//!   admin credentials live ([`CredentialsRef`]), and what public values its setup
+//!   publishes ([`OutputsRef`]). WooCommerce implements it in `woocommerce/` and Medusa in
+//!   `medusa/`, one Kubernetes kind per file; another engine is another module and one arm
+//!   in [`engine::blueprint_for`]. What engines build alike (claims, Services, allow rules,
+//!   the front door) is in `parts/`.
 //! - **Fenced first.** Every store gets the engine-independent objects of `fence/`: a
 //!   namespace with Pod Security labels, a quota and limit range from the plan, a
 //!   default-deny network policy and DNS egress to kube-dns only. Engines only add allow
@@ -55,6 +57,7 @@ mod fit;
 mod http_route;
 pub mod labels;
 mod manifest;
+mod medusa;
 mod parts;
 mod plan_size;
 mod pod;
@@ -69,8 +72,8 @@ mod blueprint;
 
 pub use blueprint::{Blueprint, STEP_JOB_TTL_SECONDS, Step, StoreResources, build};
 pub use engine::{
-    Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
-    StepResources, StoreContext, StoreUrls,
+    Checkpoint, CredentialsRef, EngineBlueprint, EnginePaths, EngineResources, OutputsRef,
+    ReadinessCheck, ReadinessKind, StepResources, StoreContext, StoreUrls,
 };
 pub use error::{BuildError, RenderError};
 pub use fit::{Footprint, pod_charge};
@@ -79,14 +82,15 @@ pub use http_route::{
     ParentReference,
 };
 pub use manifest::{Manifest, ManifestError, Rendered, SECRET_PLACEHOLDER};
+pub use medusa::Medusa;
 pub use plan_size::{Compute, ContainerSize, LimitRangeSize, PlanSize, PlanSizes, QuotaSize};
 pub use render::{objects_to_yaml, to_yaml};
 pub use resource::{ApplyMode, ParseError, Resource};
 pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
 pub use settings::{
     CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, MIN_DEADLINE_SECONDS,
-    PlatformSettings, ReleaseCatalog, RevisionSettings, UnknownFrontDoor, ValidatedSettings,
-    WooCommerceRelease,
+    MedusaRelease, PlatformSettings, ReleaseCatalog, RevisionSettings, UnknownFrontDoor,
+    ValidatedSettings, WooCommerceRelease,
 };
 pub use storeplane_domain::{Engine, Plan, ReleaseName, StoreId, StoreName, StoreSpec, StoreTitle};
 pub use woocommerce::WooCommerce;

@@ -24,7 +24,7 @@ pub enum SecretKind {
     /// values reach programs only as environment variables, but an alphanumeric password
     /// also survives a person pasting it anywhere. Any printable ASCII is accepted.
     Random { length: usize },
-    /// A login name: not secret, so the worker may use `default`.
+    /// A login name or email address: not secret, so the worker may use `default`.
     Login { default: &'static str },
 }
 
@@ -86,10 +86,12 @@ impl StoreSecrets {
                     if value.is_empty()
                         || value.len() > 60
                         || !value.bytes().all(|b| {
-                            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                            b.is_ascii_lowercase()
+                                || b.is_ascii_digit()
+                                || matches!(b, b'-' | b'_' | b'.' | b'@')
                         }) =>
                 {
-                    Some("must be 1 to 60 lowercase letters, digits, '-' or '_'")
+                    Some("must be 1 to 60 lowercase letters, digits, '-', '_', '.' or '@'")
                 }
                 _ => None,
             };

@@ -9,12 +9,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use storeplane_domain::Plan;
+use storeplane_domain::{Engine, Plan};
 
 use crate::BuildError;
 use crate::plan_size::{Compute, ContainerSize, PlanSize, PlanSizes};
 
-pub use release::{CatalogEntry, EngineReleases, Images, ReleaseCatalog, WooCommerceRelease};
+pub use release::{
+    CatalogEntry, EngineReleases, Images, MedusaRelease, ReleaseCatalog, WooCommerceRelease,
+};
 pub use revisions::{MIN_DEADLINE_SECONDS, RevisionSettings};
 
 /// The platform's choices for every store it provisions.
@@ -44,7 +46,11 @@ pub struct PlatformSettings {
     /// storeplane's built-in catalog when neither this nor `images` is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub releases: Option<ReleaseCatalog>,
+    /// The plans of WooCommerce stores.
     pub plans: PlanSizes,
+    /// The plans of Medusa stores; a plan left out keeps storeplane's Medusa sizes.
+    #[serde(deserialize_with = "medusa_plans")]
+    pub medusa_plans: PlanSizes,
     /// Serve stores over HTTPS: URLs use `https`; an Ingress gets a `tls` section, while
     /// with the Gateway its HTTPS listener's certificate serves every store.
     pub tls: bool,
@@ -73,6 +79,7 @@ impl Default for PlatformSettings {
             images: None,
             releases: None,
             plans: PlanSizes::default(),
+            medusa_plans: PlanSizes::medusa(),
             tls: false,
             cluster_issuer: None,
             allow_internet_egress: false,
@@ -153,7 +160,42 @@ impl Default for GatewaySettings {
     }
 }
 
+/// `medusa_plans` as a settings file gives it: each plan in full, and a plan left out
+/// keeps its Medusa size (not WooCommerce's, which [`PlanSizes`]'s own defaults are).
+fn medusa_plans<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<PlanSizes, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Given {
+        small: Option<PlanSize>,
+        medium: Option<PlanSize>,
+        large: Option<PlanSize>,
+    }
+    let given = Given::deserialize(deserializer)?;
+    let defaults = PlanSizes::medusa();
+    Ok(PlanSizes {
+        small: given.small.unwrap_or(defaults.small),
+        medium: given.medium.unwrap_or(defaults.medium),
+        large: given.large.unwrap_or(defaults.large),
+    })
+}
+
 impl PlatformSettings {
+    /// The plans of stores of `engine`.
+    pub fn plans_for(&self, engine: Engine) -> &PlanSizes {
+        match engine {
+            Engine::WooCommerce => &self.plans,
+            Engine::Medusa => &self.medusa_plans,
+        }
+    }
+
+    /// The settings field that holds `engine`'s plans.
+    pub fn plans_field(engine: Engine) -> &'static str {
+        match engine {
+            Engine::WooCommerce => "plans",
+            Engine::Medusa => "medusa_plans",
+        }
+    }
+
     /// The namespace whose pods carry requests to a store's web pod: the Gateway's data
     /// plane or the ingress controller, whichever front door is chosen.
     pub fn front_door_namespace(&self) -> &str {
@@ -259,8 +301,10 @@ impl PlatformSettings {
             }
             (None, None) => ReleaseCatalog::default(),
         };
-        for plan in Plan::ALL {
-            check_plan(*plan, self.plans.get(*plan))?;
+        for engine in Engine::ALL {
+            for plan in Plan::ALL {
+                check_plan(*engine, *plan, self.plans_for(*engine).get(*plan))?;
+            }
         }
         self.revisions.check()?;
         Ok(ValidatedSettings {
@@ -309,9 +353,10 @@ fn check_dns_name(field: &str, value: &str) -> Result<(), BuildError> {
         .try_for_each(|label| check_dns_label(field, label))
 }
 
-fn check_plan(plan: Plan, size: &PlanSize) -> Result<(), BuildError> {
+fn check_plan(engine: Engine, plan: Plan, size: &PlanSize) -> Result<(), BuildError> {
     let range = &size.container;
-    let field = |rest: &str| format!("plans.{plan}.{rest}");
+    let plans = PlatformSettings::plans_field(engine);
+    let field = |rest: &str| format!("{plans}.{plan}.{rest}");
     if !range.min.fits_in(&range.max) {
         return Err(invalid(field("container.min"), "exceeds container.max"));
     }
@@ -326,11 +371,26 @@ fn check_plan(plan: Plan, size: &PlanSize) -> Result<(), BuildError> {
         &range.max,
     )?;
     for (role, container) in [
-        ("web", &size.web),
-        ("database", &size.database),
-        ("setup", &size.setup),
+        ("web", Some(&size.web)),
+        ("database", Some(&size.database)),
+        ("setup", Some(&size.setup)),
+        ("worker", size.worker.as_ref()),
+        ("cache", size.cache.as_ref()),
     ] {
-        check_container(&field(role), container, &range.min, &range.max)?;
+        if let Some(container) = container {
+            check_container(&field(role), container, &range.min, &range.max)?;
+        }
+    }
+    if engine == Engine::Medusa {
+        // A Medusa store has a worker and Redis; WooCommerce plans leave these unset.
+        let missing = [
+            ("worker", size.worker.is_none()),
+            ("cache", size.cache.is_none()),
+            ("cache_storage", size.cache_storage.is_none()),
+        ];
+        if let Some((role, _)) = missing.iter().find(|(_, missing)| *missing) {
+            return Err(invalid(field(role), "must be set for a Medusa plan"));
+        }
     }
     if size.quota.pods == 0 {
         return Err(invalid(field("quota.pods"), "must allow at least one pod"));

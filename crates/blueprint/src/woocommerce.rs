@@ -21,14 +21,14 @@ mod upgrade;
 
 use k8s_openapi::api::core::v1::EnvVar;
 
-use crate::{BuildError, parts};
 use crate::engine::{
-    Checkpoint, CredentialsRef, EngineBlueprint, EngineResources, ReadinessCheck, ReadinessKind,
-    StepResources, StoreContext, StoreUrls,
+    Checkpoint, CredentialsRef, EngineBlueprint, EnginePaths, EngineResources, ReadinessCheck,
+    ReadinessKind, StepResources, StoreContext,
 };
 use crate::pod::{env, secret_env};
 use crate::secrets::{SecretRequirement, StoreSecrets};
 use crate::settings::WooCommerceRelease;
+use crate::{BuildError, parts};
 use storeplane_domain::Engine;
 
 pub use secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, REQUIREMENTS};
@@ -95,11 +95,11 @@ impl EngineBlueprint for WooCommerce {
         .collect()
     }
 
-    fn urls(&self, store: &StoreContext<'_>) -> StoreUrls {
-        let base = store.base_url();
-        StoreUrls {
-            storefront: format!("{base}/"),
-            admin: format!("{base}/wp-admin/"),
+    fn paths(&self) -> EnginePaths {
+        EnginePaths {
+            storefront: "/",
+            admin: "/wp-admin/",
+            probe: "/",
         }
     }
 

@@ -19,6 +19,7 @@ use crate::BuildError;
 #[serde(default, deny_unknown_fields)]
 pub struct ReleaseCatalog {
     pub woocommerce: EngineReleases<WooCommerceRelease>,
+    pub medusa: EngineReleases<MedusaRelease>,
 }
 
 /// One engine's releases and the default for its new stores.
@@ -101,21 +102,78 @@ impl CatalogEntry for WooCommerceRelease {
         check_image(&at("wordpress"), &self.wordpress)?;
         check_image(&at("mariadb"), &self.mariadb)?;
         check_image(&at("wp_cli"), &self.wp_cli)?;
-        if self
-            .wordpress_user
-            .is_some_and(|uid| !(0..=i64::from(i32::MAX)).contains(&uid))
-        {
-            return Err(invalid(
-                at("wordpress_user"),
-                "must be a uid from 0 to 2147483647",
-            ));
-        }
+        check_uid(&at("wordpress_user"), self.wordpress_user)?;
         if let Some(image) = &self.wordpress_woo {
             check_image(&at("wordpress_woo"), image)?;
         } else {
             check_version(&at("woocommerce_version"), &self.woocommerce_version)?;
         }
         Ok(())
+    }
+}
+
+/// A Medusa release: the image built from `images/medusa` (Medusa has no official image),
+/// and the PostgreSQL and Redis images beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MedusaRelease {
+    pub name: ReleaseName,
+    /// The Medusa application image (`images/medusa`), run as the server, the worker and
+    /// the setup and step Jobs.
+    pub medusa: String,
+    /// The official PostgreSQL image; its `pg_dump` takes checkpoints.
+    pub postgres: String,
+    /// The official Redis image (Valkey's works too).
+    pub redis: String,
+    /// The uid (and gid) the Medusa containers run as. Unset: `node` (1000) of the
+    /// official Node.js images that `images/medusa` builds on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medusa_user: Option<i64>,
+}
+
+impl MedusaRelease {
+    /// The uid and gid of the Medusa containers: [`Self::medusa_user`], or `node`.
+    pub fn medusa_uid(&self) -> i64 {
+        self.medusa_user.unwrap_or(NODE)
+    }
+}
+
+impl CatalogEntry for MedusaRelease {
+    fn name(&self) -> &ReleaseName {
+        &self.name
+    }
+
+    fn check(&self, field: &str) -> Result<(), BuildError> {
+        let at = |part: &str| format!("{field}.{part}");
+        check_image(&at("medusa"), &self.medusa)?;
+        check_image(&at("postgres"), &self.postgres)?;
+        check_image(&at("redis"), &self.redis)?;
+        check_uid(&at("medusa_user"), self.medusa_user)
+    }
+}
+
+/// `node` in the official Node.js images.
+const NODE: i64 = 1000;
+
+/// The built-in Medusa release. Its application image is built from `images/medusa` and
+/// pushed by the platform team (docs/stores.md); the others are official images.
+fn builtin_medusa() -> MedusaRelease {
+    MedusaRelease {
+        name: ReleaseName::parse("medusa2.21").unwrap_or_else(|_| unreachable!()),
+        medusa: "ghcr.io/storeplane/medusa:2.21.2".to_owned(),
+        postgres: "docker.io/library/postgres:17.5-bookworm".to_owned(),
+        redis: "docker.io/library/redis:7.4.2-bookworm".to_owned(),
+        medusa_user: None,
+    }
+}
+
+impl Default for EngineReleases<MedusaRelease> {
+    fn default() -> Self {
+        let release = builtin_medusa();
+        Self {
+            default: release.name.clone(),
+            available: vec![release],
+        }
     }
 }
 
@@ -199,7 +257,8 @@ impl<R: CatalogEntry> EngineReleases<R> {
 impl ReleaseCatalog {
     /// Checks every engine's releases, naming the first field that is wrong.
     pub fn check(&self) -> Result<(), BuildError> {
-        self.woocommerce.check(Engine::WooCommerce.as_str())
+        self.woocommerce.check(Engine::WooCommerce.as_str())?;
+        self.medusa.check(Engine::Medusa.as_str())
     }
 
     /// The release a store of `engine` runs: `requested`, or the engine's default when
@@ -211,7 +270,7 @@ impl ReleaseCatalog {
     ) -> Result<ReleaseName, BuildError> {
         let (default, names) = match engine {
             Engine::WooCommerce => (&self.woocommerce.default, self.woocommerce.names()),
-            Engine::Medusa => return Err(BuildError::UnsupportedEngine(engine)),
+            Engine::Medusa => (&self.medusa.default, self.medusa.names()),
         };
         let release = requested.unwrap_or(default);
         if names.contains(&release) {
@@ -227,11 +286,11 @@ impl ReleaseCatalog {
 
     /// The catalog entry of `release` for `engine`, as JSON (for the platform digest).
     pub(crate) fn entry_json(&self, engine: Engine, release: &ReleaseName) -> serde_json::Value {
-        match engine {
-            Engine::WooCommerce => serde_json::to_value(self.woocommerce.get(release))
-                .unwrap_or(serde_json::Value::Null),
-            Engine::Medusa => serde_json::Value::Null,
-        }
+        let entry = match engine {
+            Engine::WooCommerce => serde_json::to_value(self.woocommerce.get(release)),
+            Engine::Medusa => serde_json::to_value(self.medusa.get(release)),
+        };
+        entry.unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -289,6 +348,7 @@ impl Images {
                 default: release.name.clone(),
                 available: vec![release],
             },
+            medusa: EngineReleases::default(),
         })
     }
 }
@@ -318,6 +378,13 @@ fn check_image(field: &str, value: &str) -> Result<(), BuildError> {
     Ok(())
 }
 
+fn check_uid(field: &str, uid: Option<i64>) -> Result<(), BuildError> {
+    if uid.is_some_and(|uid| !(0..=i64::from(i32::MAX)).contains(&uid)) {
+        return Err(invalid(field, "must be a uid from 0 to 2147483647"));
+    }
+    Ok(())
+}
+
 fn check_version(field: &str, value: &str) -> Result<(), BuildError> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return Err(invalid(field, "must be a release number such as \"9.8.5\""));
@@ -343,6 +410,7 @@ mod tests {
                 default: ReleaseName::parse(default).unwrap(),
                 available,
             },
+            medusa: EngineReleases::default(),
         }
     }
 

@@ -5,10 +5,10 @@
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
 use super::maintenance::{self, CHECKPOINTS, DatabaseJob, checkpoint_path};
-use crate::parts::shared_metadata;
-use crate::parts::claim;
 use crate::engine::{Checkpoint, StepResources, StoreContext};
 use crate::labels::Component;
+use crate::parts::claim;
+use crate::parts::shared_metadata;
 use crate::pod::env;
 use crate::settings::WooCommerceRelease;
 

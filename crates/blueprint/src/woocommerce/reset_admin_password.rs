@@ -5,10 +5,10 @@
 
 use super::job::{WpCliJob, wp_cli_job};
 use super::maintenance;
-use crate::parts::step_labels;
 use super::secret::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER};
 use crate::engine::{StepResources, StoreContext};
 use crate::labels::Component;
+use crate::parts::step_labels;
 use crate::pod::{env, secret_env};
 use crate::settings::WooCommerceRelease;
 

@@ -1,16 +1,10 @@
 //! The store's Secrets: database passwords, the WordPress admin login, and the eight
 //! WordPress keys and salts (kept stable so sessions survive a pod restart).
-//!
-//! Values go in `data`, not `stringData`: the API server folds `stringData` into `data`,
-//! so a server-side apply of `stringData` would never look settled.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 
 use crate::engine::StoreContext;
-use crate::labels::Component;
+use crate::parts::secret;
 use crate::secrets::{SecretKind, SecretRequirement, StoreSecrets};
 
 pub const DATABASE_SECRET: &str = "mariadb";
@@ -56,23 +50,6 @@ pub const REQUIREMENTS: &[SecretRequirement] = &[
     requirement(SALTS[6].0, SALT),
     requirement(SALTS[7].0, SALT),
 ];
-
-fn secret(store: &StoreContext<'_>, name: &str, keys: &[&str], values: &StoreSecrets) -> Secret {
-    // Keys were checked against REQUIREMENTS before building.
-    let data = keys
-        .iter()
-        .map(|key| {
-            let value = values.get(key).unwrap_or_default();
-            ((*key).to_owned(), ByteString(value.as_bytes().to_vec()))
-        })
-        .collect::<BTreeMap<_, _>>();
-    Secret {
-        metadata: store.metadata(name, Component::Credentials),
-        type_: Some("Opaque".to_owned()),
-        data: Some(data),
-        ..Secret::default()
-    }
-}
 
 pub fn secrets(store: &StoreContext<'_>, values: &StoreSecrets) -> Vec<Secret> {
     let salts = SALTS.map(|(key, _)| key);

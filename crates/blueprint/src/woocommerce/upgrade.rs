@@ -4,9 +4,9 @@
 
 use super::job::{WpCliJob, wp_cli_job};
 use super::maintenance;
-use crate::parts::step_labels;
 use crate::engine::{StepResources, StoreContext};
 use crate::labels::Component;
+use crate::parts::step_labels;
 use crate::pod::env;
 use crate::settings::WooCommerceRelease;
 

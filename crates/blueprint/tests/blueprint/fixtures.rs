@@ -11,20 +11,30 @@ pub fn store_id() -> StoreId {
     STORE_ID.parse().unwrap()
 }
 
+/// A WooCommerce store's spec.
 pub fn spec(name: &str, plan: Plan) -> StoreSpec {
+    spec_of(Engine::WooCommerce, name, plan)
+}
+
+pub fn spec_of(engine: Engine, name: &str, plan: Plan) -> StoreSpec {
     StoreSpec {
         name: name.parse().unwrap(),
-        engine: Engine::WooCommerce,
+        engine,
         plan,
         release: None,
         title: None,
     }
 }
 
-/// Every secret a WooCommerce store needs, each recognisable and distinct
-/// (`test-mariadb-password-000…`), so a leak is easy to spot.
+/// Every secret a WooCommerce store needs (see [`secrets_of`]).
 pub fn secrets() -> StoreSecrets {
-    let requirements = Blueprint::secret_requirements(Engine::WooCommerce).unwrap();
+    secrets_of(Engine::WooCommerce)
+}
+
+/// Every secret a store of `engine` needs, each recognisable and distinct
+/// (`test-mariadb-password-000…`), so a leak is easy to spot.
+pub fn secrets_of(engine: Engine) -> StoreSecrets {
+    let requirements = Blueprint::secret_requirements(engine).unwrap();
     StoreSecrets::generate(requirements, |requirement| match requirement.kind {
         SecretKind::Random { length } => {
             format!("{:0<length$}", format!("test-{}-", requirement.key))
@@ -33,10 +43,10 @@ pub fn secrets() -> StoreSecrets {
     })
 }
 
-/// The values that must never leave a Secret object.
-pub fn confidential_values() -> Vec<String> {
-    let secrets = secrets();
-    Blueprint::secret_requirements(Engine::WooCommerce)
+/// The values of a store of `engine` that must never leave a Secret object.
+pub fn confidential_values(engine: Engine) -> Vec<String> {
+    let secrets = secrets_of(engine);
+    Blueprint::secret_requirements(engine)
         .unwrap()
         .iter()
         .filter(|r| r.kind.is_confidential())
@@ -44,10 +54,24 @@ pub fn confidential_values() -> Vec<String> {
         .collect()
 }
 
+/// A WooCommerce store built with `settings`.
 pub fn build_with(settings: PlatformSettings, name: &str, plan: Plan) -> StoreResources {
+    build_engine(settings, Engine::WooCommerce, name, plan)
+}
+
+pub fn build_engine(
+    settings: PlatformSettings,
+    engine: Engine,
+    name: &str,
+    plan: Plan,
+) -> StoreResources {
     Blueprint::new(settings)
         .unwrap()
-        .build(store_id(), &spec(name, plan), &secrets())
+        .build(
+            store_id(),
+            &spec_of(engine, name, plan),
+            &secrets_of(engine),
+        )
         .unwrap()
 }
 

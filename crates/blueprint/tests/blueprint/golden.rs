@@ -4,13 +4,16 @@
 //! issuer, whose HTTP-01 solver is let in).
 //! `small-steps.yaml` holds the engine steps of a small store (checkpoint, upgrade,
 //! restore, password reset), each step's objects in apply order.
+//! `medusa-<plan>.yaml`, `medusa-small-ingress.yaml` and `medusa-small-steps.yaml` are
+//! the same for a Medusa store.
 //! Run with `UPDATE_GOLDEN=1` to rewrite the files after an intended change, then read
 //! the diff.
 
 use std::path::PathBuf;
 
 use storeplane_blueprint::{
-    Blueprint, Checkpoint, Plan, PlatformSettings, Step, StoreResources, objects_to_yaml, to_yaml,
+    Blueprint, Checkpoint, Engine, Plan, PlatformSettings, Step, StoreResources, objects_to_yaml,
+    to_yaml,
 };
 
 use crate::fixtures;
@@ -105,12 +108,45 @@ fn the_rendered_stream_has_one_document_per_object() {
 
 #[test]
 fn the_engine_steps_of_a_small_store_render_as_their_golden_file() {
+    assert_steps_golden(
+        Engine::WooCommerce,
+        "/checkpoints/r2.sql.gz",
+        "small-steps.yaml",
+    );
+}
+
+#[test]
+fn the_engine_steps_of_a_small_medusa_store_render_as_their_golden_file() {
+    assert_steps_golden(
+        Engine::Medusa,
+        "/checkpoints/r2.dump",
+        "medusa-small-steps.yaml",
+    );
+}
+
+#[test]
+fn a_medusa_store_of_each_plan_renders_as_its_golden_file() {
+    for plan in Plan::ALL {
+        let resources =
+            fixtures::build_engine(PlatformSettings::default(), Engine::Medusa, "demo", *plan);
+        assert_golden_file(&resources, &format!("medusa-{plan}.yaml"));
+    }
+}
+
+#[test]
+fn a_small_medusa_store_behind_an_ingress_renders_as_its_golden_file() {
+    let resources =
+        fixtures::build_engine(fixtures::ingress(), Engine::Medusa, "demo", Plan::Small);
+    assert_golden_file(&resources, "medusa-small-ingress.yaml");
+}
+
+fn assert_steps_golden(engine: Engine, checkpoint_path: &str, file: &str) {
     let blueprint = Blueprint::new(PlatformSettings::default()).unwrap();
-    let spec = fixtures::spec("demo", Plan::Small);
+    let spec = fixtures::spec_of(engine, "demo", Plan::Small);
     let checkpoint = Checkpoint {
         job: "checkpoint-r2".to_owned(),
         claim: "checkpoints".to_owned(),
-        path: "/checkpoints/r2.sql.gz".to_owned(),
+        path: checkpoint_path.to_owned(),
     };
     let steps = [
         Step::Checkpoint { revision: 2 },
@@ -129,5 +165,5 @@ fn the_engine_steps_of_a_small_store_render_as_their_golden_file() {
             .ordered();
         rendered.push_str(&objects_to_yaml(&objects).unwrap());
     }
-    assert_golden_text(&rendered, "small-steps.yaml");
+    assert_golden_text(&rendered, file);
 }

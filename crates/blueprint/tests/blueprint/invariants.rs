@@ -14,8 +14,8 @@ use proptest::prelude::*;
 use storeplane_blueprint::labels::{COMPONENT, MANAGED_BY, PART_OF, STORE_ID};
 use storeplane_blueprint::quantity::{Bytes, Cpu};
 use storeplane_blueprint::{
-    Blueprint, Checkpoint, FrontDoor, Plan, PlatformSettings, Resource, Step, StoreResources,
-    objects_to_yaml,
+    Blueprint, Checkpoint, Engine, FrontDoor, Plan, PlatformSettings, Resource, Step,
+    StoreResources, objects_to_yaml,
 };
 
 use crate::fixtures;
@@ -248,7 +248,7 @@ fn check_everything_fits_the_quota(resources: &StoreResources) {
     assert_eq!(hard["services.loadbalancers"].0, "0");
 }
 
-fn check_no_secret_value_leaves_its_secret(objects: &[Resource]) {
+fn check_no_secret_value_leaves_its_secret(objects: &[Resource], engine: Engine) {
     let outside: Vec<Resource> = objects
         .iter()
         .filter(|o| !matches!(o, Resource::Secret(_)))
@@ -257,7 +257,9 @@ fn check_no_secret_value_leaves_its_secret(objects: &[Resource]) {
     let yaml = objects_to_yaml(&outside).unwrap();
     let json = serde_json::to_string(&outside).unwrap();
     let debug = format!("{objects:?}");
-    for value in fixtures::confidential_values() {
+    let values = fixtures::confidential_values(engine);
+    assert!(!values.is_empty());
+    for value in values {
         assert!(!yaml.contains(&value), "a secret value is in the YAML");
         assert!(!json.contains(&value), "a secret value is in the JSON");
         assert!(!debug.contains(&value), "a secret value is in Debug output");
@@ -345,7 +347,7 @@ fn check_probes_and_security(objects: &[Resource]) {
     }
 }
 
-fn check_apply_order(objects: &[Resource], settings: &PlatformSettings) {
+fn check_apply_order(objects: &[Resource], settings: &PlatformSettings, workload_count: usize) {
     let (front_door, other) = match settings.front_door {
         FrontDoor::Gateway => ("HTTPRoute", "Ingress"),
         FrontDoor::Ingress => ("Ingress", "HTTPRoute"),
@@ -369,7 +371,11 @@ fn check_apply_order(objects: &[Resource], settings: &PlatformSettings) {
     let workloads = position(&["StatefulSet", "Deployment", "Job"]);
     assert!(fences.iter().max() < secrets.iter().min());
     assert!(secrets.iter().max() < workloads.iter().min());
-    assert_eq!(workloads.len(), 3);
+    assert_eq!(
+        workloads.len(),
+        workload_count,
+        "every workload is waited for"
+    );
     assert_eq!(
         objects[*workloads.last().unwrap()].kind(),
         "Job",
@@ -437,10 +443,10 @@ fn check_every_pod_passes_restricted(objects: &[Resource], settings: &PlatformSe
     );
 }
 
-/// Every engine step's objects for a store of `plan`.
-fn steps(settings: &PlatformSettings, plan: Plan) -> Vec<Resource> {
+/// Every engine step's objects for a store of `engine` and `plan`.
+fn steps(settings: &PlatformSettings, engine: Engine, plan: Plan) -> Vec<Resource> {
     let blueprint = Blueprint::new(settings.clone()).unwrap();
-    let spec = fixtures::spec("demo", plan);
+    let spec = fixtures::spec_of(engine, "demo", plan);
     let checkpoint = Checkpoint {
         job: "checkpoint-r2".to_owned(),
         claim: "checkpoints".to_owned(),
@@ -467,34 +473,55 @@ fn steps(settings: &PlatformSettings, plan: Plan) -> Vec<Resource> {
 
 fn check_all(resources: &StoreResources, settings: &PlatformSettings) {
     let objects = resources.ordered();
+    let engine = engine_of(&objects);
     check_default_deny_covers_every_pod(&objects);
     check_no_policy_admits_another_store(&objects, settings);
     check_containers_within_limit_range(resources);
     check_everything_fits_the_quota(resources);
-    check_no_secret_value_leaves_its_secret(&objects);
+    check_no_secret_value_leaves_its_secret(&objects, engine);
     check_labels_and_namespace(&objects, &fixtures::store_id().namespace());
     check_services_are_internal(&objects);
     check_probes_and_security(&objects);
-    check_apply_order(&objects, settings);
+    check_apply_order(&objects, settings, resources.readiness.len());
     check_namespace_enforces_warns_and_audits_restricted(&objects, settings);
     check_every_pod_passes_restricted(&objects, settings);
 }
 
-#[test]
-fn every_plan_keeps_every_invariant_with_the_default_settings() {
-    for plan in Plan::ALL {
-        check_all(&fixtures::build(*plan), &PlatformSettings::default());
+/// Which engine built `objects`, told by its Secrets (the fixtures' secrets differ).
+fn engine_of(objects: &[Resource]) -> Engine {
+    let has = |name: &str| {
+        objects
+            .iter()
+            .any(|o| o.kind() == "Secret" && o.name() == name)
+    };
+    match (has("mariadb"), has("postgres")) {
+        (true, false) => Engine::WooCommerce,
+        (false, true) => Engine::Medusa,
+        other => panic!("no single engine's Secrets: {other:?}"),
     }
 }
 
 #[test]
-fn every_plan_keeps_every_invariant_with_every_option_on() {
-    for plan in Plan::ALL {
-        for settings in [fixtures::everything_on(), fixtures::everything_on_gateway()] {
-            check_all(
-                &fixtures::build_with(settings.clone(), "demo", *plan),
-                &settings,
-            );
+fn every_plan_of_every_engine_keeps_every_invariant_with_the_default_settings() {
+    for engine in Engine::ALL {
+        for plan in Plan::ALL {
+            let settings = PlatformSettings::default();
+            let resources = fixtures::build_engine(settings.clone(), *engine, "demo", *plan);
+            check_all(&resources, &settings);
+        }
+    }
+}
+
+#[test]
+fn every_plan_of_every_engine_keeps_every_invariant_with_every_option_on() {
+    for engine in Engine::ALL {
+        for plan in Plan::ALL {
+            for settings in [fixtures::everything_on(), fixtures::everything_on_gateway()] {
+                check_all(
+                    &fixtures::build_engine(settings.clone(), *engine, "demo", *plan),
+                    &settings,
+                );
+            }
         }
     }
 }
@@ -665,6 +692,35 @@ fn the_web_port_is_reachable_from_outside_only_through_the_chosen_front_door() {
 }
 
 #[test]
+fn a_medusa_store_admits_the_front_door_to_its_server_and_its_own_processes_to_its_backends() {
+    let settings = PlatformSettings::default();
+    let objects =
+        fixtures::build_engine(settings.clone(), Engine::Medusa, "demo", Plan::Small).ordered();
+    let pods = |component: &str| Source::Pods(vec![(COMPONENT.to_owned(), component.to_owned())]);
+    let mut server = admitted(&objects, &[(COMPONENT, "web")], 9000);
+    server.sort();
+    assert_eq!(
+        server,
+        [
+            Source::Namespace(settings.front_door_namespace().to_owned()),
+            pods("setup")
+        ]
+    );
+    for (component, port) in [("database", 5432), ("cache", 6379)] {
+        let mut clients = admitted(&objects, &[(COMPONENT, component)], port);
+        clients.sort();
+        assert_eq!(
+            clients,
+            [pods("setup"), pods("web"), pods("worker")],
+            "{component}"
+        );
+    }
+    assert_eq!(admitted(&objects, &[(COMPONENT, "worker")], 9000), vec![]);
+    assert_eq!(admitted(&objects, &[(COMPONENT, "database")], 6379), vec![]);
+    assert_eq!(admitted(&objects, &[(COMPONENT, "web")], 5432), vec![]);
+}
+
+#[test]
 fn the_gateway_front_door_routes_the_store_host_to_the_web_service_through_the_platform_gateway() {
     let settings = fixtures::everything_on_gateway();
     let objects = fixtures::build_with(settings, "acme", Plan::Small).ordered();
@@ -745,6 +801,7 @@ proptest! {
         ingress_namespace in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
         data_plane_namespace in "[a-z][a-z0-9-]{0,20}[a-z0-9]",
         gateway in any::<bool>(),
+        engine in prop::sample::select(Engine::ALL.to_vec()),
     ) {
         prop_assume!(name.parse::<storeplane_blueprint::StoreName>().is_ok());
         let front_door = if gateway { FrontDoor::Gateway } else { FrontDoor::Ingress };
@@ -762,26 +819,33 @@ proptest! {
         if baked {
             fixtures::with_wordpress_woo(&mut settings, "registry.example/wordpress-woo:1");
         }
-        let resources = fixtures::build_with(settings.clone(), &name, plan);
+        let resources = fixtures::build_engine(settings.clone(), engine, &name, plan);
         check_all(&resources, &settings);
         let host = format!("{name}.{}", settings.base_domain);
         let scheme = if settings.tls { "https" } else { "http" };
-        prop_assert_eq!(resources.urls.storefront, format!("{scheme}://{host}/"));
+        let paths = Blueprint::paths(engine).unwrap();
+        prop_assert_eq!(
+            resources.urls.storefront,
+            format!("{scheme}://{host}{}", paths.storefront)
+        );
     }
 }
 
 #[test]
-fn every_engine_step_of_every_plan_passes_restricted_pod_security() {
-    for plan in Plan::ALL {
-        for settings in [PlatformSettings::default(), fixtures::everything_on()] {
-            let objects = steps(&settings, *plan);
-            assert_eq!(
-                objects.iter().filter(|o| o.kind() == "Job").count(),
-                4,
-                "{plan}"
-            );
-            check_probes_and_security(&objects);
-            check_every_pod_passes_restricted(&objects, &settings);
+fn every_engine_step_of_every_plan_of_every_engine_passes_restricted_pod_security() {
+    for engine in Engine::ALL {
+        for plan in Plan::ALL {
+            for settings in [PlatformSettings::default(), fixtures::everything_on()] {
+                let objects = steps(&settings, *engine, *plan);
+                assert_eq!(
+                    objects.iter().filter(|o| o.kind() == "Job").count(),
+                    4,
+                    "{engine} {plan}"
+                );
+                check_probes_and_security(&objects);
+                check_every_pod_passes_restricted(&objects, &settings);
+                check_no_secret_value_leaves_its_secret(&objects, *engine);
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use k8s_openapi::api::core::v1::Container;
-use storeplane_blueprint::{Plan, Resource};
+use storeplane_blueprint::{Engine, Plan, Resource};
 
 use crate::fixtures;
 
@@ -147,7 +147,7 @@ fn run_setup(name: &str, extra_env: &[(&str, &str)]) -> Run {
 }
 
 fn assert_no_secret_in(log: &str) {
-    for secret in fixtures::confidential_values() {
+    for secret in fixtures::confidential_values(Engine::WooCommerce) {
         assert!(
             !log.contains(&secret),
             "the log holds the secret {secret:?}:\n{log}"
@@ -206,7 +206,7 @@ fn wordpress_is_asked_whether_it_is_installed_at_the_stores_url() {
 /// The variables of the setup container that hold a confidential value.
 fn confidential_variables() -> Vec<String> {
     let (container, secrets) = setup_container();
-    let confidential = fixtures::confidential_values();
+    let confidential = fixtures::confidential_values(Engine::WooCommerce);
     container
         .env
         .unwrap()

@@ -75,14 +75,75 @@ fn a_missing_secret_is_named() {
 }
 
 #[test]
-fn an_engine_without_a_blueprint_is_refused() {
+fn a_medusa_store_needs_medusa_s_secrets_not_woocommerce_s() {
     let blueprint = Blueprint::new(PlatformSettings::default()).unwrap();
-    let mut spec = fixtures::spec("demo", Plan::Small);
-    spec.engine = Engine::Medusa;
+    let spec = fixtures::spec_of(Engine::Medusa, "demo", Plan::Small);
     let err = blueprint
         .build(fixtures::store_id(), &spec, &fixtures::secrets())
         .unwrap_err();
-    assert_eq!(err, BuildError::UnsupportedEngine(Engine::Medusa));
+    assert_eq!(
+        err,
+        BuildError::MissingSecret {
+            key: "postgres-password"
+        }
+    );
+    assert!(
+        blueprint
+            .build(
+                fixtures::store_id(),
+                &spec,
+                &fixtures::secrets_of(Engine::Medusa)
+            )
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_medusa_plan_without_a_worker_is_named() {
+    let mut settings = PlatformSettings::default();
+    settings.medusa_plans.medium.worker = None;
+    let BuildError::InvalidSetting { field, reason } = settings.validate().unwrap_err() else {
+        panic!("not a setting error");
+    };
+    assert_eq!(field, "medusa_plans.medium.worker");
+    assert!(reason.contains("Medusa"), "{reason}");
+}
+
+#[test]
+fn medusa_plans_left_out_of_a_settings_file_keep_medusa_s_sizes() {
+    let small = serde_saphyr::to_string(&PlatformSettings::default().medusa_plans.small).unwrap();
+    let indented: String = small.lines().map(|l| format!("    {l}\n")).collect();
+    let yaml = format!("medusa_plans:\n  small:\n{indented}");
+    let settings: PlatformSettings = serde_saphyr::from_str(&yaml).unwrap();
+    assert_eq!(
+        settings.medusa_plans,
+        PlatformSettings::default().medusa_plans
+    );
+    assert_ne!(settings.medusa_plans.large, settings.plans.large);
+}
+
+#[test]
+fn medusa_admin_credentials_are_its_email_and_password() {
+    let credentials = Blueprint::credentials(Engine::Medusa).unwrap();
+    let resources = fixtures::build_engine(
+        PlatformSettings::default(),
+        Engine::Medusa,
+        "demo",
+        Plan::Small,
+    );
+    let secret = resources
+        .engine
+        .secrets
+        .iter()
+        .find(|s| s.metadata.name.as_deref() == Some(credentials.secret))
+        .unwrap();
+    let data = secret.data.as_ref().unwrap();
+    assert_eq!(data[credentials.username_key].0, b"admin@example.com");
+    assert!(data.contains_key(credentials.password_key));
+    assert_eq!(resources.urls.admin, "http://demo.127.0.0.1.nip.io/app");
+    let outputs = Blueprint::outputs(Engine::Medusa).unwrap().unwrap();
+    assert_eq!(outputs.keys, ["publishable_key"]);
+    assert!(Blueprint::outputs(Engine::WooCommerce).unwrap().is_none());
 }
 
 #[test]

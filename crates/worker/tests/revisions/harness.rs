@@ -59,6 +59,7 @@ pub fn two_releases() -> PlatformSettings {
                 default: release(OLD),
                 available: vec![old, new],
             },
+            ..ReleaseCatalog::default()
         }),
         ..PlatformSettings::default()
     }

@@ -95,6 +95,7 @@ async fn a_catalog_edit_changes_no_running_store_and_a_vanished_release_keeps_it
                 .filter(|r| r.name == release(NEW))
                 .collect(),
         },
+        ..ReleaseCatalog::default()
     });
     harness.next_second().await;
     harness.stop_worker().await;

@@ -1,0 +1,29 @@
+# Restores the checkpoint at $CHECKPOINT into the store's database: checked readable first
+# (nothing is dropped for a broken file), then the public schema is dropped and made again
+# (tables a newer release added must not outlive the restore) and the archive loaded, all
+# in one transaction: a restore that fails leaves the database as it was. Everything
+# written since the checkpoint is lost. $RESTORED marks a restore that finished, so a second
+# run of the same Job (keyed by its revision) does not restore again over orders taken
+# since. The connection comes from the PG* variables, the password from PGPASSWORD.
+set -euo pipefail
+if [ -e "$RESTORED" ]; then
+  echo "checkpoint $CHECKPOINT was already restored"
+  exit 0
+fi
+if [ ! -s "$CHECKPOINT" ]; then
+  echo "checkpoint $CHECKPOINT is missing" >&2
+  exit 1
+fi
+if ! pg_restore --list "$CHECKPOINT" >/dev/null; then
+  echo "checkpoint $CHECKPOINT is damaged; nothing restored" >&2
+  exit 1
+fi
+{
+  echo 'BEGIN;'
+  echo 'DROP SCHEMA IF EXISTS public CASCADE;'
+  echo 'CREATE SCHEMA public;'
+  pg_restore --no-owner --no-privileges --file=- "$CHECKPOINT"
+  echo 'COMMIT;'
+} | psql --quiet --no-psqlrc --set=ON_ERROR_STOP=1 >/dev/null
+touch "$RESTORED"
+echo "restored $PGDATABASE from $CHECKPOINT"
