@@ -1,6 +1,8 @@
 //! The JSON the API speaks: what it returns and accepts, shared with the CLI client so the
 //! two can never disagree on a field.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use storeplane_domain::{
@@ -23,10 +25,15 @@ pub struct StoreView {
     pub owner_id: UserId,
     /// The store's Kubernetes namespace.
     pub namespace: String,
-    /// The storefront.
+    /// The store's public face: the storefront (WooCommerce), or the Store API a
+    /// storefront is built on (Medusa: `/store`, called with `publishable_key`).
     pub url: String,
-    /// The shop's admin pages.
+    /// The shop's admin pages (WooCommerce `/wp-admin/`, Medusa `/app`).
     pub admin_url: String,
+    /// Public values the store's setup published, by key: Medusa's `publishable_key`,
+    /// which every Store API request carries. Empty until published, and for WooCommerce.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// When a drift check last found the store as its deployed revision says (or put it
@@ -101,17 +108,60 @@ impl OperationView {
     }
 }
 
-/// Where stores are reached: `<name>.<base domain>`.
+/// Where stores are reached: `<name>.<base domain>`, and each engine's pages below that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreUrls {
     pub scheme: &'static str,
     pub base_domain: String,
+    /// Per engine, the paths of the public face and the admin (see [`EnginePaths`]).
+    pub paths: Vec<(Engine, EnginePaths)>,
+}
+
+/// Where an engine's pages are below a store's base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnginePaths {
+    pub storefront: &'static str,
+    pub admin: &'static str,
+}
+
+impl EnginePaths {
+    /// WooCommerce's and Medusa's, as their blueprints say; `serve` passes the
+    /// blueprints' own, this is for tests of the API alone.
+    pub fn builtin() -> Vec<(Engine, EnginePaths)> {
+        vec![
+            (
+                Engine::WooCommerce,
+                EnginePaths {
+                    storefront: "/",
+                    admin: "/wp-admin/",
+                },
+            ),
+            (
+                Engine::Medusa,
+                EnginePaths {
+                    storefront: "/store",
+                    admin: "/app",
+                },
+            ),
+        ]
+    }
 }
 
 impl StoreUrls {
     /// The view of `store`; `default_release` is its engine's default in the catalog.
     pub fn view(&self, store: &Store, default_release: Option<&ReleaseName>) -> StoreView {
-        let url = format!("{}://{}.{}", self.scheme, store.spec.name, self.base_domain);
+        let base = format!("{}://{}.{}", self.scheme, store.spec.name, self.base_domain);
+        let paths = self
+            .paths
+            .iter()
+            .find(|(engine, _)| *engine == store.spec.engine)
+            .map_or(
+                EnginePaths {
+                    storefront: "/",
+                    admin: "/",
+                },
+                |(_, paths)| *paths,
+            );
         StoreView {
             id: store.id,
             name: store.spec.name.to_string(),
@@ -121,8 +171,10 @@ impl StoreUrls {
             status_reason: store.status_reason.clone(),
             owner_id: store.owner,
             namespace: store.namespace(),
-            admin_url: format!("{url}/wp-admin/"),
-            url,
+            // The site's root is the bare origin, as it always was for WooCommerce.
+            url: format!("{base}{}", paths.storefront.trim_end_matches('/')),
+            admin_url: format!("{base}{}", paths.admin),
+            outputs: store.outputs.clone(),
             created_at: store.created_at,
             updated_at: store.updated_at,
             last_checked_at: store.last_checked_at,
@@ -271,6 +323,8 @@ pub struct EngineView {
 /// Kubernetes quantities.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PlanView {
+    /// The engine whose stores the plan sizes: each engine has its own table.
+    pub engine: Engine,
     pub plan: Plan,
     /// CPU limit of the whole store, e.g. `2` (cores) or `500m`.
     #[schema(example = "2")]

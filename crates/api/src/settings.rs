@@ -5,7 +5,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use storeplane_domain::Engine;
 
-use crate::dto::{ClusterView, PlanView, StoreUrls};
+use crate::dto::{ClusterView, EnginePaths, PlanView, StoreUrls};
 
 /// How callers prove who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,13 +60,14 @@ impl Default for ApiSettings {
             urls: StoreUrls {
                 scheme: "http",
                 base_domain: "127.0.0.1.nip.io".to_owned(),
+                paths: EnginePaths::builtin(),
             },
             store_quota: 5,
             rate_limit: RateLimit {
                 per_minute: 60,
                 burst: 10,
             },
-            engines: vec![Engine::WooCommerce],
+            engines: Engine::ALL.to_vec(),
             job_max_attempts: 5,
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,

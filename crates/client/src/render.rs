@@ -41,6 +41,11 @@ pub fn store_table(stores: &[StoreView], now: DateTime<Utc>) -> String {
 
 /// One store as key/value lines.
 pub fn store_details(store: &StoreView) -> String {
+    let outputs: Vec<(String, String)> = store
+        .outputs
+        .iter()
+        .map(|(key, value)| (key.replace('_', " "), value.clone()))
+        .collect();
     let mut lines = vec![
         ("name", store.name.clone()),
         ("id", store.id.to_string()),
@@ -76,6 +81,14 @@ pub fn store_details(store: &StoreView) -> String {
         ),
         ("url", store.url.clone()),
         ("admin url", store.admin_url.clone()),
+    ]);
+    // What the setup published (Medusa's publishable key), as `publishable key`.
+    lines.extend(
+        outputs
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.clone())),
+    );
+    lines.extend([
         ("namespace", store.namespace.clone()),
         ("created", timestamp(store.created_at)),
         ("updated", timestamp(store.updated_at)),

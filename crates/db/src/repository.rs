@@ -4,6 +4,7 @@
 //! transaction, so the timeline never disagrees with the row. Time is always passed in
 //! (`now`), never read here, so tests control it and leases can be expired at will.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -461,6 +462,15 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
     /// Records when a drift pass last checked the store (no event: a quiet pass writes
     /// none).
     async fn set_last_checked(&self, store: StoreId, at: DateTime<Utc>) -> Result<(), DbError>;
+
+    /// Records the public values the store's setup published (see `Store::outputs`),
+    /// replacing any recorded before, with `note` on the timeline, in one transaction.
+    async fn set_store_outputs(
+        &self,
+        store: StoreId,
+        outputs: &BTreeMap<String, String>,
+        note: NewStoreEvent,
+    ) -> Result<Store, DbError>;
 
     // ---- admin password resets ----
 

@@ -91,6 +91,7 @@ pub(crate) struct StoreRow {
     last_checked_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    outputs: Option<String>,
     latest_revision: Option<i32>,
     in_flight_revision: Option<i32>,
     in_flight_rollback_of: Option<i32>,
@@ -148,6 +149,13 @@ impl TryFrom<StoreRow> for Store {
                 .transpose()?,
             password_reset_pending: row.password_reset_pending,
             last_checked_at: optional_time(WHAT, "last_checked_at", row.last_checked_at)?,
+            outputs: row
+                .outputs
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| corrupt(WHAT, format_args!("outputs: {e}")))?
+                .unwrap_or_default(),
             created_at: time(WHAT, "created_at", row.created_at)?,
             updated_at: time(WHAT, "updated_at", row.updated_at)?,
         })

@@ -2,6 +2,7 @@
 //! transaction (or a single statement) written once in `stores`, `timeline`, `queue`,
 //! `revisions` and `accounts`.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -335,6 +336,15 @@ impl<B: SqlBackend> Repository for B {
 
     async fn set_last_checked(&self, store: StoreId, at: DateTime<Utc>) -> Result<(), DbError> {
         revisions::set_last_checked(self, store, at).await
+    }
+
+    async fn set_store_outputs(
+        &self,
+        store: StoreId,
+        outputs: &BTreeMap<String, String>,
+        note: NewStoreEvent,
+    ) -> Result<Store, DbError> {
+        stores::set_outputs(self, store, outputs, &note).await
     }
 
     async fn request_password_reset(

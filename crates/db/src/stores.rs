@@ -1,6 +1,8 @@
 //! Stores: creation (with its event, job and idempotency key in one transaction), reads,
 //! and lifecycle moves as compare-and-set updates.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use storeplane_domain::{
@@ -281,6 +283,29 @@ pub(crate) async fn set_status<B: SqlBackend>(
             Ok(store)
         }
     }
+}
+
+const SET_OUTPUTS: &str = "UPDATE stores SET outputs = $2 WHERE id = $1";
+
+pub(crate) async fn set_outputs<B: SqlBackend>(
+    backend: &B,
+    id: StoreId,
+    outputs: &BTreeMap<String, String>,
+    note: &NewStoreEvent,
+) -> Result<Store, DbError> {
+    let json = serde_json::to_string(outputs).map_err(|e| DbError::Corrupt {
+        what: "store",
+        detail: format!("outputs: {e}"),
+    })?;
+    let mut tx = backend.begin().await?;
+    if tx.execute(SET_OUTPUTS, args![id.to_string(), json]).await? == 0 {
+        return Err(DbError::NotFound { what: "store" });
+    }
+    timeline::insert(&mut *tx, note).await?;
+    let store = find_existing(&mut *tx, id).await?;
+    B::commit(tx).await?;
+    backend.announce_events();
+    Ok(store)
 }
 
 pub(crate) async fn request_deletion<B: SqlBackend>(

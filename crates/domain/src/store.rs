@@ -1,5 +1,6 @@
 //! What a store is: its identity, the spec a person asked for, and where it stands.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -177,6 +178,9 @@ pub struct Store {
     /// When a drift pass last found the store as its deployed revision says (a quiet pass
     /// writes no event, only this).
     pub last_checked_at: Option<DateTime<Utc>>,
+    /// Public values the store's setup published (Medusa's `publishable_key`), by key;
+    /// empty until it has, and for an engine that publishes none.
+    pub outputs: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::faults::{ErrorRule, Faults, Verb};
+use crate::programs::Programs;
 
 /// How the simulated cluster behaves.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct SimConfig {
     pub watch_history: usize,
     /// Faults to inject from the start.
     pub faults: Faults,
+    /// What simulated programs leave behind (termination messages).
+    pub programs: Programs,
 }
 
 impl Default for SimConfig {
@@ -29,6 +32,7 @@ impl Default for SimConfig {
             bookmark_interval: Duration::from_secs(5),
             watch_history: 10_000,
             faults: Faults::default(),
+            programs: Programs::default(),
         }
     }
 }
@@ -148,6 +152,7 @@ impl SimArgs {
                 never_ready_images: self.never_ready_images.iter().cloned().collect(),
                 failing_jobs: self.failing_jobs.iter().cloned().collect(),
             },
+            programs: Programs::default(),
         }
     }
 }

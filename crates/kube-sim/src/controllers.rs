@@ -34,6 +34,8 @@ pub struct Cluster {
     pub faults: FaultControl,
     /// Delay before pods become ready.
     pub ready_delay: Duration,
+    /// What simulated programs leave behind.
+    pub programs: Arc<crate::programs::Programs>,
     /// Namespaces where admission refused a controller's pod or claim since their last
     /// retry: only they have anything to retry when a quota, limit range or label changes.
     pub refused: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
@@ -44,6 +46,7 @@ pub async fn run(
     store: Arc<Store>,
     faults: FaultControl,
     ready_delay: Duration,
+    programs: crate::programs::Programs,
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut events = store.follow();
@@ -51,6 +54,7 @@ pub async fn run(
         store,
         faults,
         ready_delay,
+        programs: Arc::new(programs),
         refused: Arc::default(),
     };
     loop {

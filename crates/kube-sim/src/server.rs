@@ -91,6 +91,7 @@ async fn serve_with(
         store,
         faults.clone(),
         config.ready_delay,
+        config.programs.clone(),
         state.stopping.clone(),
     ));
     let router = api::app(state.clone());

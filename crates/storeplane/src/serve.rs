@@ -12,7 +12,7 @@ use storeplane_api::dto::{ClusterView, PlanView};
 use storeplane_api::{ApiSettings, AppState, AuthMode, Metrics, RateLimit};
 use storeplane_blueprint::{Blueprint, PlatformSettings};
 use storeplane_db::Repository;
-use storeplane_domain::{Plan, Role, UserName};
+use storeplane_domain::{Engine, Plan, Role, UserName};
 use storeplane_kube::Applier;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -164,6 +164,7 @@ impl ServeArgs {
             urls: storeplane_api::dto::StoreUrls {
                 scheme: if platform.tls { "https" } else { "http" },
                 base_domain: platform.base_domain.clone(),
+                paths: engine_paths()?,
             },
             store_quota: self.store_quota,
             rate_limit: RateLimit {
@@ -182,18 +183,39 @@ impl ServeArgs {
     }
 }
 
-/// Each plan's share of the cluster (its namespace's quota), as the dashboard shows it.
-fn plan_views(platform: &PlatformSettings) -> Vec<PlanView> {
-    Plan::ALL
+/// Where each engine's pages are, as its blueprint says.
+fn engine_paths() -> anyhow::Result<Vec<(Engine, storeplane_api::dto::EnginePaths)>> {
+    Engine::ALL
         .iter()
-        .map(|&plan| {
-            let quota = platform.plans.get(plan).quota;
-            PlanView {
-                plan,
-                cpu: quota.limits.cpu.to_string(),
-                memory: quota.limits.memory.to_string(),
-                storage: quota.storage.to_string(),
-            }
+        .map(|&engine| {
+            let paths = Blueprint::paths(engine)?;
+            Ok((
+                engine,
+                storeplane_api::dto::EnginePaths {
+                    storefront: paths.storefront,
+                    admin: paths.admin,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Each engine's plans and their share of the cluster (the namespace's quota), as the
+/// dashboard shows them.
+fn plan_views(platform: &PlatformSettings) -> Vec<PlanView> {
+    Engine::ALL
+        .iter()
+        .flat_map(|&engine| {
+            Plan::ALL.iter().map(move |&plan| {
+                let quota = platform.plans_for(engine).get(plan).quota;
+                PlanView {
+                    engine,
+                    plan,
+                    cpu: quota.limits.cpu.to_string(),
+                    memory: quota.limits.memory.to_string(),
+                    storage: quota.storage.to_string(),
+                }
+            })
         })
         .collect()
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use storeplane_api::dto::ReleaseView;
 use storeplane_api::{RenderRefused, StoreRenderer};
-use storeplane_blueprint::{Blueprint, BuildError, ManifestError, WooCommerceRelease};
+use storeplane_blueprint::{
+    Blueprint, BuildError, ManifestError, MedusaRelease, WooCommerceRelease,
+};
 use storeplane_domain::{Engine, ReleaseName, RevisionContent, StoreId, StoreSpec};
 
 /// Renders with the blueprint of the platform settings the process started with.
@@ -28,33 +30,43 @@ fn woocommerce_components(release: &WooCommerceRelease) -> BTreeMap<String, Stri
     ])
 }
 
+/// What a Medusa release pins.
+fn medusa_components(release: &MedusaRelease) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("medusa".to_owned(), release.medusa.clone()),
+        ("postgres".to_owned(), release.postgres.clone()),
+        ("redis".to_owned(), release.redis.clone()),
+    ])
+}
+
 impl StoreRenderer for BlueprintRenderer {
     fn releases(&self) -> Vec<ReleaseView> {
-        let woocommerce = &self.blueprint.settings().catalog().woocommerce;
-        woocommerce
+        let catalog = self.blueprint.settings().catalog();
+        let woocommerce = catalog
+            .woocommerce
             .available
             .iter()
             .map(|release| ReleaseView {
                 engine: Engine::WooCommerce,
                 name: release.name.clone(),
-                default: release.name == woocommerce.default,
+                default: release.name == catalog.woocommerce.default,
                 components: woocommerce_components(release),
-            })
-            .collect()
+            });
+        let medusa = catalog.medusa.available.iter().map(|release| ReleaseView {
+            engine: Engine::Medusa,
+            name: release.name.clone(),
+            default: release.name == catalog.medusa.default,
+            components: medusa_components(release),
+        });
+        woocommerce.chain(medusa).collect()
     }
 
     fn default_release(&self, engine: Engine) -> Option<ReleaseName> {
-        match engine {
-            Engine::WooCommerce => Some(
-                self.blueprint
-                    .settings()
-                    .catalog()
-                    .woocommerce
-                    .default
-                    .clone(),
-            ),
-            Engine::Medusa => None,
-        }
+        let catalog = self.blueprint.settings().catalog();
+        Some(match engine {
+            Engine::WooCommerce => catalog.woocommerce.default.clone(),
+            Engine::Medusa => catalog.medusa.default.clone(),
+        })
     }
 
     fn render(&self, id: StoreId, spec: &StoreSpec) -> Result<RevisionContent, RenderRefused> {
@@ -114,15 +126,23 @@ mod tests {
     }
 
     #[test]
-    fn the_catalog_lists_the_default_release_with_its_images() {
+    fn the_catalog_lists_each_engine_s_default_release_with_its_images() {
         let releases = renderer().releases();
-        let default: Vec<_> = releases.iter().filter(|r| r.default).collect();
-        assert_eq!(default.len(), 1);
-        assert!(default[0].components["mariadb"].contains("mariadb:"));
-        assert_eq!(
-            Some(default[0].name.clone()),
-            renderer().default_release(Engine::WooCommerce)
-        );
+        for (engine, component, image) in [
+            (Engine::WooCommerce, "mariadb", "mariadb:"),
+            (Engine::Medusa, "postgres", "postgres:"),
+        ] {
+            let default: Vec<_> = releases
+                .iter()
+                .filter(|r| r.default && r.engine == engine)
+                .collect();
+            assert_eq!(default.len(), 1, "{engine}");
+            assert!(default[0].components[component].contains(image));
+            assert_eq!(
+                Some(default[0].name.clone()),
+                renderer().default_release(engine)
+            );
+        }
     }
 
     #[test]

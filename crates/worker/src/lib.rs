@@ -8,6 +8,7 @@
 
 mod desired;
 mod drift;
+mod outputs;
 mod pass;
 mod provision;
 mod remediation;

@@ -212,6 +212,8 @@ impl ProvisionRunner {
         if store.status == StoreStatus::Ready {
             return Ok(());
         }
+        // Before the move to ready, so a ready store shows what its setup published.
+        self.record_outputs(store).await?;
         let Some(urls) = &desired.urls else {
             self.set_status(store, StoreStatus::Ready, None).await?;
             return Ok(());
@@ -238,7 +240,7 @@ impl ProvisionRunner {
             )
             .await
             .map_err(db_failure)?;
-        self.verify_storefront(store, &urls.storefront).await
+        self.verify_storefront(store, &urls.probe).await
     }
 
     /// Applies `desired`, prunes what it no longer holds, and returns how many objects a
@@ -358,6 +360,7 @@ impl ProvisionRunner {
                 .set_last_checked(store.id, Utc::now())
                 .await
                 .map_err(db_failure)?;
+            self.record_outputs(&store).await?;
             self.password_reset()
                 .run_if_requested(&store, &deployed.spec)
                 .await?;

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 use storeplane_api::dto::PlanView;
-use storeplane_domain::{Plan, Role};
+use storeplane_domain::{Engine, Plan, Role};
 
 use crate::support::{TestApp, settings};
 
@@ -81,12 +81,22 @@ async fn an_expired_or_used_login_link_gets_a_page_that_says_so() {
 
 #[tokio::test]
 async fn the_catalog_lists_engines_with_their_availability_and_plans_with_their_size() {
-    let plans = vec![PlanView {
-        plan: Plan::Small,
-        cpu: "2".to_owned(),
-        memory: "2Gi".to_owned(),
-        storage: "4Gi".to_owned(),
-    }];
+    let plans = vec![
+        PlanView {
+            engine: Engine::WooCommerce,
+            plan: Plan::Small,
+            cpu: "2".to_owned(),
+            memory: "2Gi".to_owned(),
+            storage: "4Gi".to_owned(),
+        },
+        PlanView {
+            engine: Engine::Medusa,
+            plan: Plan::Small,
+            cpu: "5".to_owned(),
+            memory: "5Gi".to_owned(),
+            storage: "6Gi".to_owned(),
+        },
+    ];
     let app = TestApp::with(storeplane_api::ApiSettings {
         plans,
         ..settings()
@@ -96,12 +106,15 @@ async fn the_catalog_lists_engines_with_their_availability_and_plans_with_their_
     let engines = app.get("/api/v1/engines").bearer(&token).send().await;
     assert_eq!(
         engines.body,
-        json!([{"engine": "woocommerce", "available": true}, {"engine": "medusa", "available": false}])
+        json!([{"engine": "woocommerce", "available": true}, {"engine": "medusa", "available": true}])
     );
     let plans = app.get("/api/v1/plans").bearer(&token).send().await;
     assert_eq!(
         plans.body,
-        json!([{"plan": "small", "cpu": "2", "memory": "2Gi", "storage": "4Gi"}])
+        json!([
+            {"engine": "woocommerce", "plan": "small", "cpu": "2", "memory": "2Gi", "storage": "4Gi"},
+            {"engine": "medusa", "plan": "small", "cpu": "5", "memory": "5Gi", "storage": "6Gi"},
+        ])
     );
     assert_eq!(
         app.get("/api/v1/plans").send().await.status,

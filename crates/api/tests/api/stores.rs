@@ -52,12 +52,6 @@ async fn each_bad_field_gets_its_own_422_naming_the_field() {
             "expected one of woocommerce, medusa",
         ),
         (
-            json!({"name": "acme", "engine": "medusa", "plan": "small"}),
-            "engine_unavailable",
-            "engine",
-            "not available yet",
-        ),
-        (
             json!({"name": "acme", "engine": "woocommerce", "plan": "huge"}),
             "unknown_plan",
             "plan",
@@ -101,6 +95,40 @@ async fn each_bad_field_gets_its_own_422_naming_the_field() {
     }
     let list = app.get("/api/v1/stores").bearer(&alice).send().await;
     assert_eq!(list.body["items"], json!([]), "nothing was created");
+}
+
+#[tokio::test]
+async fn a_medusa_store_is_created_with_its_own_urls_and_an_engine_a_server_does_not_offer_is_refused()
+ {
+    let app = TestApp::new().await;
+    let alice = app.member("alice").await;
+    let reply = app
+        .post("/api/v1/stores")
+        .bearer(&alice)
+        .json(&json!({"name": "shop", "engine": "medusa", "plan": "small"}))
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
+    assert_eq!(reply.body["engine"], "medusa");
+    assert_eq!(reply.body["url"], "http://shop.127.0.0.1.nip.io/store");
+    assert_eq!(reply.body["admin_url"], "http://shop.127.0.0.1.nip.io/app");
+    assert_eq!(reply.body["outputs"], json!({}));
+
+    let woocommerce_only = TestApp::with(storeplane_api::ApiSettings {
+        engines: vec![storeplane_domain::Engine::WooCommerce],
+        ..crate::support::settings()
+    })
+    .await;
+    let bob = woocommerce_only.member("bob").await;
+    let reply = woocommerce_only
+        .post("/api/v1/stores")
+        .bearer(&bob)
+        .json(&json!({"name": "shop", "engine": "medusa", "plan": "small"}))
+        .send()
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.code(), "engine_unavailable");
+    assert_eq!(reply.body["error"]["field"], "engine");
 }
 
 #[tokio::test]

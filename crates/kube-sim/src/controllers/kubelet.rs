@@ -59,7 +59,11 @@ fn run_pod(cluster: &Cluster, ns: &str, name: &str) {
 /// What a pod whose images are there becomes: a Job's pod finishes, any other runs.
 fn started(cluster: &Cluster, ns: &str, pod: &Value) -> Value {
     match controller_of(pod) {
-        Some(("Job", job)) => finished(pod, !cluster.faults.get().job_fails(ns, job)),
+        Some(("Job", job)) => {
+            finished(pod, !cluster.faults.get().job_fails(ns, job), |container| {
+                cluster.programs.termination_message(job, container)
+            })
+        }
         _ => running(pod),
     }
 }
@@ -202,7 +206,9 @@ fn image_pull_backoff(faults: &Faults, ns: &str, pod: &Value) -> Value {
     status
 }
 
-fn finished(pod: &Value, succeeded: bool) -> Value {
+/// A finished pod; a container that succeeded leaves the message `message` gives for its
+/// name, as the kubelet copies a program's termination-log file into the status.
+fn finished(pod: &Value, succeeded: bool, message: impl Fn(&str) -> Option<String>) -> Value {
     let (phase, exit_code, reason) = if succeeded {
         ("Succeeded", 0, "Completed")
     } else {
@@ -212,12 +218,16 @@ fn finished(pod: &Value, succeeded: bool) -> Value {
     status["containerStatuses"] = containers(pod)
         .iter()
         .map(|c| {
-            let terminated = json!({"terminated": {
+            let mut terminated = json!({"terminated": {
                 "exitCode": exit_code,
                 "reason": reason,
                 "startedAt": now(),
                 "finishedAt": now(),
             }});
+            let name = c.get("name").and_then(Value::as_str).unwrap_or_default();
+            if let Some(message) = succeeded.then(|| message(name)).flatten() {
+                terminated["terminated"]["message"] = json!(message);
+            }
             container_status(c, false, terminated)
         })
         .collect();

@@ -169,6 +169,93 @@ fn a_store_is_provisioned_on_the_simulated_cluster_revealed_once_and_deleted() {
 }
 
 #[test]
+fn a_medusa_store_beside_a_woocommerce_store_is_provisioned_revealed_once_and_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let server = Server::start(&data);
+    let alice = token(&data, "alice", false);
+
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["create", "wooshop", "--wait", "--timeout", "60"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &[
+            "create",
+            "medusashop",
+            "--engine",
+            "medusa",
+            "--wait",
+            "--timeout",
+            "60",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for step in [
+        "/postgres created",
+        "/redis created",
+        "/medusa-server created",
+        "/medusa-worker created",
+        "/medusa-setup created",
+        "medusa-setup published publishable_key",
+        "is ready at http://medusashop.127.0.0.1.nip.io/store",
+    ] {
+        assert!(
+            stdout.contains(step),
+            "the timeline shows {step}:\n{stdout}"
+        );
+    }
+
+    // The publishable key the setup published is shown with the store, by the CLI and the
+    // API alike; the WooCommerce store publishes nothing.
+    let (code, shown, stderr) = store_command(&server, &alice, &["get", "medusashop"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (_, json, _) = store_command(&server, &alice, &["get", "medusashop", "--output", "json"]);
+    let medusa: Value = serde_json::from_str(&json).unwrap();
+    let key = medusa["outputs"]["publishable_key"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(key.starts_with("pk_") && key.len() > 10, "{medusa}");
+    assert!(
+        shown.contains(&format!("publishable key: {key}")),
+        "{shown}"
+    );
+    assert_eq!(medusa["status"], "ready");
+    assert_eq!(
+        medusa["admin_url"],
+        "http://medusashop.127.0.0.1.nip.io/app"
+    );
+    let (_, json, _) = store_command(&server, &alice, &["get", "wooshop", "--output", "json"]);
+    let woo: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(woo["outputs"], json!({}));
+    assert_eq!(woo["status"], "ready");
+
+    let (code, stdout, stderr) = store_command(&server, &alice, &["reveal", "medusashop"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("admin@example.com") && stdout.contains("/app"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = store_command(&server, &alice, &["reveal", "medusashop"]);
+    assert_ne!(code, 0, "credentials are shown once");
+    assert!(stderr.contains("already revealed"), "{stderr}");
+
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["delete", "medusashop", "--wait", "--timeout", "60"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (_, json, _) = store_command(&server, &alice, &["get", "wooshop", "--output", "json"]);
+    let woo: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(woo["status"], "ready", "the other store is untouched");
+}
+
+#[test]
 fn worker_processes_provision_stores_for_a_server_that_runs_none() {
     let schema = PgSchema::create();
     let sim = crate::support::Sim::start();
