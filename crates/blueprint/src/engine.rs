@@ -215,6 +215,18 @@ pub struct Checkpoint {
     pub path: String,
 }
 
+impl Checkpoint {
+    /// The file's name without its extensions (`r2`), which a restore's done-marker names
+    /// so that restoring another checkpoint under the same Job name is not taken as done.
+    pub fn stem(&self) -> &str {
+        self.path
+            .rsplit('/')
+            .next()
+            .and_then(|file| file.split('.').next())
+            .unwrap_or_default()
+    }
+}
+
 /// The objects of one engine step (a checkpoint, an upgrade, a restore, a password
 /// reset): network policies and a claim where the step needs them, and the Job to wait
 /// for. Every object is named by the revision (or generation) it serves, so applying the

@@ -208,19 +208,11 @@ impl EngineBlueprint for Medusa {
 
 /// The store's release in the Medusa catalog.
 fn release<'a>(store: &StoreContext<'a>) -> Result<&'a MedusaRelease, BuildError> {
-    let catalog = &store.settings.catalog().medusa;
-    catalog
-        .get(store.release)
-        .ok_or_else(|| BuildError::UnknownRelease {
-            engine: Engine::Medusa,
-            release: store.release.clone(),
-            available: catalog
-                .names()
-                .iter()
-                .map(|n| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+    store
+        .settings
+        .catalog()
+        .medusa
+        .lookup(Engine::Medusa, store.release)
 }
 
 /// What every Medusa process reads (server, worker, setup and step Jobs):

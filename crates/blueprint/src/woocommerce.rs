@@ -156,19 +156,11 @@ impl EngineBlueprint for WooCommerce {
 
 /// The store's release in the WooCommerce catalog.
 fn release<'a>(store: &StoreContext<'a>) -> Result<&'a WooCommerceRelease, BuildError> {
-    let catalog = &store.settings.catalog().woocommerce;
-    catalog
-        .get(store.release)
-        .ok_or_else(|| BuildError::UnknownRelease {
-            engine: Engine::WooCommerce,
-            release: store.release.clone(),
-            available: catalog
-                .names()
-                .iter()
-                .map(|n| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+    store
+        .settings
+        .catalog()
+        .woocommerce
+        .lookup(Engine::WooCommerce, store.release)
 }
 
 /// How WordPress (and wp-cli, through the same `wp-config.php`) reaches its database.

@@ -214,6 +214,16 @@ impl<R: CatalogEntry> EngineReleases<R> {
         self.get(&self.default)
     }
 
+    /// The release named `name` of `engine` (this catalog's engine), or the error that
+    /// names the releases there are.
+    pub fn lookup(&self, engine: Engine, name: &ReleaseName) -> Result<&R, BuildError> {
+        self.get(name).ok_or_else(|| BuildError::UnknownRelease {
+            engine,
+            release: name.clone(),
+            available: join(&self.names()),
+        })
+    }
+
     /// The names of every release, in catalog order.
     pub fn names(&self) -> Vec<&ReleaseName> {
         self.available.iter().map(CatalogEntry::name).collect()

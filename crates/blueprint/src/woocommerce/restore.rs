@@ -20,12 +20,7 @@ pub fn restore(
     let name = format!("restore-r{revision}");
     // Marked done per checkpoint as well as per revision: going back from a failed
     // rollback revision restores another checkpoint under the same Job name.
-    let source = checkpoint
-        .path
-        .rsplit('/')
-        .next()
-        .and_then(|file| file.split('.').next())
-        .unwrap_or_default();
+    let source = checkpoint.stem();
     let job = maintenance::database_job(
         store,
         release,
