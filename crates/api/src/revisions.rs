@@ -16,7 +16,7 @@ use storeplane_db::{
 };
 use storeplane_domain::{
     ChangeRefused, ChangeRequest, Plan, ReleaseName, Revision, RevisionNumber, RevisionStatus,
-    RollbackRefused, Store, StoreId, StoreStatus, StoreTitle,
+    RollbackRefused, Store, StoreId, StoreSpec, StoreStatus, StoreTitle,
 };
 use utoipa::IntoParams;
 
@@ -101,6 +101,38 @@ fn reason(reason: Option<String>) -> Result<String, ApiError> {
     Ok(reason)
 }
 
+/// A release of another engine's catalog is refused with `409 release_of_another_engine`:
+/// it exists, but a store keeps its engine. A name in no catalog is left to rendering
+/// (`422 unknown_release`).
+fn check_release_engine(state: &AppState, spec: &StoreSpec) -> Result<(), ApiError> {
+    let Some(release) = &spec.release else {
+        return Ok(());
+    };
+    let releases = state.renderer.releases();
+    let own = |r: &&crate::dto::ReleaseView| r.engine == spec.engine;
+    if releases.iter().any(|r| own(&r) && r.name == *release) {
+        return Ok(());
+    }
+    let Some(other) = releases.iter().find(|r| r.name == *release) else {
+        return Ok(());
+    };
+    let available: Vec<String> = releases
+        .iter()
+        .filter(own)
+        .map(|r| r.name.to_string())
+        .collect();
+    Err(ApiError::conflict(
+        "release_of_another_engine",
+        format!(
+            "release {release} is a {} release; this store runs {} (its releases: {})",
+            other.engine,
+            spec.engine,
+            available.join(", ")
+        ),
+    )
+    .with_field("release"))
+}
+
 /// Turns the loosely typed body into a change request, naming the first bad field.
 fn change_request(body: &ChangeStoreRequest) -> Result<ChangeRequest, ApiError> {
     if body.release.is_none() && body.plan.is_none() && body.title.is_none() {
@@ -175,7 +207,7 @@ async fn view(state: &AppState, revision: &Revision) -> Result<RevisionView, Api
         (status = 202, description = "A revision was recorded; a worker applies it", body = ChangeResponse),
         (status = 400, description = "A malformed id, body or If-Match", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "`operation_in_progress` (a revision is pending or applying, or the first provisioning has not finished), `not_changeable` (the store is being deleted, or its first provisioning failed)", body = ErrorBody),
+        (status = 409, description = "`operation_in_progress` (a revision is pending or applying, or the first provisioning has not finished), `not_changeable` (the store is being deleted, or its first provisioning failed), `release_of_another_engine` (a release of another engine's catalog)", body = ErrorBody),
         (status = 412, description = "`stale_revision`: If-Match is not the store's latest revision", body = ErrorBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "The body is not sent as `application/json`", body = ErrorBody),
@@ -212,6 +244,7 @@ pub async fn change(
         ));
     };
     let spec = request.apply_to(&deployed.spec);
+    check_release_engine(&state, &spec)?;
     let content = state.renderer.render(store.id, &spec)?;
     let outcome = state
         .repo

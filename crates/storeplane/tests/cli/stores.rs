@@ -234,6 +234,18 @@ fn a_medusa_store_beside_a_woocommerce_store_is_provisioned_revealed_once_and_de
     assert_eq!(woo["outputs"], json!({}));
     assert_eq!(woo["status"], "ready");
 
+    // A store keeps its engine: another engine's release is refused, saying so.
+    let (code, _, stderr) = store_command(
+        &server,
+        &alice,
+        &["update", "wooshop", "--release", "medusa2.21"],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("release medusa2.21 is a medusa release; this store runs woocommerce"),
+        "{stderr}"
+    );
+
     let (code, stdout, stderr) = store_command(&server, &alice, &["reveal", "medusashop"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
