@@ -162,7 +162,9 @@ try {
     await dialog.getByText('invalid store name "Acme": it must be lowercase').waitFor();
     await dialog.getByLabel("Name").fill("acme");
     await dialog.getByText("2 CPU · 2Gi memory · 4Gi storage").waitFor();
-    expect(!(await dialog.getByRole("radio", { name: /Medusa/ }).isDisabled()), "Medusa is offered beside WooCommerce");
+    // Both engines are offered (once the server said so); WooCommerce is the one picked.
+    await dialog.locator('input[name="engine"][value="medusa"]:not([disabled])').waitFor();
+    expect(await dialog.getByRole("radio", { name: /WooCommerce/ }).isChecked(), "WooCommerce is picked by default");
     const submitted = Date.now();
     await dialog.getByRole("button", { name: "Create store" }).click();
     await page.locator('[data-store="acme"]').waitFor();
@@ -337,6 +339,101 @@ try {
     await dialog.getByLabel("Name").fill("corner-shop");
     await dialog.getByRole("button", { name: "Create store" }).click();
     await dialog.getByRole("alert").filter({ hasText: /corner-shop/ }).waitFor();
+  }, journey);
+
+  await test("a Medusa store beside a WooCommerce one: live to ready, its key and links, credentials once, deleted", async (page, context) => {
+    await page.goto(`${live.url}/`);
+    await page.locator('[data-store="corner-shop"]').waitFor();
+    const storeRequests = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/stores") && r.method() === "GET") storeRequests.push(r.url());
+    });
+    await createStore(page, "tea-house");
+
+    // The form shows the sizes of the engine picked: Medusa's are its own.
+    await page.getByRole("button", { name: "Create store" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("headless");
+    await dialog.getByText("2 CPU · 2Gi memory · 4Gi storage").waitFor();
+    await dialog.getByRole("radio", { name: /Medusa/ }).check();
+    await dialog.locator('[data-testid="plans"][data-engine="medusa"]').waitFor();
+    const small = (await dialog.getByTestId("plan-small").textContent()).trim();
+    expect(small !== "2 CPU · 2Gi memory · 4Gi storage", `the Medusa plans show WooCommerce's sizes: ${small}`);
+    figure("Medusa small plan", JSON.stringify(small));
+    const submitted = Date.now();
+    await dialog.getByRole("button", { name: "Create store" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    const row = page.locator('[data-store="headless"]');
+    await row.waitFor();
+    await row.locator('[data-engine="medusa"]').filter({ hasText: "Medusa · small" }).waitFor();
+    const readyAt = await whenVisible(page, '[data-store="headless"] [data-status="ready"]', 30_000);
+    figure("Medusa store: create to Ready badge shown (ms)", readyAt - submitted);
+    await whenVisible(page, '[data-store="tea-house"] [data-status="ready"]', 30_000);
+    expect(storeRequests.length === 0, `the list was fetched again (polling?): ${storeRequests}`);
+    const store = (await callApi(page, "GET", "/stores?name=headless")).body.items[0];
+    expect(store.engine === "medusa", `the store runs ${store.engine}`);
+    const lag = readyAt - Date.parse(store.updated_at);
+    figure("Medusa store ready to badge shown (ms)", lag);
+    expect(lag < 1000, `the Ready badge appeared ${lag} ms after the store became ready`);
+    const published = store.outputs.publishable_key;
+    expect(/^pk_\w+$/.test(published ?? ""), `the store published ${JSON.stringify(store.outputs)}`);
+    const apiLink = row.getByRole("link", { name: "Store API of headless (opens in a new tab)" });
+    expect((await apiLink.getAttribute("href")) === store.url, "the list links to the Store API");
+    expect((await row.getByRole("link", { name: /Storefront/ }).count()) === 0, "a Medusa store has no storefront link");
+
+    // Its page: the key, the Store API at /store and the admin at /app.
+    await page.getByRole("link", { name: "headless", exact: true }).click();
+    await page.getByRole("heading", { name: "headless" }).waitFor();
+    const key = page.getByTestId("publishable-key");
+    await key.waitFor();
+    expect((await key.textContent()).trim() === published, `the page shows the key ${await key.textContent()}`);
+    await page.getByText("Store API requests send it as x-publishable-api-key.").waitFor();
+    const storeApi = await page.getByTestId("link-store-api").getAttribute("href");
+    const admin = await page.getByTestId("link-admin").getAttribute("href");
+    expect(/^http:\/\/headless\.[^/]+\/store$/.test(storeApi), `the Store API link is ${storeApi}`);
+    expect(/^http:\/\/headless\.[^/]+\/app$/.test(admin), `the admin link is ${admin}`);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: live.url });
+    await page.getByRole("button", { name: "Copy publishable key" }).click();
+    await page.getByRole("button", { name: "Publishable key copied" }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied === published, `the copy button copied ${copied}`);
+    const timeline = page.getByRole("list", { name: "Timeline" });
+    await timeline.getByText(/published publishable_key/).first().waitFor();
+
+    // Revealed once: the admin's email, signing in at /app.
+    await page.getByRole("button", { name: "Reveal admin credentials" }).click();
+    const reveal = page.getByRole("dialog");
+    await reveal.getByTestId("secret-password").waitFor();
+    const username = (await reveal.getByTestId("secret-username").textContent()).trim();
+    expect(username === "admin@example.com", `the username is ${username}`);
+    const signIn = await reveal.getByRole("link", { name: admin }).getAttribute("href");
+    expect(signIn === admin, `the dialog signs in at ${signIn}`);
+    await reveal.getByRole("checkbox", { name: "I have saved these" }).check();
+    await reveal.getByRole("button", { name: "Done" }).click();
+    await reveal.waitFor({ state: "detached" });
+    await page.getByTestId("credentials-gone").waitFor();
+    expect((await page.getByRole("button", { name: "Reveal admin credentials" }).count()) === 0, "no second reveal offered");
+    const second = await callApi(page, "POST", `/stores/${store.id}/credentials/reveal`);
+    expect(second.status === 410 && second.body.error.code === "credentials_revealed", `a second reveal answered ${second.status}`);
+
+    // At 360 px, the key and its links still fit.
+    await page.setViewportSize({ width: 360, height: 740 });
+    await noHorizontalScroll(page, "a Medusa store's page");
+
+    await page.getByRole("button", { name: "Delete" }).click();
+    const confirm = page.getByRole("dialog");
+    await confirm.getByLabel(/Type headless to confirm/).fill("headless");
+    await confirm.getByRole("button", { name: "Delete store" }).click();
+    await timeline.locator('[data-kind="teardown"]').first().waitFor();
+    await page.locator('[data-status="deleted"]').first().waitFor({ timeout: 30_000 });
+
+    // The WooCommerce store beside it is untouched.
+    await page.getByRole("link", { name: "All stores" }).click();
+    await page.locator('[data-store="tea-house"] [data-status="ready"]').waitFor();
+    expect((await page.locator('[data-store="headless"]').count()) === 0, "a deleted store leaves the list");
+    const woo = (await callApi(page, "GET", "/stores?name=tea-house")).body.items[0];
+    expect(woo.status === "ready" && woo.engine === "woocommerce", `the WooCommerce store is ${woo.status}`);
   }, journey);
   await journey.close();
   await live.stop();

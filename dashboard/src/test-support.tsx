@@ -5,7 +5,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { vi } from "vitest";
-import type { Revision, Store } from "@/lib/types";
+import type { PlanSize, Revision, Store } from "@/lib/types";
 
 export function renderWithClient(ui: ReactElement) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
@@ -49,6 +49,16 @@ export function stubApi(replies: Record<string, Reply | Reply[]>) {
   return calls;
 }
 
+/** What `GET /api/v1/plans` answers: every engine sizes its own plans. */
+export const PLAN_SIZES: PlanSize[] = [
+  { engine: "woocommerce", plan: "small", cpu: "2", memory: "2Gi", storage: "4Gi" },
+  { engine: "woocommerce", plan: "medium", cpu: "4", memory: "4Gi", storage: "20Gi" },
+  { engine: "woocommerce", plan: "large", cpu: "8", memory: "8Gi", storage: "100Gi" },
+  { engine: "medusa", plan: "small", cpu: "5", memory: "5Gi", storage: "6Gi" },
+  { engine: "medusa", plan: "medium", cpu: "10", memory: "10Gi", storage: "23Gi" },
+  { engine: "medusa", plan: "large", cpu: "20", memory: "20Gi", storage: "100Gi" },
+];
+
 /** A ready store on revision 3 of release wp6.8-wc9.8, small plan; override what a test needs. */
 export function aStore(overrides: Partial<Store> = {}): Store {
   return {
@@ -71,8 +81,24 @@ export function aStore(overrides: Partial<Store> = {}): Store {
     operation: null,
     release_is_default: true,
     last_checked_at: "2026-01-01T00:05:00Z",
+    outputs: {},
     ...overrides,
   };
+}
+
+/** A ready Medusa store whose setup published its key; override what a test needs. */
+export function aMedusaStore(overrides: Partial<Store> = {}): Store {
+  return aStore({
+    name: "headless",
+    engine: "medusa",
+    namespace: "store-01936f3e8b7a7c2d9e4f0123456789ab",
+    url: "http://headless.127.0.0.1.nip.io/store",
+    admin_url: "http://headless.127.0.0.1.nip.io/app",
+    release: "medusa2.21",
+    title: "headless",
+    outputs: { publishable_key: "pk_0123456789abcdef0123456789abcdef" },
+    ...overrides,
+  });
 }
 
 /** Revision `number` of `aStore()`, deployed; override what a test needs. */

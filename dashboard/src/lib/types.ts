@@ -41,6 +41,9 @@ export interface Store {
   release_is_default: boolean;
   /** When the last drift check found the store as it should be (or put it back). */
   last_checked_at?: string | null;
+  /** Public values the store's setup published (Medusa's `publishable_key`); `{}` for
+   * engines that publish nothing, and until the setup has. */
+  outputs: Record<string, string>;
 }
 
 export interface Operation {
@@ -83,6 +86,8 @@ export interface Cluster {
 }
 
 export interface PlanSize {
+  /** The engine whose stores the plan sizes: each engine has its own table. */
+  engine: Engine;
   plan: Plan;
   cpu: string;
   memory: string;

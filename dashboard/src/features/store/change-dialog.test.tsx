@@ -1,25 +1,20 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { aRevision, aStore, renderWithClient, stubApi } from "@/test-support";
+import type { Store } from "@/lib/types";
+import { PLAN_SIZES, aMedusaStore, aRevision, aStore, renderWithClient, stubApi } from "@/test-support";
 import { ChangeForm } from "./change-dialog";
 
 const store = aStore({ plan: "small", release: "wp6.7-wc9.6", title: "Acme", revision: 3, latest_revision: 3, release_is_default: false });
 const PATH = `/api/v1/stores/${store.id}`;
 
 const catalog = {
-  "GET /api/v1/plans": {
-    body: [
-      { plan: "small", cpu: "2", memory: "2Gi", storage: "4Gi" },
-      { plan: "medium", cpu: "4", memory: "4Gi", storage: "20Gi" },
-      { plan: "large", cpu: "8", memory: "8Gi", storage: "100Gi" },
-    ],
-  },
+  "GET /api/v1/plans": { body: PLAN_SIZES },
   "GET /api/v1/releases": {
     body: [
       { engine: "woocommerce", name: "wp6.8-wc9.8", default: true, components: { wordpress: "wordpress:6.8.1", woocommerce: "9.8.5" } },
       { engine: "woocommerce", name: "wp6.7-wc9.6", default: false, components: { wordpress: "wordpress:6.7.2", woocommerce: "9.6.2" } },
-      { engine: "medusa", name: "medusa2.8", default: true, components: { medusa: "2.8.4" } },
+      { engine: "medusa", name: "medusa2.21", default: true, components: { medusa: "ghcr.io/storeplane/medusa:2.21.2", postgres: "postgres:17.5", redis: "redis:7.4.2" } },
     ],
   },
 };
@@ -29,10 +24,10 @@ const accepted = (overrides = {}) => ({
   body: { store: aStore({ ...store, latest_revision: 4 }), revision: aRevision(4, { status: "pending", plan: "medium" }), changed: true, ...overrides },
 });
 
-function renderForm(replies = {}) {
+function renderForm(replies = {}, of: Store = store) {
   const calls = stubApi({ ...catalog, ...replies });
   const onChanged = vi.fn();
-  renderWithClient(<ChangeForm store={store} onCancel={() => {}} onChanged={onChanged} />);
+  renderWithClient(<ChangeForm store={of} onCancel={() => {}} onChanged={onChanged} />);
   const patches = () => calls.filter((c) => c.method === "PATCH");
   return { calls, patches, onChanged, apply: screen.getByRole("button", { name: "Apply change" }) };
 }
@@ -56,6 +51,21 @@ describe("the change form", () => {
     expect(fresh.closest("label")).toHaveTextContent("woocommerce 9.8.5");
     // Only this engine's releases are offered.
     expect(within(screen.getByTestId("releases")).getAllByRole("radio")).toHaveLength(2);
+  });
+
+  it("shows a Medusa store the sizes and releases of its own engine", async () => {
+    renderForm({}, aMedusaStore({ plan: "medium" }));
+    expect(await screen.findByText("10 CPU · 10Gi memory · 23Gi storage")).toBeInTheDocument();
+    expect(screen.getByText("5 CPU · 5Gi memory · 6Gi storage")).toBeInTheDocument();
+    expect(screen.getByText("20 CPU · 20Gi memory · 100Gi storage")).toBeInTheDocument();
+    expect(screen.queryByText("4 CPU · 4Gi memory · 20Gi storage")).toBeNull();
+    expect(screen.getByRole("radio", { name: /Medium/ }).closest("label")).toHaveTextContent("Current");
+
+    const releases = within(await screen.findByTestId("releases")).getAllByRole("radio");
+    expect(releases).toHaveLength(1);
+    expect(releases[0]).toBeChecked();
+    expect(releases[0].closest("label")).toHaveTextContent("medusa2.21");
+    expect(releases[0].closest("label")).toHaveTextContent("postgres postgres:17.5");
   });
 
   it("cannot be sent until something differs from what the store runs", async () => {

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Info, LoaderCircle } from "lucide-react";
 import { type FormEvent, useId, useState } from "react";
-import { PLANS, PlanFigures } from "@/components/plan-figures";
+import { PLANS, PlanFigures, sizeOf } from "@/components/plan-figures";
 import { ErrorText } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -122,7 +122,7 @@ export function ChangeForm({
     <form onSubmit={submit} noValidate className="flex flex-col gap-5">
       <fieldset className="flex flex-col gap-2">
         <legend className="mb-2 text-sm font-medium">Plan</legend>
-        <div className="grid gap-2 sm:grid-cols-3">
+        <div className="grid gap-2 sm:grid-cols-3" data-testid="plans" data-engine={store.engine}>
           {PLANS.map((p) => (
             <Choice
               key={p.value}
@@ -138,7 +138,7 @@ export function ChangeForm({
                 {p.label}
                 {store.plan === p.value && <Badge tone="info">Current</Badge>}
               </span>
-              <PlanFigures size={plans.data?.find((s) => s.plan === p.value)} loading={plans.isPending} />
+              <PlanFigures size={sizeOf(plans.data, store.engine, p.value)} loading={plans.isPending} />
             </Choice>
           ))}
         </div>

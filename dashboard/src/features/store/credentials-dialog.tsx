@@ -1,5 +1,6 @@
-import { Check, Copy, LoaderCircle } from "lucide-react";
+import { LoaderCircle } from "lucide-react";
 import { useId, useState } from "react";
+import { CopyButton } from "@/components/copy-button";
 import { ErrorText } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
@@ -73,7 +74,6 @@ export function CredentialsDialog({ open, credentials, error, onClose }: Props) 
 }
 
 function Secret({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState(false);
   const id = useId();
   return (
     <div className="flex flex-col gap-1">
@@ -84,19 +84,7 @@ function Secret({ label, value }: { label: string; value: string }) {
         <code aria-labelledby={id} className="min-w-0 flex-1 rounded-md border bg-muted px-3 py-2 font-mono text-sm break-all" data-testid={`secret-${label.toLowerCase()}`}>
           {value}
         </code>
-        <Button
-          variant="outline"
-          size="icon"
-          aria-label={copied ? `${label} copied` : `Copy ${label.toLowerCase()}`}
-          onClick={() => {
-            void navigator.clipboard?.writeText(value).then(() => {
-              setCopied(true);
-              setTimeout(() => setCopied(false), 1500);
-            });
-          }}
-        >
-          {copied ? <Check aria-hidden /> : <Copy aria-hidden />}
-        </Button>
+        <CopyButton value={value} label={label} />
       </div>
     </div>
   );

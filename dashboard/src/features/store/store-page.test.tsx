@@ -1,8 +1,9 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { applyStore } from "@/lib/live";
 import type { Store, StoreEvent } from "@/lib/types";
-import { aRevision, aStore, renderWithClient, stubApi } from "@/test-support";
+import { aMedusaStore, aRevision, aStore, renderWithClient, stubApi } from "@/test-support";
 import StorePage, { credentialsHistory } from "./store-page";
 
 const BASE = `/api/v1/stores/${aStore().id}`;
@@ -14,8 +15,8 @@ function renderPage(store: Store, replies = {}, events: StoreEvent[] = []) {
     [`GET ${BASE}/revisions`]: { body: { items: [aRevision(3)], next_cursor: null } },
     ...replies,
   });
-  renderWithClient(<StorePage id={store.id} />);
-  return calls;
+  const { client } = renderWithClient(<StorePage id={store.id} />);
+  return Object.assign(calls, { client });
 }
 
 const step = (seq: number, kind: StoreEvent["kind"], detail: unknown = {}): StoreEvent => ({
@@ -64,6 +65,52 @@ describe("the store page", () => {
     expect(calls.filter((c) => c.method === "POST").map((c) => c.path)).toEqual([`${BASE}/credentials/reset`]);
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
     expect(screen.queryByRole("button", { name: "Reveal admin credentials" })).toBeNull();
+  });
+});
+
+describe("the store page's links", () => {
+  beforeEach(() => vi.unstubAllGlobals());
+
+  it("are a WooCommerce store's storefront and admin, with no publishable key", async () => {
+    renderPage(aStore());
+    expect(await screen.findByTestId("link-storefront")).toHaveAttribute("href", "http://acme.127.0.0.1.nip.io");
+    expect(screen.getByTestId("link-admin")).toHaveAttribute("href", "http://acme.127.0.0.1.nip.io/wp-admin/");
+    expect(screen.getByTestId("engine")).toHaveTextContent("WooCommerce");
+    expect(screen.queryByText("Store API")).toBeNull();
+    expect(screen.queryByText("Publishable key")).toBeNull();
+  });
+
+  it("are a Medusa store's Store API and admin, beside its publishable key, which copies", async () => {
+    const user = userEvent.setup();
+    renderPage(aMedusaStore());
+    const api = await screen.findByTestId("link-store-api");
+    expect(api).toHaveAttribute("href", "http://headless.127.0.0.1.nip.io/store");
+    expect(screen.getByText("Store API", { selector: "dt" })).toBeInTheDocument();
+    expect(screen.getByTestId("link-admin")).toHaveAttribute("href", "http://headless.127.0.0.1.nip.io/app");
+    expect(screen.queryByTestId("link-storefront")).toBeNull();
+    expect(screen.getByTestId("engine")).toHaveTextContent("Medusa");
+
+    const key = screen.getByTestId("publishable-key");
+    expect(key).toHaveTextContent("pk_0123456789abcdef0123456789abcdef");
+    const field = key.closest("dd");
+    expect(field).toHaveTextContent("Store API requests send it as x-publishable-api-key.");
+    await user.click(screen.getByRole("button", { name: "Copy publishable key" }));
+    expect(await navigator.clipboard.readText()).toBe("pk_0123456789abcdef0123456789abcdef");
+    expect(screen.getByRole("button", { name: "Publishable key copied" })).toBeInTheDocument();
+  });
+
+  it("say the publishable key comes when setup finishes, and show it as soon as the store says it", async () => {
+    const provisioning = aMedusaStore({ status: "provisioning", outputs: {}, revision: null, latest_revision: 1 });
+    const { client } = renderPage(provisioning);
+    expect(await screen.findByTestId("publishable-key-pending")).toHaveTextContent("published when setup finishes");
+    expect(screen.queryByRole("button", { name: "Copy publishable key" })).toBeNull();
+
+    act(() =>
+      applyStore(client, { ...provisioning, status: "ready", outputs: { publishable_key: "pk_fresh" }, updated_at: "2026-01-01T00:01:00Z" }),
+    );
+    expect(await screen.findByTestId("publishable-key")).toHaveTextContent("pk_fresh");
+    expect(screen.queryByTestId("publishable-key-pending")).toBeNull();
+    expect(screen.getByRole("button", { name: "Reveal admin credentials" })).toBeInTheDocument();
   });
 });
 

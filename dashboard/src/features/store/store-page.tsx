@@ -11,6 +11,7 @@ import {
   TriangleAlert,
 } from "lucide-react";
 import { type ReactNode, useEffect, useMemo, useState } from "react";
+import { CopyButton } from "@/components/copy-button";
 import { Link } from "@/components/link";
 import { StatusBadge } from "@/components/status-badge";
 import { RelativeTime } from "@/components/time";
@@ -19,9 +20,11 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle, Skeleton } from "@/components/ui/card";
 import { ApiError, api, describeError } from "@/lib/api";
+import { ENGINE_NAME, PUBLISHABLE_KEY_HEADER, publishableKey, publishesKey, storeLinks } from "@/lib/engines";
 import { applyStore } from "@/lib/live";
 import { isRecord, ownedObjects } from "@/lib/objects";
 import type { Store, StoreEvent } from "@/lib/types";
+import { cn } from "@/lib/utils";
 import { ChangeDialog } from "./change-dialog";
 import { CredentialsDialog } from "./credentials-dialog";
 import { DeleteDialog } from "./delete-dialog";
@@ -233,12 +236,11 @@ function StoreSummary({ store, credentials }: { store: Store; credentials: Crede
         )}
 
         <dl className="grid grid-cols-1 gap-x-6 gap-y-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
-          <Field label="Storefront">
-            <ExternalUrl href={store.url} />
-          </Field>
-          <Field label="Admin">
-            <ExternalUrl href={store.admin_url} />
-          </Field>
+          {storeLinks(store).map((link) => (
+            <Field key={link.label} label={link.label}>
+              <ExternalUrl href={link.href} testId={`link-${link.label.toLowerCase().replace(/\W+/g, "-")}`} />
+            </Field>
+          ))}
           <Field label="Namespace">
             <span className="font-mono text-xs break-all" data-testid="namespace">
               {store.namespace}
@@ -248,7 +250,7 @@ function StoreSummary({ store, credentials }: { store: Store; credentials: Crede
             <span className="capitalize" data-testid="plan">
               {store.plan}
             </span>{" "}
-            · {store.engine === "woocommerce" ? "WooCommerce" : "Medusa"}
+            · <span data-testid="engine">{ENGINE_NAME[store.engine]}</span>
           </Field>
           <Field label="Release">
             <span className="flex flex-wrap items-center gap-1.5">
@@ -278,6 +280,11 @@ function StoreSummary({ store, credentials }: { store: Store; credentials: Crede
               <span className="text-muted-foreground">not yet</span>
             )}
           </Field>
+          {publishesKey(store.engine) && (
+            <Field label="Publishable key" className="sm:col-span-2">
+              <PublishableKey store={store} />
+            </Field>
+          )}
         </dl>
       </CardContent>
       <DeleteDialog store={store} open={deleting} onOpenChange={setDeleting} />
@@ -311,19 +318,44 @@ function sentence(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function Field({ label, children }: { label: string; children: ReactNode }) {
+/** The key a storefront sends with every Store API request; public, so always shown. */
+function PublishableKey({ store }: { store: Store }) {
+  const key = publishableKey(store);
   return (
-    <div className="flex min-w-0 flex-col gap-0.5">
+    <div className="flex flex-col gap-1">
+      {key ? (
+        <span className="flex items-center gap-2">
+          <code className="min-w-0 rounded-md border bg-muted px-2 py-1 font-mono text-xs break-all" data-testid="publishable-key">
+            {key}
+          </code>
+          <CopyButton value={key} label="Publishable key" />
+        </span>
+      ) : (
+        <span className="text-muted-foreground" data-testid="publishable-key-pending">
+          published when setup finishes
+        </span>
+      )}
+      <span className="text-xs text-muted-foreground">
+        Store API requests send it as <code className="font-mono">{PUBLISHABLE_KEY_HEADER}</code>.
+      </span>
+    </div>
+  );
+}
+
+function Field({ label, className, children }: { label: string; className?: string; children: ReactNode }) {
+  return (
+    <div className={cn("flex min-w-0 flex-col gap-0.5", className)}>
       <dt className="text-xs font-medium text-muted-foreground uppercase tracking-wide">{label}</dt>
       <dd className="min-w-0">{children}</dd>
     </div>
   );
 }
 
-function ExternalUrl({ href }: { href: string }) {
+function ExternalUrl({ href, testId }: { href: string; testId?: string }) {
   return (
     <a
       href={href}
+      data-testid={testId}
       target="_blank"
       rel="noreferrer"
       className="inline-flex max-w-full items-center gap-1 rounded-sm underline-offset-4 outline-none hover:underline focus-visible:ring-2 focus-visible:ring-ring"

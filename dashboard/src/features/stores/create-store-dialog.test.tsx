@@ -1,17 +1,21 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { renderWithClient, stubApi } from "@/test-support";
+import { PLAN_SIZES, renderWithClient, stubApi } from "@/test-support";
 import { CreateStoreForm } from "./create-store-dialog";
 
 const catalog = {
-  "GET /api/v1/plans": {
+  "GET /api/v1/plans": { body: PLAN_SIZES },
+  "GET /api/v1/engines": {
     body: [
-      { plan: "small", cpu: "2", memory: "2Gi", storage: "4Gi" },
-      { plan: "medium", cpu: "4", memory: "4Gi", storage: "20Gi" },
-      { plan: "large", cpu: "8", memory: "8Gi", storage: "100Gi" },
+      { engine: "woocommerce", available: true },
+      { engine: "medusa", available: true },
     ],
   },
+};
+
+/** A server that does not provision Medusa stores. */
+const withoutMedusa = {
   "GET /api/v1/engines": {
     body: [
       { engine: "woocommerce", available: true },
@@ -33,6 +37,7 @@ const store = {
   admin_url: "http://acme.127.0.0.1.nip.io/wp-admin/",
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
+  outputs: {},
 };
 
 function renderForm(replies = {}) {
@@ -64,12 +69,33 @@ describe("the create store form", () => {
     expect(screen.getByRole("button", { name: "Create store" })).toBeEnabled();
   });
 
-  it("shows each plan's size and Medusa as coming soon", async () => {
+  it("shows each plan's size for the engine chosen, and the sizes of the other when it is switched", async () => {
     renderForm();
+    expect(screen.getByRole("radio", { name: /WooCommerce/ })).toBeChecked();
     expect(await screen.findByText("2 CPU · 2Gi memory · 4Gi storage")).toBeInTheDocument();
     expect(screen.getByText("8 CPU · 8Gi memory · 100Gi storage")).toBeInTheDocument();
-    await waitFor(() => expect(screen.getByRole("radio", { name: /Medusa/ })).toBeDisabled());
-    expect(screen.getByText("Coming soon")).toBeInTheDocument();
+    expect(screen.queryByText("5 CPU · 5Gi memory · 6Gi storage")).toBeNull();
+
+    const medusa = screen.getByRole("radio", { name: /Medusa/ });
+    await waitFor(() => expect(medusa).toBeEnabled());
+    expect(screen.queryByText("Coming soon")).toBeNull();
+    await userEvent.click(medusa);
+    expect(medusa).toBeChecked();
+    expect(screen.getByTestId("plans")).toHaveAttribute("data-engine", "medusa");
+    expect(screen.getByText("5 CPU · 5Gi memory · 6Gi storage")).toBeInTheDocument();
+    expect(screen.getByText("10 CPU · 10Gi memory · 23Gi storage")).toBeInTheDocument();
+    expect(screen.getByText("20 CPU · 20Gi memory · 100Gi storage")).toBeInTheDocument();
+    expect(screen.queryByText("2 CPU · 2Gi memory · 4Gi storage")).toBeNull();
+
+    await userEvent.click(screen.getByRole("radio", { name: /WooCommerce/ }));
+    expect(screen.getByText("2 CPU · 2Gi memory · 4Gi storage")).toBeInTheDocument();
+    expect(screen.queryByText("5 CPU · 5Gi memory · 6Gi storage")).toBeNull();
+  });
+
+  it("shows an engine the server does not provision as coming soon, and does not offer it", async () => {
+    renderForm(withoutMedusa);
+    expect(await screen.findByText("Coming soon")).toBeInTheDocument();
+    expect(screen.getByRole("radio", { name: /Medusa/ })).toBeDisabled();
     expect(screen.getByRole("radio", { name: /WooCommerce/ })).toBeChecked();
   });
 
@@ -87,6 +113,20 @@ describe("the create store form", () => {
     await userEvent.click(screen.getByRole("button", { name: "Create store" }));
     await waitFor(() => expect(onCreated).toHaveBeenCalledWith(store));
     expect(calls.find((c) => c.method === "POST")?.body).toEqual({ name: "acme", engine: "woocommerce", plan: "medium" });
+  });
+
+  it("sends a Medusa store with the plan picked against Medusa's sizes", async () => {
+    const medusa = { ...store, name: "headless", engine: "medusa", url: "http://headless.127.0.0.1.nip.io/store", outputs: {} };
+    const { calls, onCreated, name } = renderForm({ "POST /api/v1/stores": { status: 202, body: medusa } });
+    await userEvent.type(name, "headless");
+    const engine = screen.getByRole("radio", { name: /Medusa/ });
+    await waitFor(() => expect(engine).toBeEnabled());
+    await userEvent.click(engine);
+    await userEvent.click(screen.getByRole("radio", { name: /Large/ }));
+    expect(screen.getByRole("radio", { name: /Large/ }).closest("label")).toHaveTextContent("20 CPU · 20Gi memory · 100Gi storage");
+    await userEvent.click(screen.getByRole("button", { name: "Create store" }));
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith(medusa));
+    expect(calls.find((c) => c.method === "POST")?.body).toEqual({ name: "headless", engine: "medusa", plan: "large" });
   });
 
   it("puts an API error next to the field it is about", async () => {

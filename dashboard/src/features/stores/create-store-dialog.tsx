@@ -7,17 +7,16 @@ import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Choice } from "@/components/ui/choice";
 import { Input, Label } from "@/components/ui/input";
-import { PLANS, PlanFigures } from "@/components/plan-figures";
+import { PLANS, PlanFigures, sizeOf } from "@/components/plan-figures";
 import { ApiError, api, describeError } from "@/lib/api";
 import { applyStore } from "@/lib/live";
 import { MAX_LEN, storeNameError } from "@/lib/store-name";
 import type { Engine, Plan, Store } from "@/lib/types";
 
 const ENGINES: { value: Engine; label: string; blurb: string }[] = [
-  { value: "woocommerce", label: "WooCommerce", blurb: "WordPress with WooCommerce and MariaDB" },
-  { value: "medusa", label: "Medusa", blurb: "Headless commerce on Node.js" },
+  { value: "woocommerce", label: "WooCommerce", blurb: "WordPress and WooCommerce on MariaDB: a storefront and its admin" },
+  { value: "medusa", label: "Medusa", blurb: "Headless, on PostgreSQL and Redis: a Store API and its admin" },
 ];
-
 
 interface Props {
   open: boolean;
@@ -80,6 +79,7 @@ export function CreateStoreForm({ onCancel, onCreated }: { onCancel: () => void;
       ? describeError(create.error)
       : null;
   const shownNameError = nameError ?? fieldError("name");
+  // Until the server says which engines it provisions, only WooCommerce, which it always does.
   const available = (e: Engine) => engines.data?.find((x) => x.engine === e)?.available ?? e === "woocommerce";
 
   const submit = (event: FormEvent) => {
@@ -128,11 +128,14 @@ export function CreateStoreForm({ onCancel, onCreated }: { onCancel: () => void;
                 value={e.value}
                 checked={engine === e.value}
                 disabled={!enabled}
-                onChange={() => setEngine(e.value)}
+                onChange={() => {
+                  setEngine(e.value);
+                  if (create.isError) create.reset();
+                }}
               >
                 <span className="flex items-center gap-2 font-medium">
                   {e.label}
-                  {!enabled && <Badge>Coming soon</Badge>}
+                  {engines.data && !enabled && <Badge>Coming soon</Badge>}
                 </span>
                 <span className="text-xs text-muted-foreground">{e.blurb}</span>
               </Choice>
@@ -144,11 +147,12 @@ export function CreateStoreForm({ onCancel, onCreated }: { onCancel: () => void;
 
       <fieldset className="flex flex-col gap-2">
         <legend className="mb-2 text-sm font-medium">Plan</legend>
-        <div className="grid gap-2 sm:grid-cols-3">
+        {/* Each engine sizes its plans: the figures are those of the engine chosen above. */}
+        <div className="grid gap-2 sm:grid-cols-3" data-testid="plans" data-engine={engine}>
           {PLANS.map((p) => (
             <Choice key={p.value} name="plan" value={p.value} checked={plan === p.value} onChange={() => setPlan(p.value)}>
               <span className="font-medium">{p.label}</span>
-              <PlanFigures size={plans.data?.find((s) => s.plan === p.value)} loading={plans.isPending} />
+              <PlanFigures size={sizeOf(plans.data, engine, p.value)} loading={plans.isPending} />
             </Choice>
           ))}
         </div>

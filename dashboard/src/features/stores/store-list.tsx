@@ -4,9 +4,8 @@ import { Link } from "@/components/link";
 import { StatusBadge } from "@/components/status-badge";
 import { RelativeTime } from "@/components/time";
 import { Card } from "@/components/ui/card";
+import { ENGINE_NAME, storeLinks } from "@/lib/engines";
 import type { Store } from "@/lib/types";
-
-const ENGINE: Record<Store["engine"], string> = { woocommerce: "WooCommerce", medusa: "Medusa" };
 
 /** Below this many stores every row is rendered; above it, only those near the viewport. */
 const WINDOW_FROM = 80;
@@ -97,8 +96,8 @@ const StoreRow = memo(function StoreRow({ store, position, total }: { store: Sto
       >
         {store.name}
       </Link>
-      <span className="order-3 col-span-2 text-sm text-muted-foreground md:order-none md:col-span-1">
-        {ENGINE[store.engine]} · {store.plan}
+      <span className="order-3 col-span-2 text-sm text-muted-foreground md:order-none md:col-span-1" data-engine={store.engine}>
+        {ENGINE_NAME[store.engine]} · {store.plan}
         {store.release && !store.release_is_default && (
           <span className="text-warning" title={`Runs release ${store.release}, no longer the default for new stores`}>
             {" "}
@@ -110,8 +109,9 @@ const StoreRow = memo(function StoreRow({ store, position, total }: { store: Sto
         <StatusBadge status={store.status} />
       </span>
       <span className="order-4 col-span-2 flex min-w-0 gap-3 text-sm md:order-none md:col-span-1">
-        <ExternalLinkTo href={store.url} label="Storefront" name={store.name} />
-        <ExternalLinkTo href={store.admin_url} label="Admin" name={store.name} />
+        {storeLinks(store).map((link) => (
+          <ExternalLinkTo key={link.label} href={link.href} label={link.label} name={store.name} />
+        ))}
       </span>
       <span className="order-5 col-span-2 text-sm text-muted-foreground md:order-none md:col-span-1">
         <span className="md:hidden">Created </span>

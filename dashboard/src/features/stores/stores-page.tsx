@@ -151,7 +151,7 @@ function EmptyState({ onCreate }: { onCreate: () => void }) {
       </div>
       <h2 className="text-lg font-semibold">No stores yet</h2>
       <p className="max-w-sm text-sm text-muted-foreground">
-        Create your first store: a WooCommerce shop in its own namespace, ready in about a minute.
+        Create your first store: a WooCommerce shop or a headless Medusa store, each in its own namespace.
       </p>
       <Button onClick={onCreate}>
         <Plus aria-hidden />
