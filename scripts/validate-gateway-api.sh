@@ -4,7 +4,7 @@
 # @kubernetes-models/gateway-api generates from them):
 #   - a self-check first: a good HTTPRoute passes and deliberately broken ones fail;
 #   - every store's HTTPRoute from `storeplane render` with the Gateway front door, for
-#     every plan, TLS off and on, with and without a listener (sectionName);
+#     every engine and plan, TLS off and on, with and without a listener (sectionName);
 #   - every HTTPRoute and Gateway in the extra FILEs given (the chart's renders).
 #
 #   scripts/validate-gateway-api.sh [FILE...]
@@ -38,20 +38,23 @@ fi
 
 id=01936f3e-8b7a-7c2d-9e4f-0123456789ab
 renders=()
-for plan in small medium large; do
-    for tls in off on; do
-        for listener in "" https; do
-            file="${work}/${plan}-tls-${tls}${listener:+-${listener}}.yaml"
-            flags=(--front-door gateway --base-domain shops.example.com)
-            [ "${tls}" = on ] && flags+=(--store-https)
-            [ -n "${listener}" ] && flags+=(--gateway-listener "${listener}")
-            "${storeplane}" render --name demo --plan "${plan}" --id "${id}" "${flags[@]}" >"${file}" ||
-                fail "storeplane render --plan ${plan} ${flags[*]} failed"
-            renders+=("${file}")
+for engine in woocommerce medusa; do
+    for plan in small medium large; do
+        for tls in off on; do
+            for listener in "" https; do
+                file="${work}/${engine}-${plan}-tls-${tls}${listener:+-${listener}}.yaml"
+                flags=(--front-door gateway --base-domain shops.example.com)
+                [ "${tls}" = on ] && flags+=(--store-https)
+                [ -n "${listener}" ] && flags+=(--gateway-listener "${listener}")
+                "${storeplane}" render --name demo --engine "${engine}" --plan "${plan}" --id "${id}" \
+                    "${flags[@]}" >"${file}" ||
+                    fail "storeplane render --engine ${engine} --plan ${plan} ${flags[*]} failed"
+                renders+=("${file}")
+            done
         done
     done
 done
-echo "==> stores' HTTPRoutes (${#renders[@]} renders: every plan, TLS off and on, with and without a listener)"
+echo "==> stores' HTTPRoutes (${#renders[@]} renders: every engine and plan, TLS off and on, with and without a listener)"
 validate --expect HTTPRoute "${renders[@]}" || fail "a store's HTTPRoute does not match the Gateway API schema"
 if [ "$(grep -c '^kind: HTTPRoute$' "${renders[@]}" | awk -F: '{ n += $2 } END { print n }')" != "${#renders[@]}" ]; then
     fail "not every render has exactly one HTTPRoute"
