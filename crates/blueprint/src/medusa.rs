@@ -11,6 +11,10 @@
 //! face (docs/stores.md says why). One Kubernetes kind per file below, and the engine
 //! steps (checkpoint with `pg_dump`, restore, upgrade with `medusa db:migrate`, password
 //! reset) in `steps.rs`, each with its script beside it.
+//!
+//! What follows is the contract with that image (its working directory, the environment
+//! its `medusa-config.ts` reads, the scripts `medusa exec` runs); the image itself is not
+//! in the repository yet (docs/stores.md).
 
 mod deployment;
 mod job;
