@@ -160,7 +160,7 @@ const NODE: i64 = 1000;
 fn builtin_medusa() -> MedusaRelease {
     MedusaRelease {
         name: ReleaseName::parse("medusa2.21").unwrap_or_else(|_| unreachable!()),
-        medusa: "ghcr.io/storeplane/medusa:2.21.2".to_owned(),
+        medusa: "ghcr.io/storeplane/storeplane-medusa:2.21.2".to_owned(),
         postgres: "docker.io/library/postgres:17.5-bookworm".to_owned(),
         redis: "docker.io/library/redis:7.4.2-bookworm".to_owned(),
         medusa_user: None,

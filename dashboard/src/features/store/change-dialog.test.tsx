@@ -14,7 +14,7 @@ const catalog = {
     body: [
       { engine: "woocommerce", name: "wp6.8-wc9.8", default: true, components: { wordpress: "wordpress:6.8.1", woocommerce: "9.8.5" } },
       { engine: "woocommerce", name: "wp6.7-wc9.6", default: false, components: { wordpress: "wordpress:6.7.2", woocommerce: "9.6.2" } },
-      { engine: "medusa", name: "medusa2.21", default: true, components: { medusa: "ghcr.io/storeplane/medusa:2.21.2", postgres: "postgres:17.5", redis: "redis:7.4.2" } },
+      { engine: "medusa", name: "medusa2.21", default: true, components: { medusa: "ghcr.io/storeplane/storeplane-medusa:2.21.2", postgres: "postgres:17.5", redis: "redis:7.4.2" } },
     ],
   },
 };
