@@ -2,8 +2,10 @@
 # Runs every test storeplane has: formatting, lints, the whole workspace's unit,
 # repository (SQLite and PostgreSQL) and integration tests, the OpenAPI contract test
 # (schemathesis against a real server; needs python3 with venv), then the Helm chart and
-# scripts (helm lint and template, kubectl apply to kube-sim, shellcheck) and the dashboard
-# (typecheck, unit tests, reproducible build, browser tests in chromium).
+# scripts (helm lint and template, kubectl apply to kube-sim, shellcheck), the dashboard
+# (typecheck, unit tests, reproducible build, browser tests in chromium) and the Medusa
+# application (images/medusa built with npm and run for real: setup, server and worker, a
+# checkout; needs Node.js 20.19+ and redis-server).
 #
 # PostgreSQL must be reachable: STOREPLANE_TEST_DATABASE_URL, by default
 # postgres://postgres@127.0.0.1:5432/test. The PostgreSQL tests never skip.
@@ -32,3 +34,6 @@ scripts/test-chart.sh
 
 echo "==> dashboard"
 scripts/test-dashboard.sh
+
+echo "==> Medusa application (built and run against PostgreSQL and Redis)"
+scripts/test-medusa-app.sh

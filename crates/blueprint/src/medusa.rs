@@ -13,8 +13,9 @@
 //! reset) in `steps.rs`, each with its script beside it.
 //!
 //! What follows is the contract with that image (its working directory, the environment
-//! its `medusa-config.ts` reads, the scripts `medusa exec` runs); the image itself is not
-//! in the repository yet (docs/stores.md).
+//! its `medusa-config.ts` reads, the scripts `medusa exec` runs), which
+//! `scripts/test-medusa-app.sh` holds the application to by running it with these same
+//! scripts and variables.
 
 mod deployment;
 mod job;
