@@ -4,8 +4,8 @@
 #   2. the front door, waited for: by default the Gateway API (its standard CRDs and
 #      Traefik with its Gateway provider, in namespace traefik); with FRONT_DOOR=ingress,
 #      the legacy ingress-nginx (kind's manifest) and its admission Jobs;
-#   3. the storeplane image (Dockerfile) and the WordPress+WooCommerce store image
-#      (images/wordpress-woo) built and loaded into the node;
+#   3. the storeplane image (Dockerfile) and the store images, WordPress+WooCommerce
+#      (images/wordpress-woo) and Medusa (images/medusa), built and loaded into the node;
 #   4. the chart installed (or upgraded) with charts/storeplane/values-local.yaml;
 #   5. the dashboard URL, a sign-in link and an API token printed.
 # Idempotent: run it again after a change and it rebuilds, reloads and upgrades what
@@ -187,6 +187,7 @@ build_and_load() {
 }
 storeplane_tag="$(build_and_load storeplane .)" || fail "the storeplane image is not in the cluster"
 woo_tag="$(build_and_load storeplane-wordpress-woo images/wordpress-woo)" || fail "the store image is not in the cluster"
+medusa_tag="$(build_and_load storeplane-medusa images/medusa)" || fail "the Medusa image is not in the cluster"
 
 # --- storeplane ---
 step "installing the chart (release ${RELEASE} in namespace ${NAMESPACE}, front door: ${FRONT_DOOR})"
@@ -196,6 +197,7 @@ helm upgrade --install "${RELEASE}" charts/storeplane \
     ${chart_args[@]+"${chart_args[@]}"} \
     --set image.tag="${storeplane_tag}" \
     --set "platform.releases.woocommerce.available[0].wordpress_woo=storeplane-wordpress-woo:${woo_tag}" \
+    --set "platform.releases.medusa.available[0].medusa=storeplane-medusa:${medusa_tag}" \
     --wait --timeout 5m >/dev/null ||
     fail "helm could not install charts/storeplane (kubectl --context ${context} -n ${NAMESPACE} get pods,events)"
 k -n "${NAMESPACE}" rollout status "deployment/${RELEASE}" --timeout=300s >/dev/null ||

@@ -6,16 +6,21 @@
 #      cash on delivery through the WooCommerce Store API;
 #   3. reveal the admin credentials (once; a second reveal must be refused) and find the
 #      order through the WooCommerce REST API, signed in as that admin;
-#   4. helm upgrade storeplane to a new image, then helm rollback: the store, its
-#      namespace and its order are untouched by both;
-#   5. delete the store and confirm its namespace is gone.
+#   4. beside it, a Medusa store (created with the first, provisioned at the same time):
+#      its publishable key on the store, a checkout through the Store API with that key
+#      and the order found through the Admin API as the revealed admin
+#      (scripts/medusa-checkout.mjs, through the front door);
+#   5. helm upgrade storeplane to a new image, then helm rollback: the WooCommerce store,
+#      its namespace and its order are untouched by both;
+#   6. delete both stores and confirm their namespaces are gone.
 #
 # Runs against the cluster scripts/dev-cluster.sh makes (and runs it first if that cluster
 # does not exist), with either front door (the Gateway API through Traefik, or the legacy
 # ingress-nginx). Every request goes to the front door at 127.0.0.1:80 with curl's
 # --connect-to, keeping each URL's Host header, so no name needs public DNS; every failure
 # prints one `FAIL:` line naming it.
-# Needs: docker, kubectl, kind, helm (scripts/tools.sh finds or fetches them), curl, jq.
+# Needs: docker, kubectl, kind, helm (scripts/tools.sh finds or fetches them), curl, jq,
+# node (the Medusa checkout).
 # Settings: CLUSTER_NAME (storeplane), NAMESPACE (storeplane), E2E_STORE (e2e-<time>),
 # E2E_READY_TIMEOUT seconds (900), FRONT_DOOR (passed to dev-cluster.sh when it runs).
 set -eEuo pipefail
@@ -42,7 +47,7 @@ fail() {
 # A command that fails where nothing else catches it still says so (set -e alone exits
 # silently, for instance inside an assignment from a command substitution).
 trap 'fail "line ${LINENO}: ${BASH_COMMAND} exited $?"' ERR
-for tool in docker kubectl curl jq; do
+for tool in docker kubectl curl jq node; do
     command -v "${tool}" >/dev/null 2>&1 || fail "${tool} is required"
 done
 k() { kubectl --context "${context}" "$@"; }
@@ -105,6 +110,10 @@ created="$(api POST /api/v1/stores "{\"name\":\"${STORE}\",\"engine\":\"woocomme
 id="$(jq -r .id <<<"${created}")" || fail "POST /api/v1/stores answered no JSON: ${created}"
 namespace="$(jq -r .namespace <<<"${created}")" || fail "POST /api/v1/stores answered no JSON: ${created}"
 shop="$(jq -r .url <<<"${created}")" || fail "POST /api/v1/stores answered no JSON: ${created}"
+medusa_created="$(api POST /api/v1/stores "{\"name\":\"${STORE}-medusa\",\"engine\":\"medusa\",\"plan\":\"small\"}")"
+[ "$(status)" = 202 ] || fail "POST /api/v1/stores (medusa) answered $(status): ${medusa_created}"
+medusa_id="$(jq -r .id <<<"${medusa_created}")" || fail "POST /api/v1/stores answered no JSON: ${medusa_created}"
+medusa_namespace="$(jq -r .namespace <<<"${medusa_created}")"
 step "waiting for ${STORE} (${id}) to become ready"
 wait_for_status "${id}" ready "${READY_TIMEOUT}"
 namespace_uid="$(k get namespace "${namespace}" -o jsonpath='{.metadata.uid}')" ||
@@ -186,7 +195,23 @@ check_order() {
 }
 check_order "after checkout"
 
-# --- 4. upgrade and roll back the platform; the store must not notice ---
+# --- 4. the Medusa store beside it: Store API checkout with its publishable key ---
+step "waiting for ${STORE}-medusa (${medusa_id}) to become ready"
+wait_for_status "${medusa_id}" ready "${READY_TIMEOUT}"
+medusa_url="$(store_field "${medusa_id}" url)" || fail "store ${medusa_id} has no URL"
+medusa_base="${medusa_url%/store}"
+publishable_key="$(store_field "${medusa_id}" outputs.publishable_key)"
+case "${publishable_key}" in pk_*) ;; *) fail "store ${medusa_id} shows no publishable key (outputs: $(store_field "${medusa_id}" outputs))" ;; esac
+medusa_revealed="$(api POST "/api/v1/stores/${medusa_id}/credentials/reveal")" || fail "the Medusa reveal request failed"
+[ "$(status)" = 200 ] || fail "the Medusa reveal answered $(status): ${medusa_revealed}"
+step "checking out from ${medusa_base} through the Store API"
+medusa_order="$(MEDUSA_URL="${medusa_base}" MEDUSA_CONNECT_TO="${FRONT}" MEDUSA_PUBLISHABLE_KEY="${publishable_key}" \
+    MEDUSA_ADMIN_EMAIL="$(jq -r .username <<<"${medusa_revealed}")" \
+    MEDUSA_ADMIN_PASSWORD="$(jq -r .password <<<"${medusa_revealed}")" \
+    node scripts/medusa-checkout.mjs)" || fail "the Medusa checkout failed"
+step "Medusa order $(jq -r '.order_id + " (#" + (.display_id|tostring) + ", " + (.total|tostring) + ", " + .payment_status + ")"' <<<"${medusa_order}") found through the Admin API"
+
+# --- 5. upgrade and roll back the platform; the store must not notice ---
 store_untouched() {
     k -n "${NAMESPACE}" rollout status "deployment/${RELEASE}" --timeout=300s >/dev/null ||
         fail "deployment/${RELEASE} did not roll out $1"
@@ -219,14 +244,18 @@ helm rollback "${RELEASE}" -n "${NAMESPACE}" --wait --timeout 5m >/dev/null || f
     fail "the rollback did not restore ${current_image}"
 store_untouched "after the rollback"
 
-# --- 5. delete ---
-step "deleting store ${STORE}"
-api DELETE "/api/v1/stores/${id}" >/dev/null
-[ "$(status)" = 202 ] || fail "DELETE answered $(status)"
-wait_for_status "${id}" deleted 600
-if k get namespace "${namespace}" >/dev/null 2>&1; then
-    fail "namespace ${namespace} still exists after the store was deleted"
-fi
-step "namespace ${namespace} is gone"
+# --- 6. delete ---
+for pair in "${id}:${namespace}" "${medusa_id}:${medusa_namespace}"; do
+    step "deleting store ${pair%%:*}"
+    api DELETE "/api/v1/stores/${pair%%:*}" >/dev/null
+    [ "$(status)" = 202 ] || fail "DELETE ${pair%%:*} answered $(status)"
+done
+for pair in "${id}:${namespace}" "${medusa_id}:${medusa_namespace}"; do
+    wait_for_status "${pair%%:*}" deleted 600
+    if k get namespace "${pair#*:}" >/dev/null 2>&1; then
+        fail "namespace ${pair#*:} still exists after the store was deleted"
+    fi
+    step "namespace ${pair#*:} is gone"
+done
 
-echo "e2e OK: store created, ordered from with cash on delivery, survived an upgrade and a rollback, deleted ($(($(date +%s) - started))s)"
+echo "e2e OK: a WooCommerce store ordered from with cash on delivery, a Medusa store ordered from through its Store API, an upgrade and a rollback survived, both deleted ($(($(date +%s) - started))s)"
