@@ -145,17 +145,18 @@ impl ProvisionRunner {
         let Some(check) = &self.storefront else {
             return Ok(());
         };
+        let what = probe_subject(url);
         let (message, detail) = match check.check(url).await {
             Verdict::Answered { status, elapsed } => (
                 format!(
-                    "storefront answered HTTP {status} in {} ms",
+                    "{what} answered HTTP {status} in {} ms",
                     elapsed.as_millis()
                 ),
                 json!({"step": "verify", "url": url, "status": status, "ms": elapsed.as_millis() as u64}),
             ),
             Verdict::Unreachable { reason } => (
                 format!(
-                    "storefront not reachable from storeplane ({reason}); the store is ready in the cluster: check DNS and the front door (the Gateway or the ingress controller)"
+                    "{what} not reachable from storeplane ({reason}); the store is ready in the cluster: check DNS and the front door (the Gateway or the ingress controller)"
                 ),
                 json!({"step": "verify", "url": url, "error": reason}),
             ),
@@ -657,5 +658,39 @@ impl JobRunner for ProvisionRunner {
         {
             tracing::warn!(store.id = %store.id, error = %e, "could not mark the store failed");
         }
+    }
+}
+
+/// What a probe of `url` asked, for the timeline: the storefront itself (WooCommerce's
+/// `/`), or the path the engine probes (Medusa's `/health`), so that a health check is not
+/// called a storefront.
+fn probe_subject(url: &str) -> String {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
+        .unwrap_or("/");
+    if path == "/" {
+        "storefront".to_owned()
+    } else {
+        format!("store ({path})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_probe_of_the_site_root_is_the_storefront_and_any_other_path_is_named() {
+        assert_eq!(
+            super::probe_subject("http://acme.example.test/"),
+            "storefront"
+        );
+        assert_eq!(
+            super::probe_subject("http://acme.example.test"),
+            "storefront"
+        );
+        assert_eq!(
+            super::probe_subject("http://shop.example.test/health"),
+            "store (/health)"
+        );
     }
 }
