@@ -9,8 +9,8 @@
 #   1. the setup (migrations, then the bootstrap) runs twice: the second run makes
 #      nothing, every table it fills keeps its row count, the publishable key stays;
 #   2. /health answers on the server and on the worker; the server serves the admin at
-#      /app; neither writes anything into the application's directory (the image's root
-#      filesystem is read-only) but uploads;
+#      /app; neither they nor the Jobs' scripts write anything into the application's
+#      directory (the image's root filesystem is read-only) but uploads;
 #   3. scripts/medusa-checkout.mjs buys the sample product through the Store API with the
 #      publishable key and finds the order through the Admin API, signed in as the admin;
 #      the order's event reaches the worker through Redis;
@@ -217,6 +217,9 @@ counts() {
         SELECT 'user', count(*) FROM \"user\" UNION ALL
         SELECT 'provider_identity', count(*) FROM provider_identity"
 }
+# Whatever the setup and the processes write into the application's directory from here
+# on would fail on the image's read-only root filesystem; checked at the end.
+touch "${work}/before-start"
 step "setup, first run (migrations, bootstrap)"
 t="$(millis)"
 run_setup 1
@@ -242,7 +245,6 @@ second_key="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["
 [ "${second_key}" = "${key}" ] || fail "the second setup published another key"
 
 # --- 3. Server and worker, two processes ---
-touch "${work}/before-start"
 start_process() { # name mode admin-disabled port
     (cd "${server_dir}" && exec env MEDUSA_WORKER_MODE="$2" DISABLE_MEDUSA_ADMIN="$3" PORT="$4" \
         medusa start) >"${work}/$1.log" 2>&1 &
@@ -330,10 +332,11 @@ curl -fsS -o /dev/null "http://127.0.0.1:${worker_port}/health" || fail "the wor
 # And the shop still sells.
 node "${root}/scripts/medusa-checkout.mjs" >"${work}/order-3.json" || fail "a checkout after the restore failed"
 
-# Nothing written into the application's directory but uploads (static/).
+# Nothing written into the application's directory but uploads (static/), by the Jobs'
+# scripts or by the processes.
 written="$(find "${server_dir}" -path "${server_dir}/node_modules" -prune -o -path "${server_dir}/static" -prune -o \
     -newer "${work}/before-start" -print | grep -vx "${server_dir}" || true)"
-[ -z "${written}" ] || fail "the processes wrote into the application's directory: ${written}"
+[ -z "${written}" ] || fail "the setup or the processes wrote into the application's directory: ${written}"
 
 peak_server_kib="$(cat "${work}/server.rss")"
 peak_worker_kib="$(cat "${work}/worker.rss")"
