@@ -1,7 +1,7 @@
-# Restores the checkpoint at $CHECKPOINT into the store's database: checked readable first
-# (nothing is dropped for a broken file), then the public schema is dropped and made again
-# (tables a newer release added must not outlive the restore) and the archive loaded, all
-# in one transaction: a restore that fails leaves the database as it was. Everything
+# Restores the checkpoint at $CHECKPOINT into the store's database: read whole first, every
+# data block (nothing is dropped for a broken or cut-short file), then the public schema
+# is dropped and made again (tables a newer release added must not outlive the restore)
+# and the archive loaded, all in one transaction: a restore that fails leaves the database as it was. Everything
 # written since the checkpoint is lost. $RESTORED marks a restore that finished, so a second
 # run of the same Job (keyed by its revision) does not restore again over orders taken
 # since. The connection comes from the PG* variables, the password from PGPASSWORD.
@@ -14,7 +14,7 @@ if [ ! -s "$CHECKPOINT" ]; then
   echo "checkpoint $CHECKPOINT is missing" >&2
   exit 1
 fi
-if ! pg_restore --list "$CHECKPOINT" >/dev/null; then
+if ! pg_restore --file=/dev/null "$CHECKPOINT"; then
   echo "checkpoint $CHECKPOINT is damaged; nothing restored" >&2
   exit 1
 fi
