@@ -5,7 +5,8 @@
 # scripts (helm lint and template, kubectl apply to kube-sim, shellcheck), the dashboard
 # (typecheck, unit tests, reproducible build, browser tests in chromium) and the Medusa
 # application (images/medusa built with npm and run for real: setup, server and worker, a
-# checkout; needs Node.js 20.19+ and redis-server).
+# checkout; needs Node.js 20.19+ and redis-server) and the backup steps (restic against
+# MariaDB, PostgreSQL and moto's S3 server; needs restic).
 #
 # PostgreSQL must be reachable: STOREPLANE_TEST_DATABASE_URL, by default
 # postgres://postgres@127.0.0.1:5432/test. The PostgreSQL tests never skip.
@@ -37,3 +38,6 @@ scripts/test-dashboard.sh
 
 echo "==> Medusa application (built and run against PostgreSQL and Redis)"
 scripts/test-medusa-app.sh
+
+echo "==> backup steps (restic against MariaDB, PostgreSQL and an S3 server)"
+scripts/test-backup-steps.sh
