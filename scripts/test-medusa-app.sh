@@ -39,8 +39,18 @@ work="$(mktemp -d)"
 pids=()
 database=""
 cleanup() {
+    # Newest first: the Medusa processes before the Redis they would keep reconnecting to
+    # (a graceful shutdown waits for it); anything still running after 10 s is killed.
+    local i
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill "${pids[i]}" 2>/dev/null || true
+    done
+    for _ in $(seq 1 50); do
+        kill -0 "${pids[@]}" 2>/dev/null || break
+        sleep 0.2
+    done
     for pid in "${pids[@]}"; do
-        kill "${pid}" 2>/dev/null || true
+        kill -9 "${pid}" 2>/dev/null || true
     done
     wait 2>/dev/null || true
     if [ -n "${database}" ]; then
