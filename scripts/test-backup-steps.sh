@@ -54,13 +54,11 @@ fail() {
     exit 1
 }
 trap 'fail "line ${LINENO}: ${BASH_COMMAND} exited $?"' ERR
+# shellcheck source=scripts/test-helpers.sh
+source "${root}/scripts/test-helpers.sh"
 for tool in restic mariadb mariadb-dump psql pg_dump pg_restore python3 curl; do
     command -v "${tool}" >/dev/null 2>&1 || fail "${tool} is required"
 done
-millis() { date +%s%3N; }
-seconds_since() { python3 -c "print(f'{($(millis) - $1) / 1000:.1f}')"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-random_secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(32))'; }
 kib() { echo $(($1 / 1024)); }
 
 # --- An S3-compatible server ---
@@ -300,8 +298,7 @@ DROP ROLE IF EXISTS ${pg_db};
 CREATE ROLE ${pg_db} LOGIN PASSWORD '${pg_password}';
 CREATE DATABASE ${pg_db} OWNER ${pg_db};
 SQL
-pg_host="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).hostname or "127.0.0.1")' "${pg_admin}")"
-pg_port="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port or 5432)' "${pg_admin}")"
+{ read -r pg_host; read -r pg_port; } < <(pg_host_port "${pg_admin}")
 export PGHOST="${pg_host}" PGPORT="${pg_port}" PGUSER="${pg_db}" PGDATABASE="${pg_db}" PGPASSWORD="${pg_password}"
 psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE TABLE "order" (id text PRIMARY KEY, email text, currency_code text, created_at timestamptz DEFAULT now());

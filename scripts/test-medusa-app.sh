@@ -73,13 +73,11 @@ fail() {
     exit 1
 }
 trap 'fail "line ${LINENO}: ${BASH_COMMAND} exited $?"' ERR
+# shellcheck source=scripts/test-helpers.sh
+source "${root}/scripts/test-helpers.sh"
 for tool in node npm psql pg_dump pg_restore redis-server redis-cli curl python3; do
     command -v "${tool}" >/dev/null 2>&1 || fail "${tool} is required"
 done
-millis() { date +%s%3N; }
-seconds_since() { python3 -c "print(f'{($(millis) - $1) / 1000:.1f}')"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-random_secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(24))'; }
 
 # --- 1. Build, as the Dockerfile does ---
 server_dir="${app}/.medusa/server"
@@ -117,8 +115,7 @@ CREATE ROLE ${database} LOGIN PASSWORD '${db_password}';
 CREATE DATABASE ${database} OWNER ${database};
 SQL
     fail "could not make the database ${database}"
-db_host="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).hostname or "127.0.0.1")' "${admin_url}")"
-db_port="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port or 5432)' "${admin_url}")"
+{ read -r db_host; read -r db_port; } < <(pg_host_port "${admin_url}")
 
 redis_port="$(free_port)"
 redis_password="$(random_secret)"

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use storeplane_blueprint::{Checkpoint, Step};
 
-use crate::job;
+use crate::job::{self, run, run_failing, stand_in};
 
 /// Runs SQL as root on the local server; fails the test, saying so, when it is not there.
 fn sql(database: Option<&str>, statement: &str) -> String {
@@ -145,34 +145,6 @@ impl Drop for Shop {
             .env("MYSQL_PWD", "")
             .output();
     }
-}
-
-fn run(mut command: Command) -> String {
-    let output = command.output().unwrap();
-    let log = job::log(&output);
-    assert!(output.status.success(), "{log}");
-    log
-}
-
-fn run_failing(mut command: Command) -> String {
-    let output = command.output().unwrap();
-    let log = job::log(&output);
-    assert!(!output.status.success(), "{log}");
-    log
-}
-
-/// A directory holding one executable `name` with `body`, to put first on PATH.
-fn stand_in(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let file = bin.join(name);
-    std::fs::write(&file, format!("#!/bin/bash\n{body}\n")).unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&file)
-        .status()
-        .unwrap();
-    bin
 }
 
 #[test]

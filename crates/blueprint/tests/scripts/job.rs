@@ -3,7 +3,7 @@
 //! local things instead (the database host, the checkpoint directory).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use k8s_openapi::api::core::v1::Container;
@@ -75,4 +75,31 @@ pub fn log(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// Runs a step's command, failing the test with its log unless it succeeds; its log.
+pub fn run(mut command: Command) -> String {
+    let output = command.output().unwrap();
+    let log = log(&output);
+    assert!(output.status.success(), "{log}");
+    log
+}
+
+/// Runs a step's command, failing the test with its log if it succeeds; its log.
+pub fn run_failing(mut command: Command) -> String {
+    let output = command.output().unwrap();
+    let log = log(&output);
+    assert!(!output.status.success(), "{log}");
+    log
+}
+
+/// A directory holding one executable `name` with `body`, to put first on PATH.
+pub fn stand_in(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let file = bin.join(name);
+    std::fs::write(&file, format!("#!/bin/bash\n{body}\n")).unwrap();
+    let status = Command::new("chmod").arg("+x").arg(&file).status().unwrap();
+    assert!(status.success());
+    bin
 }

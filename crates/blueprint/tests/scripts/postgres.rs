@@ -17,7 +17,7 @@ use storeplane_blueprint::{
     Blueprint, Checkpoint, Engine, Plan, PlatformSettings, Step, StepResources, StoreSpec,
 };
 
-use crate::job;
+use crate::job::{self, run, run_failing, stand_in};
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -348,20 +348,6 @@ impl Drop for Shop {
     }
 }
 
-fn run(mut command: Command) -> String {
-    let output = command.output().unwrap();
-    let log = job::log(&output);
-    assert!(output.status.success(), "{log}");
-    log
-}
-
-fn run_failing(mut command: Command) -> String {
-    let output = command.output().unwrap();
-    let log = job::log(&output);
-    assert!(!output.status.success(), "{log}");
-    log
-}
-
 /// Where `program` is found on PATH.
 fn on_path(program: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -369,17 +355,6 @@ fn on_path(program: &str) -> PathBuf {
         .map(|dir| dir.join(program))
         .find(|file| file.is_file())
         .unwrap_or_else(|| panic!("{program} is installed"))
-}
-
-/// A directory holding one executable `name` with `body`, to put first on PATH.
-fn stand_in(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let file = bin.join(name);
-    std::fs::write(&file, format!("#!/bin/bash\n{body}\n")).unwrap();
-    let status = Command::new("chmod").arg("+x").arg(&file).status().unwrap();
-    assert!(status.success());
-    bin
 }
 
 #[test]
