@@ -19,6 +19,8 @@
 #   5. a checkpoint (checkpoint.sh) is taken, a second order placed, the checkpoint
 #      restored (restore.sh) under the running processes: the second order is gone, the
 #      first is there, a second run of the restore does nothing, and the shop still sells;
+#   6. the upgrade step (upgrade.sh) on the current database migrates nothing and loses
+#      nothing;
 # and prints its figures: install and build times, setup, time to ready, checkout, and
 # the peak memory (RSS) of the server and the worker while doing so.
 #
@@ -338,6 +340,11 @@ grep -q "already restored" "${work}/restore-again.log" || fail "a second restore
 curl -fsS -o /dev/null "http://127.0.0.1:${worker_port}/health" || fail "the worker is unhealthy after the restore"
 # And the shop still sells.
 node "${root}/scripts/medusa-checkout.mjs" >"${work}/order-3.json" || fail "a checkout after the restore failed"
+
+# --- 7. The upgrade step on a current database: nothing to migrate, nothing lost ---
+step "upgrade step (medusa db:migrate) on a current database"
+(cd "${server_dir}" && sh "${steps}/upgrade.sh") >"${work}/upgrade.log" 2>&1 || fail "upgrade.sh failed"
+[ "$(node "${root}/scripts/medusa-checkout.mjs" orders)" = 2 ] || fail "the upgrade step changed the store's orders"
 
 # Nothing written into the application's directory but uploads (static/), by the Jobs'
 # scripts or by the processes.
