@@ -8,7 +8,8 @@
 # the first failure, naming it:
 #   1. the setup (migrations, then the bootstrap) runs twice: the second run makes
 #      nothing, every table it fills keeps its row count, the publishable key stays;
-#   2. /health answers on the server and on the worker; the server serves the admin at
+#   2. a secret missing from the environment stops `medusa start`, naming it; /health
+#      answers on the server and on the worker; the server serves the admin at
 #      /app; neither they nor the Jobs' scripts write anything into the application's
 #      directory (the image's root filesystem is read-only) but uploads;
 #   3. scripts/medusa-checkout.mjs buys the sample product through the Store API with the
@@ -252,6 +253,19 @@ counts >"${work}/counts-2"
 diff -u "${work}/counts-1" "${work}/counts-2" >&2 || fail "the second setup changed row counts"
 second_key="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["publishable_key"])' "${work}/termination-log")"
 [ "${second_key}" = "${key}" ] || fail "the second setup published another key"
+
+# A secret missing from a store's pod stops Medusa at once, naming it (not a shop that
+# fails later, nor one signing tokens with a known default).
+step "a missing secret stops medusa start, naming it"
+missing_rc=0
+(cd "${server_dir}" && exec env -u JWT_SECRET MEDUSA_WORKER_MODE=server PORT="$(free_port)" \
+    timeout 120 medusa start) >"${work}/missing-secret.log" 2>&1 || missing_rc=$?
+if [ "${missing_rc}" = 0 ] || [ "${missing_rc}" = 124 ]; then
+    fail "medusa start without JWT_SECRET exited ${missing_rc} (124: still running after 120 s)"
+fi
+grep -q "JWT_SECRET is not set" "${work}/missing-secret.log" ||
+    fail "medusa start without JWT_SECRET did not name it"
+rm -f "${work}/missing-secret.log"
 
 # --- 3. Server and worker, two processes ---
 start_process() { # name mode admin-disabled port

@@ -28,7 +28,7 @@ const setting = (name: string, standIn: string) =>
 
 const databaseUrl = (() => {
   const user = encodeURIComponent(optional("DATABASE_USER", "medusa"))
-  const password = process.env.DATABASE_PASSWORD
+  const password = production ? required("DATABASE_PASSWORD") : process.env.DATABASE_PASSWORD
   const credentials = password ? `${user}:${encodeURIComponent(password)}` : user
   const host = optional("DATABASE_HOST", "localhost")
   const port = optional("DATABASE_PORT", "5432")
@@ -37,7 +37,7 @@ const databaseUrl = (() => {
 })()
 
 const redisUrl = (() => {
-  const password = process.env.REDIS_PASSWORD
+  const password = production ? required("REDIS_PASSWORD") : process.env.REDIS_PASSWORD
   const credentials = password ? `:${encodeURIComponent(password)}@` : ""
   const host = optional("REDIS_HOST", "localhost")
   const port = optional("REDIS_PORT", "6379")
