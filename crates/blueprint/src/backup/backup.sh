@@ -1,9 +1,9 @@
 # Backs a store up with restic into the store's own repository ($RESTIC_REPOSITORY: a
 # prefix of the platform's S3 bucket, or a directory on the backup volume), encrypted with
 # the store's own key ($RESTIC_PASSWORD, from the store's backup Secret). What it backs up
-# is $BACKUP_PATHS, space-separated directories: the database dump the engine's checkpoint
-# script wrote (into an emptyDir, by the Job's first container) and the store's files
-# (WordPress's wp-content, Medusa's uploads), mounted read-only. restic cuts them into
+# is $BACKUP_PATHS, space-separated directories: the database dump, written there first
+# by the engine's own checkpoint script, and the store's files (WordPress's wp-content,
+# Medusa's uploads). restic cuts them into
 # content-defined chunks and stores each chunk once, so a backup of data that has not
 # changed adds almost nothing.
 #
@@ -11,9 +11,9 @@
 # killed midway leaves the previous one the latest. Then the retention policy of this
 # backup's kind is applied to this store's snapshots of that kind ($KEEP_LAST,
 # $KEEP_DAILY, $KEEP_WEEKLY; 0 turns a rule off), so that scheduled backups never push out
-# a manual one or a checkpoint, and what no snapshot needs is pruned. Pruning takes an exclusive lock, which a backup killed within the last
-# half hour may still hold: then retention waits for the next backup, and the backup
-# itself still succeeds.
+# a manual one or a checkpoint, and what no snapshot needs is pruned. Pruning takes an
+# exclusive lock, which a backup killed within the last half hour may still hold: then
+# retention waits for the next backup, and the backup itself still succeeds.
 #
 # Its last act writes the snapshot's id and sizes to the termination message
 # ($TERMINATION_LOG), where storeplane reads them:
