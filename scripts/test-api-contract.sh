@@ -15,22 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
-tools="${STOREPLANE_TOOLS_CACHE:-$HOME/.cache/storeplane-tools}"
-venv="$tools/schemathesis-$SCHEMATHESIS_VERSION"
-
-# The marker is written last, so an interrupted install is never taken for a finished one.
-if [ ! -f "$venv/.installed" ]; then
-    echo "==> installing schemathesis $SCHEMATHESIS_VERSION into $venv"
-    rm -rf "$venv"
-    mkdir -p "$tools"
-    python3 -m venv "$venv" || {
-        echo "FAIL: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
-        exit 1
-    }
-    "$venv/bin/pip" install --quiet --disable-pip-version-check \
-        "schemathesis==$SCHEMATHESIS_VERSION"
-    touch "$venv/.installed"
-fi
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+# shellcheck source=scripts/tools.sh
+source scripts/tools.sh
+venv="$(tools_pypi "schemathesis==$SCHEMATHESIS_VERSION")"
 
 cargo build -p storeplane --locked --quiet
 bin=target/debug/storeplane

