@@ -41,6 +41,11 @@ pub enum DbError {
     #[error(transparent)]
     ResetRefused(#[from] crate::ResetRefused),
 
+    /// A backup the store does not allow now, or an operation refused while a backup is
+    /// in progress (409 at the API).
+    #[error(transparent)]
+    BackupRefused(#[from] crate::BackupRefused),
+
     #[error("job {job} is no longer leased by {holder:?}")]
     LeaseLost { job: JobId, holder: String },
 

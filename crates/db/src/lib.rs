@@ -8,6 +8,7 @@
 //! and runs migrations.
 
 mod accounts;
+mod backups;
 mod connect;
 mod error;
 mod manifest;
@@ -25,6 +26,7 @@ mod stores;
 mod timeline;
 mod url;
 
+pub use backups::{BackupRefused, RequestBackup};
 pub use connect::{ConnectOptions, connect, migrate};
 pub use error::DbError;
 pub use password_reset::ResetRefused;

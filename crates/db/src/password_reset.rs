@@ -115,6 +115,7 @@ pub(crate) async fn request<B: SqlBackend>(
     if current.pending().is_some() {
         return Err(ResetRefused::ResetInProgress.into());
     }
+    crate::backups::refuse_while_backing_up(conn, store).await?;
     if let Some(revision) = heads(conn, store).await?.in_flight() {
         return Err(ResetRefused::RevisionInFlight {
             revision: revision.number.get(),

@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use storeplane_domain::{
-    Actor, Checkpoint, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Revision, RevisionNumber,
-    RevisionStatus, Role, Store, StoreEvent, StoreId, StoreSpec, StoreStatus, User, UserId,
-    UserName,
+    Actor, Backup, BackupFigures, BackupId, BackupSchedule, Checkpoint, Job, JobId, JobKind,
+    NewStoreEvent, RetryPolicy, Revision, RevisionNumber, RevisionStatus, Role, Store, StoreEvent,
+    StoreId, StoreSpec, StoreStatus, User, UserId, UserName,
 };
 
 use crate::DbError;
@@ -499,4 +499,63 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), DbError>;
+
+    // ---- backups ----
+
+    /// Records a manual (or checkpoint) backup request: the row, the store's Reconcile job
+    /// and the "requested" event, in one transaction. Refused ([`DbError::BackupRefused`],
+    /// 409 at the API) unless the store is ready with no backup, revision or admin password
+    /// reset in progress.
+    async fn request_backup(&self, request: crate::RequestBackup) -> Result<Backup, DbError>;
+
+    /// Requests the store's scheduled backup if `schedule` says it is due at
+    /// `request.now`; `None` when it is not, or the store cannot take one now.
+    async fn schedule_backup(
+        &self,
+        schedule: BackupSchedule,
+        request: crate::RequestBackup,
+    ) -> Result<Option<Backup>, DbError>;
+
+    /// The ready stores whose scheduled backup is due at `now`, the longest overdue first.
+    async fn stores_due_for_backup(
+        &self,
+        schedule: BackupSchedule,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoreId>, DbError>;
+
+    async fn get_backup(&self, id: BackupId) -> Result<Backup, DbError>;
+
+    /// The store's backups, newest first, at most `limit`.
+    async fn store_backups(&self, store: StoreId, limit: u32) -> Result<Vec<Backup>, DbError>;
+
+    /// The store's pending or running backup, if any.
+    async fn active_backup(&self, store: StoreId) -> Result<Option<Backup>, DbError>;
+
+    /// Marks a pending backup running, with a `step` event (idempotent).
+    async fn start_backup(
+        &self,
+        id: BackupId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Backup, DbError>;
+
+    /// Records an active backup's outcome, with a `step` event (idempotent): restic's
+    /// figures, or why it failed.
+    async fn finish_backup(
+        &self,
+        id: BackupId,
+        outcome: Result<BackupFigures, String>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Backup, DbError>;
+
+    /// For a store being torn down: its backups expire `retention` after `now`, and an
+    /// active one fails. Returns how many successful backups it keeps until then.
+    async fn expire_backups(
+        &self,
+        store: StoreId,
+        now: DateTime<Utc>,
+        retention: chrono::Duration,
+        actor: &Actor,
+    ) -> Result<u64, DbError>;
 }

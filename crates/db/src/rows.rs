@@ -9,8 +9,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use storeplane_domain::{
-    InFlightRevision, Job, JobId, ReleaseName, Revision, RevisionNumber, Store, StoreEvent,
-    StoreId, StoreName, StoreSpec, StoreTitle, User, UserId, UserName,
+    ActiveBackup, Backup, BackupFigures, InFlightRevision, Job, JobId, ReleaseName, Revision,
+    RevisionNumber, Store, StoreBackups, StoreEvent, StoreId, StoreName, StoreSpec, StoreTitle,
+    User, UserId, UserName,
 };
 
 use crate::DbError;
@@ -96,6 +97,10 @@ pub(crate) struct StoreRow {
     in_flight_revision: Option<i32>,
     in_flight_rollback_of: Option<i32>,
     password_reset_pending: bool,
+    active_backup_id: Option<String>,
+    active_backup_kind: Option<String>,
+    last_scheduled_backup_at: Option<i64>,
+    last_backup_succeeded_at: Option<i64>,
 }
 
 impl TryFrom<StoreRow> for Store {
@@ -148,6 +153,25 @@ impl TryFrom<StoreRow> for Store {
                 })
                 .transpose()?,
             password_reset_pending: row.password_reset_pending,
+            backups: StoreBackups {
+                active: match (&row.active_backup_id, &row.active_backup_kind) {
+                    (Some(id), Some(kind)) => Some(ActiveBackup {
+                        id: parse(WHAT, "active_backup_id", id)?,
+                        kind: parse(WHAT, "active_backup_kind", kind)?,
+                    }),
+                    _ => None,
+                },
+                last_scheduled_at: optional_time(
+                    WHAT,
+                    "last_scheduled_backup_at",
+                    row.last_scheduled_backup_at,
+                )?,
+                last_succeeded_at: optional_time(
+                    WHAT,
+                    "last_backup_succeeded_at",
+                    row.last_backup_succeeded_at,
+                )?,
+            },
             last_checked_at: optional_time(WHAT, "last_checked_at", row.last_checked_at)?,
             outputs: row
                 .outputs
@@ -313,6 +337,66 @@ impl TryFrom<RevisionRow> for Revision {
                 .map(|n| revision_number(WHAT, "restores", n))
                 .transpose()?,
             migrates_data: row.migrates_data,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BackupRow {
+    id: String,
+    store_id: String,
+    kind: String,
+    status: String,
+    actor: String,
+    reason: String,
+    revision: Option<i32>,
+    snapshot: Option<String>,
+    size_bytes: Option<i64>,
+    added_bytes: Option<i64>,
+    duration_ms: Option<i64>,
+    failure: Option<String>,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+impl TryFrom<BackupRow> for Backup {
+    type Error = DbError;
+
+    fn try_from(row: BackupRow) -> Result<Self, DbError> {
+        const WHAT: &str = "backup";
+        let bytes = |column: &str, value: Option<i64>| -> Result<u64, DbError> {
+            value
+                .and_then(|v| u64::try_from(v).ok())
+                .ok_or_else(|| corrupt(WHAT, format_args!("{column} missing or negative")))
+        };
+        let figures = match row.snapshot {
+            Some(snapshot) => Some(BackupFigures {
+                snapshot,
+                size_bytes: bytes("size_bytes", row.size_bytes)?,
+                added_bytes: bytes("added_bytes", row.added_bytes)?,
+                duration_ms: bytes("duration_ms", row.duration_ms)?,
+            }),
+            None => None,
+        };
+        Ok(Backup {
+            id: parse(WHAT, "id", &row.id)?,
+            store_id: parse(WHAT, "store_id", &row.store_id)?,
+            kind: parse(WHAT, "kind", &row.kind)?,
+            status: parse(WHAT, "status", &row.status)?,
+            actor: parse(WHAT, "actor", &row.actor)?,
+            reason: row.reason,
+            revision: row
+                .revision
+                .map(|n| revision_number(WHAT, "revision", n))
+                .transpose()?,
+            figures,
+            failure: row.failure,
+            created_at: time(WHAT, "created_at", row.created_at)?,
+            started_at: optional_time(WHAT, "started_at", row.started_at)?,
+            finished_at: optional_time(WHAT, "finished_at", row.finished_at)?,
+            expires_at: optional_time(WHAT, "expires_at", row.expires_at)?,
         })
     }
 }

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use storeplane_domain::{
-    Actor, Checkpoint, Job, JobId, JobKind, NewStoreEvent, RetryPolicy, Revision, RevisionNumber,
-    RevisionStatus, Role, Store, StoreEvent, StoreId, StoreStatus, User, UserId, UserName,
+    Actor, Backup, BackupFigures, BackupId, BackupSchedule, Checkpoint, Job, JobId, JobKind,
+    NewStoreEvent, RetryPolicy, Revision, RevisionNumber, RevisionStatus, Role, Store, StoreEvent,
+    StoreId, StoreStatus, User, UserId, UserName,
 };
 
 use crate::repository::{
@@ -20,8 +21,8 @@ use crate::repository::{
 };
 use crate::sql::{Conn, SqlBackend, args};
 use crate::{
-    Backend, DbError, Repository, accounts, password_reset, queue, revisions, sessions, stores,
-    timeline,
+    Backend, DbError, Repository, accounts, backups, password_reset, queue, revisions, sessions,
+    stores, timeline,
 };
 
 #[async_trait]
@@ -368,5 +369,66 @@ impl<B: SqlBackend> Repository for B {
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
         password_reset::complete(self, store, generation, actor, now).await
+    }
+
+    async fn request_backup(&self, request: crate::RequestBackup) -> Result<Backup, DbError> {
+        backups::request(self, request).await
+    }
+
+    async fn schedule_backup(
+        &self,
+        schedule: BackupSchedule,
+        request: crate::RequestBackup,
+    ) -> Result<Option<Backup>, DbError> {
+        backups::schedule(self, schedule, request).await
+    }
+
+    async fn stores_due_for_backup(
+        &self,
+        schedule: BackupSchedule,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoreId>, DbError> {
+        backups::due(self, schedule, now).await
+    }
+
+    async fn get_backup(&self, id: BackupId) -> Result<Backup, DbError> {
+        backups::get(self, id).await
+    }
+
+    async fn store_backups(&self, store: StoreId, limit: u32) -> Result<Vec<Backup>, DbError> {
+        backups::list(self, store, limit).await
+    }
+
+    async fn active_backup(&self, store: StoreId) -> Result<Option<Backup>, DbError> {
+        backups::active_of(self, store).await
+    }
+
+    async fn start_backup(
+        &self,
+        id: BackupId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Backup, DbError> {
+        backups::start(self, id, actor, now).await
+    }
+
+    async fn finish_backup(
+        &self,
+        id: BackupId,
+        outcome: Result<BackupFigures, String>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Backup, DbError> {
+        backups::finish(self, id, outcome, actor, now).await
+    }
+
+    async fn expire_backups(
+        &self,
+        store: StoreId,
+        now: DateTime<Utc>,
+        retention: chrono::Duration,
+        actor: &Actor,
+    ) -> Result<u64, DbError> {
+        backups::expire(self, store, now, retention, actor).await
     }
 }

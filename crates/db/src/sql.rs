@@ -269,8 +269,10 @@ pub(crate) trait SqlBackend: Send + Sync + fmt::Debug {
 /// The columns of `stores`, in [`crate::rows::StoreRow`] order.
 ///
 /// The revision columns come from `store_revisions` by index lookups (its primary key,
-/// and the partial index that allows one revision in flight per store), so a page of
-/// stores reads where each stands in one query rather than one more per store.
+/// and the partial index that allows one revision in flight per store), and the backup
+/// columns from `backups` likewise (the partial index of active backups, and the index by
+/// store), so a page of stores reads where each stands in one query rather than one more
+/// per store.
 macro_rules! store_columns {
     () => {
         "id, name, engine, plan, release, title, owner_id, status, status_reason, \
@@ -281,7 +283,15 @@ macro_rules! store_columns {
          AND sr.status IN ('pending', 'applying')) AS in_flight_revision, \
          (SELECT sr.rollback_of FROM store_revisions sr WHERE sr.store_id = stores.id \
          AND sr.status IN ('pending', 'applying')) AS in_flight_rollback_of, \
-         (admin_password_generation > admin_password_applied) AS password_reset_pending"
+         (admin_password_generation > admin_password_applied) AS password_reset_pending, \
+         (SELECT b.id FROM backups b WHERE b.store_id = stores.id \
+         AND b.status IN ('pending', 'running')) AS active_backup_id, \
+         (SELECT b.kind FROM backups b WHERE b.store_id = stores.id \
+         AND b.status IN ('pending', 'running')) AS active_backup_kind, \
+         (SELECT MAX(b.created_at) FROM backups b WHERE b.store_id = stores.id \
+         AND b.kind = 'scheduled') AS last_scheduled_backup_at, \
+         (SELECT MAX(b.finished_at) FROM backups b WHERE b.store_id = stores.id \
+         AND b.status = 'succeeded') AS last_backup_succeeded_at"
     };
 }
 pub(crate) use store_columns;

@@ -12,6 +12,8 @@ mod support;
 
 #[path = "repository/accounts.rs"]
 mod accounts;
+#[path = "repository/backups.rs"]
+mod backups;
 #[path = "repository/concurrency.rs"]
 mod concurrency;
 #[path = "repository/lifecycle.rs"]

@@ -6,6 +6,7 @@
 //! clock or a random source itself. Time and randomness are passed in, so every rule here
 //! is tested without I/O.
 
+mod backup;
 mod event;
 mod job;
 mod lifecycle;
@@ -15,6 +16,10 @@ mod revision;
 mod store;
 mod user;
 
+pub use backup::{
+    ActiveBackup, Backup, BackupFigures, BackupHealth, BackupId, BackupKind, BackupSchedule,
+    BackupStatus, StoreBackups, human_bytes,
+};
 pub use event::{Actor, EventKind, NewStoreEvent, StoreEvent, UnknownActor};
 pub use job::{Job, JobId, JobKind, JobState, RetryPolicy};
 pub use lifecycle::{IllegalTransition, StoreStatus};

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ReleaseName, RevisionNumber, StoreName, StoreStatus, StoreTitle, UserId};
+use crate::{
+    ReleaseName, RevisionNumber, StoreBackups, StoreName, StoreStatus, StoreTitle, UserId,
+};
 
 /// A store's identity: a UUIDv7, so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -175,6 +177,8 @@ pub struct Store {
     /// An admin password reset was asked for and the worker has not finished it: the
     /// credentials cannot be revealed until it has.
     pub password_reset_pending: bool,
+    /// Where the store stands with its backups.
+    pub backups: StoreBackups,
     /// When a drift pass last found the store as its deployed revision says (a quiet pass
     /// writes no event, only this).
     pub last_checked_at: Option<DateTime<Utc>>,

@@ -103,6 +103,7 @@ pub(crate) async fn record_change<B: SqlBackend>(
     let store = lock_store::<B, _>(conn, change.store).await?;
     changeable(store.status)?;
     crate::password_reset::refuse_while_resetting(conn, change.store).await?;
+    crate::backups::refuse_while_backing_up(conn, change.store).await?;
     let heads = heads(conn, change.store).await?;
     let (Some(deployed), Some(latest)) = (heads.deployed, heads.latest.clone()) else {
         return Err(ChangeRefused::InProgress {
@@ -188,6 +189,7 @@ pub(crate) async fn record_rollback<B: SqlBackend>(
     let store = lock_store::<B, _>(conn, rollback.store).await?;
     changeable(store.status)?;
     crate::password_reset::refuse_while_resetting(conn, rollback.store).await?;
+    crate::backups::refuse_while_backing_up(conn, rollback.store).await?;
     let history = history(conn, rollback.store).await?;
     let decision = decide_rollback(&history, rollback.target, rollback.restore_checkpoint)?;
     let target = history.iter().find(|r| r.number == rollback.target).ok_or(
