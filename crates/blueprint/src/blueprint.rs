@@ -197,6 +197,8 @@ pub enum Step<'a> {
     },
     /// Set the admin password from the admin Secret, for the `generation`th reset.
     ResetAdminPassword { generation: u32 },
+    /// Back the store up into its repository (see [`crate::backup`]).
+    Backup(crate::BackupRequest<'a>),
 }
 
 impl Blueprint {
@@ -230,6 +232,12 @@ impl Blueprint {
             } => engine.restore(&store, revision, checkpoint)?,
             Step::ResetAdminPassword { generation } => {
                 engine.reset_admin_password(&store, generation)?
+            }
+            Step::Backup(request) => {
+                // The engine's dump, as before an upgrade; its Job's name is not used.
+                let checkpoint = engine.checkpoint(&store, 0)?;
+                let files = engine.files(&store)?;
+                crate::backup::backup(&store, &request, checkpoint, &files)?
             }
         };
         if let Some(job) = resources.job.spec.as_mut() {

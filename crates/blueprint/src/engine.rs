@@ -152,6 +152,20 @@ pub struct OutputsRef {
     pub keys: &'static [&'static str],
 }
 
+/// The claim that holds a store's files (WordPress's `wp-content`, Medusa's uploads), as
+/// the store's pods mount it, which a backup copies beside the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreFiles {
+    pub claim: &'static str,
+    /// Where the store's pods mount it; a backup pod mounts it at the same path, so a
+    /// restore puts the files back where they were.
+    pub path: &'static str,
+    /// The user that owns the files, which a backup reads them as.
+    pub uid: i64,
+    /// The pods that mount it (ReadWriteOnce: a backup pod runs on their node).
+    pub component: Component,
+}
+
 /// Where a store's initial admin credentials live, for the reveal-once endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CredentialsRef {
@@ -236,6 +250,8 @@ impl Checkpoint {
 pub struct StepResources {
     /// Allow rules for the step's pods, on top of the store's default deny and DNS.
     pub network_policies: Vec<NetworkPolicy>,
+    /// Secrets the step brings (a backup's repository key), applied before its Job.
+    pub secrets: Vec<Secret>,
     /// The checkpoints claim, for a checkpoint.
     pub claim: Option<PersistentVolumeClaim>,
     pub job: Job,
@@ -244,10 +260,12 @@ pub struct StepResources {
 }
 
 impl StepResources {
-    /// The objects in apply order: policies, claim, Job (no pod before its fences).
+    /// The objects in apply order: policies, Secrets, claim, Job (no pod before its
+    /// fences, nor before what it reads).
     pub fn ordered(&self) -> Vec<Resource> {
         let Self {
             network_policies,
+            secrets,
             claim,
             job,
             checkpoint: _,
@@ -255,6 +273,7 @@ impl StepResources {
         network_policies
             .into_iter()
             .map(Resource::from)
+            .chain(secrets.into_iter().map(Resource::from))
             .chain(claim.map(Resource::from))
             .chain([Resource::from(job)])
             .collect()
@@ -309,6 +328,9 @@ pub trait EngineBlueprint: fmt::Debug + Send + Sync {
         store: &StoreContext<'_>,
         revision: u32,
     ) -> Result<StepResources, BuildError>;
+
+    /// The claim of the store's files, which backups copy beside the database.
+    fn files(&self, store: &StoreContext<'_>) -> Result<StoreFiles, BuildError>;
 
     /// A Job that migrates the store's data to its release (idempotent), for revision
     /// `revision`.

@@ -28,6 +28,11 @@ pub enum BuildError {
         /// The catalog's release names, comma-separated.
         available: String,
     },
+    #[error("failed to build the {step} step: {reason}")]
+    Step {
+        step: &'static str,
+        reason: &'static str,
+    },
     #[error("failed to build a store: secret {key} is missing")]
     MissingSecret { key: &'static str },
     #[error("failed to build a store: secret {key} {reason}")]

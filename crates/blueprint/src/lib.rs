@@ -50,6 +50,7 @@
 //!   checks it fits the plan. Their objects carry `storeplane.io/step`, which the store's
 //!   prune selector excludes, so applying a store never deletes a checkpoint.
 
+mod backup;
 pub mod engine;
 mod error;
 mod fence;
@@ -70,10 +71,13 @@ mod woocommerce;
 
 mod blueprint;
 
+pub use backup::{
+    BackupRequest, BackupSecrets, CONTAINER as BACKUP_CONTAINER, S3Credentials,
+};
 pub use blueprint::{Blueprint, STEP_JOB_TTL_SECONDS, Step, StoreResources, build};
 pub use engine::{
     Checkpoint, CredentialsRef, EngineBlueprint, EnginePaths, EngineResources, OutputsRef,
-    ReadinessCheck, ReadinessKind, StepResources, StoreContext, StoreUrls,
+    ReadinessCheck, ReadinessKind, StepResources, StoreContext, StoreFiles, StoreUrls,
 };
 pub use error::{BuildError, RenderError};
 pub use fit::{Footprint, pod_charge};
@@ -85,12 +89,13 @@ pub use manifest::{Manifest, ManifestError, Rendered, SECRET_PLACEHOLDER};
 pub use medusa::Medusa;
 pub use plan_size::{Compute, ContainerSize, LimitRangeSize, PlanSize, PlanSizes, QuotaSize};
 pub use render::{objects_to_yaml, to_yaml};
-pub use resource::{ApplyMode, ParseError, Resource};
+pub use resource::{ApplyMode, CREATE_ONCE, ParseError, Resource};
 pub use secrets::{SecretKind, SecretRequirement, StoreSecrets};
 pub use settings::{
-    CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images, MIN_DEADLINE_SECONDS,
-    MedusaRelease, PlatformSettings, ReleaseCatalog, RevisionSettings, UnknownFrontDoor,
-    ValidatedSettings, WooCommerceRelease,
+    BackupSettings, CatalogEntry, EngineReleases, FrontDoor, GatewaySettings, Images,
+    MIN_DEADLINE_SECONDS, MedusaRelease, PlatformSettings, ReleaseCatalog, Repository,
+    RestRepository, Retention, RevisionSettings, S3Repository, UnknownFrontDoor, ValidatedSettings,
+    WooCommerceRelease,
 };
 pub use storeplane_domain::{Engine, Plan, ReleaseName, StoreId, StoreName, StoreSpec, StoreTitle};
 pub use woocommerce::WooCommerce;

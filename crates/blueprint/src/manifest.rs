@@ -134,6 +134,8 @@ fn platform_digest(
         map.remove("images");
         // How revisions are carried out changes nothing a store renders.
         map.remove("revisions");
+        // Nor how backups are taken: the backup Job is a step, built when it runs.
+        map.remove("backups");
         // Only the store's own engine's plans, under `plans` (as a WooCommerce store's
         // always were), so other engines' plans change no store's digest.
         let plans = map.remove(PlatformSettings::plans_field(spec.engine));

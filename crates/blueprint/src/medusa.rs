@@ -29,7 +29,7 @@ use k8s_openapi::api::core::v1::EnvVar;
 
 use crate::engine::{
     Checkpoint, CredentialsRef, EngineBlueprint, EnginePaths, EngineResources, OutputsRef,
-    ReadinessCheck, ReadinessKind, StepResources, StoreContext,
+    ReadinessCheck, ReadinessKind, StepResources, StoreContext, StoreFiles,
 };
 use crate::labels::Component;
 use crate::parts::{claim, service};
@@ -170,6 +170,15 @@ impl EngineBlueprint for Medusa {
             job: SETUP,
             container: SETUP_CONTAINER,
             keys: OUTPUT_KEYS,
+        })
+    }
+
+    fn files(&self, store: &StoreContext<'_>) -> Result<StoreFiles, BuildError> {
+        Ok(StoreFiles {
+            claim: UPLOADS,
+            path: UPLOADS_DIR,
+            uid: release(store)?.medusa_uid(),
+            component: Component::Web,
         })
     }
 

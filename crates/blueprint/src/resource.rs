@@ -15,6 +15,12 @@ use serde::Serialize;
 
 use crate::HTTPRoute;
 
+/// An annotation that, set to `"false"` on a Secret, has it applied like any object: for
+/// a copy of values kept elsewhere (the platform's object-store credentials), which must
+/// follow when they are rotated. Every other Secret holds values generated once and is
+/// only ever created.
+pub const CREATE_ONCE: &str = "storeplane.io/create-once";
+
 /// How the apply engine should write an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyMode {
@@ -150,6 +156,16 @@ impl Resource {
     /// How the apply engine should write this object.
     pub fn apply_mode(&self) -> ApplyMode {
         match self {
+            Self::Secret(secret)
+                if secret
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(CREATE_ONCE))
+                    .is_some_and(|v| v == "false") =>
+            {
+                ApplyMode::Apply
+            }
             Self::Secret(_) => ApplyMode::CreateIfAbsent,
             _ => ApplyMode::Apply,
         }

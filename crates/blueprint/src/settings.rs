@@ -2,6 +2,7 @@
 //! storage, the release catalog, plan sizes), and their validation into
 //! [`ValidatedSettings`], the only form the builders accept.
 
+mod backups;
 mod release;
 mod revisions;
 
@@ -14,6 +15,7 @@ use storeplane_domain::{Engine, Plan};
 use crate::BuildError;
 use crate::plan_size::{Compute, ContainerSize, PlanSize, PlanSizes};
 
+pub use backups::{BackupSettings, Repository, RestRepository, Retention, S3Repository};
 pub use release::{
     CatalogEntry, EngineReleases, Images, MedusaRelease, ReleaseCatalog, WooCommerceRelease,
 };
@@ -65,6 +67,9 @@ pub struct PlatformSettings {
     /// How workers carry out store revisions (deadline, automatic rollback, manifests
     /// kept); changes nothing a store renders.
     pub revisions: RevisionSettings,
+    /// Where and how often stores are backed up, and how long backups are kept; changes
+    /// nothing a store renders.
+    pub backups: BackupSettings,
 }
 
 impl Default for PlatformSettings {
@@ -85,6 +90,7 @@ impl Default for PlatformSettings {
             allow_internet_egress: false,
             pod_security_version: "v1.33".to_owned(),
             revisions: RevisionSettings::default(),
+            backups: BackupSettings::default(),
         }
     }
 }
@@ -307,6 +313,7 @@ impl PlatformSettings {
             }
         }
         self.revisions.check()?;
+        self.backups.check()?;
         Ok(ValidatedSettings {
             settings: self,
             catalog,

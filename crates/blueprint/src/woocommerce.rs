@@ -23,8 +23,9 @@ use k8s_openapi::api::core::v1::EnvVar;
 
 use crate::engine::{
     Checkpoint, CredentialsRef, EngineBlueprint, EnginePaths, EngineResources, ReadinessCheck,
-    ReadinessKind, StepResources, StoreContext,
+    ReadinessKind, StepResources, StoreContext, StoreFiles,
 };
+use crate::labels::Component;
 use crate::pod::{env, secret_env};
 use crate::secrets::{SecretRequirement, StoreSecrets};
 use crate::settings::WooCommerceRelease;
@@ -109,6 +110,15 @@ impl EngineBlueprint for WooCommerce {
             username_key: ADMIN_USER,
             password_key: ADMIN_PASSWORD,
         }
+    }
+
+    fn files(&self, store: &StoreContext<'_>) -> Result<StoreFiles, BuildError> {
+        Ok(StoreFiles {
+            claim: persistent_volume_claim::WORDPRESS_CONTENT,
+            path: "/var/www/html/wp-content",
+            uid: release(store)?.wordpress_uid(),
+            component: Component::Web,
+        })
     }
 
     fn checkpoint(

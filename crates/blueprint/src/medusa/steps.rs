@@ -48,6 +48,7 @@ pub fn checkpoint(
     );
     StepResources {
         network_policies: maintenance::network_policies(store),
+        secrets: Vec::new(),
         claim: Some(checkpoints_claim(store)),
         job,
         checkpoint: Some(Checkpoint {
@@ -87,6 +88,7 @@ pub fn restore(
     );
     StepResources {
         network_policies: maintenance::network_policies(store),
+        secrets: Vec::new(),
         claim: None,
         job,
         checkpoint: None,
@@ -118,6 +120,7 @@ fn application_step(
     );
     StepResources {
         network_policies: maintenance::network_policies(store),
+        secrets: Vec::new(),
         claim: None,
         job,
         checkpoint: None,

@@ -48,6 +48,7 @@ pub fn checkpoint(
     );
     StepResources {
         network_policies: maintenance::network_policies(store),
+        secrets: Vec::new(),
         claim: Some(checkpoints_claim(store)),
         job,
         checkpoint: Some(Checkpoint {

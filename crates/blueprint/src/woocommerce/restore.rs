@@ -41,6 +41,7 @@ pub fn restore(
     );
     StepResources {
         network_policies: maintenance::network_policies(store),
+        secrets: Vec::new(),
         claim: None,
         job,
         checkpoint: None,

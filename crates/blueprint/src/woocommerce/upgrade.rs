@@ -34,6 +34,7 @@ pub fn upgrade(
     );
     StepResources {
         network_policies: maintenance::network_policies(store),
+        secrets: Vec::new(),
         claim: None,
         job,
         checkpoint: None,

@@ -134,3 +134,40 @@ pub fn everything_on_gateway() -> PlatformSettings {
     settings.gateway.data_plane_namespace = "kube-system".to_owned();
     settings
 }
+
+/// What a backup step is given: a fixed repository key, and S3 credentials.
+pub fn backup_secrets() -> storeplane_blueprint::BackupSecrets {
+    storeplane_blueprint::BackupSecrets {
+        key: "backup-key-fixture-0123456789abcdef".to_owned(),
+        s3: Some(storeplane_blueprint::S3Credentials {
+            access_key_id: "AKIAFIXTURE".to_owned(),
+            secret_access_key: "s3-secret-fixture-0123456789".to_owned(),
+        }),
+    }
+}
+
+/// A manual backup of revision 2, `backup-4f1c2a9b`, with [`backup_secrets`].
+pub fn backup_request(
+    secrets: &storeplane_blueprint::BackupSecrets,
+) -> storeplane_blueprint::BackupRequest<'_> {
+    storeplane_blueprint::BackupRequest {
+        name: "backup-4f1c2a9b",
+        kind: storeplane_domain::BackupKind::Manual,
+        revision: Some(2),
+        secrets,
+    }
+}
+
+/// Backups to an S3 bucket of a MinIO running in the cluster.
+pub fn s3_backups() -> PlatformSettings {
+    let mut settings = PlatformSettings::default();
+    settings.backups.repository =
+        storeplane_blueprint::Repository::S3(storeplane_blueprint::S3Repository {
+            endpoint: "http://minio.backups.svc:9000".to_owned(),
+            bucket: "shops".to_owned(),
+            prefix: "storeplane".to_owned(),
+            region: Some("eu-west-1".to_owned()),
+            namespace: Some("backups".to_owned()),
+        });
+    settings
+}

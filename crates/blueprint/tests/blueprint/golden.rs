@@ -148,6 +148,7 @@ fn assert_steps_golden(engine: Engine, checkpoint_path: &str, file: &str) {
         claim: "checkpoints".to_owned(),
         path: checkpoint_path.to_owned(),
     };
+    let backup = fixtures::backup_secrets();
     let steps = [
         Step::Checkpoint { revision: 2 },
         Step::Upgrade { revision: 2 },
@@ -156,6 +157,7 @@ fn assert_steps_golden(engine: Engine, checkpoint_path: &str, file: &str) {
             checkpoint: &checkpoint,
         },
         Step::ResetAdminPassword { generation: 1 },
+        Step::Backup(fixtures::backup_request(&backup)),
     ];
     let mut rendered = String::new();
     for step in steps {

@@ -447,6 +447,7 @@ fn check_every_pod_passes_restricted(objects: &[Resource], settings: &PlatformSe
 fn steps(settings: &PlatformSettings, engine: Engine, plan: Plan) -> Vec<Resource> {
     let blueprint = Blueprint::new(settings.clone()).unwrap();
     let spec = fixtures::spec_of(engine, "demo", plan);
+    let backup = fixtures::backup_secrets();
     let checkpoint = Checkpoint {
         job: "checkpoint-r2".to_owned(),
         claim: "checkpoints".to_owned(),
@@ -460,6 +461,7 @@ fn steps(settings: &PlatformSettings, engine: Engine, plan: Plan) -> Vec<Resourc
             checkpoint: &checkpoint,
         },
         Step::ResetAdminPassword { generation: 1 },
+        Step::Backup(fixtures::backup_request(&backup)),
     ]
     .into_iter()
     .flat_map(|step| {
@@ -835,11 +837,15 @@ proptest! {
 fn every_engine_step_of_every_plan_of_every_engine_passes_restricted_pod_security() {
     for engine in Engine::ALL {
         for plan in Plan::ALL {
-            for settings in [PlatformSettings::default(), fixtures::everything_on()] {
+            for settings in [
+                PlatformSettings::default(),
+                fixtures::everything_on(),
+                fixtures::s3_backups(),
+            ] {
                 let objects = steps(&settings, *engine, *plan);
                 assert_eq!(
                     objects.iter().filter(|o| o.kind() == "Job").count(),
-                    4,
+                    5,
                     "{engine} {plan}"
                 );
                 check_probes_and_security(&objects);

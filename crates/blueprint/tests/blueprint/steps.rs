@@ -356,3 +356,244 @@ fn the_checkpoint_claim_is_sized_from_the_plan() {
     let large = build_step(settings, Plan::Large, Step::Checkpoint { revision: 2 });
     assert_eq!(storage(&large), "30Gi");
 }
+
+fn backup_step(settings: PlatformSettings, engine: Engine) -> StepResources {
+    let secrets = fixtures::backup_secrets();
+    Blueprint::new(settings)
+        .unwrap()
+        .step(
+            fixtures::store_id(),
+            &fixtures::spec_of(engine, "demo", Plan::Small),
+            Step::Backup(fixtures::backup_request(&secrets)),
+        )
+        .unwrap()
+}
+
+fn env_of(container: &k8s_openapi::api::core::v1::Container, name: &str) -> Option<String> {
+    container
+        .env
+        .iter()
+        .flatten()
+        .find(|v| v.name == name)
+        .and_then(|v| v.value.clone())
+}
+
+#[test]
+fn a_backup_dumps_with_the_engines_own_container_then_copies_dump_and_files_with_restic() {
+    for (engine, dump, files, claim) in [
+        (
+            Engine::WooCommerce,
+            "/checkpoints/database.sql.gz",
+            "/var/www/html/wp-content",
+            "wordpress-content",
+        ),
+        (
+            Engine::Medusa,
+            "/checkpoints/database.dump",
+            "/srv/medusa/static",
+            "medusa-uploads",
+        ),
+    ] {
+        let step = backup_step(PlatformSettings::default(), engine);
+        let pod = pod(&step);
+        let init = &pod.init_containers.as_ref().unwrap()[0];
+        assert_eq!(
+            env_of(init, "CHECKPOINT").as_deref(),
+            Some(dump),
+            "{engine}"
+        );
+        let restic = &pod.containers[0];
+        assert_eq!(restic.name, "restic");
+        assert_eq!(
+            env_of(restic, "BACKUP_PATHS"),
+            Some(format!("/checkpoints {files}"))
+        );
+        assert_eq!(env_of(restic, "BACKUP_KIND").as_deref(), Some("manual"));
+        assert_eq!(env_of(restic, "BACKUP_REVISION").as_deref(), Some("2"));
+        assert_eq!(
+            env_of(restic, "RESTIC_REPOSITORY"),
+            Some(format!(
+                "rest:http://storeplane-backups.storeplane.svc:8000/{}/",
+                fixtures::store_id()
+            ))
+        );
+        // The files claim, read-only, where the store's pods mount it; the dump on an
+        // emptyDir, never on a claim of the store.
+        let volumes = pod.volumes.as_ref().unwrap();
+        let files_volume = volumes.iter().find(|v| v.name == "files").unwrap();
+        let source = files_volume.persistent_volume_claim.as_ref().unwrap();
+        assert_eq!(
+            (source.claim_name.as_str(), source.read_only),
+            (claim, Some(true))
+        );
+        let mounted = restic.volume_mounts.as_ref().unwrap();
+        assert!(
+            mounted
+                .iter()
+                .any(|m| m.name == "files" && m.mount_path == files && m.read_only == Some(true))
+        );
+        let dump_volume = volumes.iter().find(|v| v.name == "checkpoints").unwrap();
+        assert!(dump_volume.empty_dir.is_some(), "{engine}");
+        assert!(step.claim.is_none());
+        // On the node of the web pod, which holds the ReadWriteOnce claim.
+        let affinity = pod
+            .affinity
+            .as_ref()
+            .unwrap()
+            .pod_affinity
+            .as_ref()
+            .unwrap();
+        let term = &affinity
+            .required_during_scheduling_ignored_during_execution
+            .as_ref()
+            .unwrap()[0];
+        assert_eq!(term.topology_key, "kubernetes.io/hostname");
+        let selected = term
+            .label_selector
+            .as_ref()
+            .unwrap()
+            .match_labels
+            .clone()
+            .unwrap();
+        assert_eq!(selected.get(COMPONENT).map(String::as_str), Some("web"));
+        assert_eq!(
+            selected.get(STORE_ID).cloned(),
+            Some(fixtures::store_id().to_string())
+        );
+    }
+}
+
+#[test]
+fn a_backups_key_is_a_secret_created_once_and_read_from_it() {
+    let step = backup_step(fixtures::s3_backups(), Engine::WooCommerce);
+    let restic = &pod(&step).containers[0];
+    let from_secret = |name: &str| {
+        let var = restic
+            .env
+            .iter()
+            .flatten()
+            .find(|v| v.name == name)
+            .unwrap();
+        assert!(var.value.is_none(), "{name} is a literal");
+        let key = var
+            .value_from
+            .as_ref()
+            .unwrap()
+            .secret_key_ref
+            .as_ref()
+            .unwrap();
+        key.name.clone()
+    };
+    assert_eq!(from_secret("RESTIC_PASSWORD"), "backup-key");
+    assert_eq!(from_secret("AWS_ACCESS_KEY_ID"), "backup-repository");
+    assert_eq!(from_secret("AWS_SECRET_ACCESS_KEY"), "backup-repository");
+    let objects = step.ordered();
+    let secret = |name: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind() == "Secret" && o.name() == name)
+            .unwrap()
+            .clone()
+    };
+    // The key is generated once and never replaced; the platform's credentials follow
+    // a rotation.
+    assert_eq!(
+        secret("backup-key").apply_mode(),
+        storeplane_blueprint::ApplyMode::CreateIfAbsent
+    );
+    assert_eq!(
+        secret("backup-repository").apply_mode(),
+        storeplane_blueprint::ApplyMode::Apply
+    );
+    // Secrets come before the Job that reads them.
+    let position = |kind: &str| objects.iter().position(|o| o.kind() == kind).unwrap();
+    assert!(position("Secret") < position("Job"));
+    // No key or credential anywhere but in the Secrets.
+    let secrets = fixtures::backup_secrets();
+    let s3 = secrets.s3.clone().unwrap();
+    let others: Vec<_> = objects
+        .iter()
+        .filter(|o| o.kind() != "Secret")
+        .cloned()
+        .collect();
+    let text = objects_to_yaml(&others).unwrap();
+    for value in [secrets.key, s3.access_key_id, s3.secret_access_key] {
+        assert!(!text.contains(&value));
+    }
+    assert_eq!(
+        env_of(restic, "RESTIC_REPOSITORY"),
+        Some(format!(
+            "s3:http://minio.backups.svc:9000/shops/storeplane/{}",
+            fixtures::store_id()
+        ))
+    );
+}
+
+#[test]
+fn a_backup_pod_reaches_the_database_and_the_repository_and_nothing_else() {
+    for (settings, repository) in [
+        (
+            PlatformSettings::default(),
+            (
+                r#"Some({"kubernetes.io/metadata.name": "storeplane"})/None/false"#,
+                8000,
+            ),
+        ),
+        (
+            fixtures::s3_backups(),
+            (
+                r#"Some({"kubernetes.io/metadata.name": "backups"})/None/false"#,
+                9000,
+            ),
+        ),
+    ] {
+        let store = fixtures::build_with(settings.clone(), "demo", Plan::Small).ordered();
+        let step = backup_step(settings, Engine::WooCommerce);
+        let mut objects = store.clone();
+        objects.extend(step.ordered());
+        let to: Vec<_> = egress(&objects, &pod_labels(&step))
+            .into_iter()
+            .filter(|(who, _)| !who.contains("kube-dns"))
+            .collect();
+        assert_eq!(to.len(), 2, "{to:?}");
+        assert!(
+            to.iter()
+                .any(|(who, port)| who.contains("\"database\"") && *port == 3306)
+        );
+        assert!(
+            to.iter()
+                .any(|(who, port)| who == repository.0 && *port == repository.1),
+            "{to:?}"
+        );
+        assert!(mariadb_admits(&objects, &pod_labels(&step)));
+        // The store's own pods gain nothing from the backup's policies.
+        let web = vec![(COMPONENT.to_owned(), "web".to_owned())];
+        assert_eq!(egress(&objects, &web), egress(&store, &web));
+    }
+    // An object store outside the cluster: public addresses on its port, nothing private.
+    let mut settings = fixtures::s3_backups();
+    if let storeplane_blueprint::Repository::S3(s3) = &mut settings.backups.repository {
+        s3.endpoint = "https://s3.eu-west-1.amazonaws.com".to_owned();
+        s3.namespace = None;
+    }
+    let step = backup_step(settings, Engine::WooCommerce);
+    let to = egress(&step.ordered(), &pod_labels(&step));
+    assert!(to.contains(&("None/None/true".to_owned(), 443)), "{to:?}");
+}
+
+#[test]
+fn an_s3_repository_without_credentials_is_refused() {
+    let secrets = storeplane_blueprint::BackupSecrets {
+        key: "k".repeat(32),
+        s3: None,
+    };
+    let refused = Blueprint::new(fixtures::s3_backups()).unwrap().step(
+        fixtures::store_id(),
+        &fixtures::spec("demo", Plan::Small),
+        Step::Backup(fixtures::backup_request(&secrets)),
+    );
+    assert!(
+        matches!(refused, Err(BuildError::Step { step: "backup", .. })),
+        "{refused:?}"
+    );
+}

@@ -1,0 +1,349 @@
+//! The backup step: a Job that copies a store's database and files into the store's own
+//! restic repository, outside its namespace. The same for every engine:
+//!
+//! ```text
+//! init container: the engine's own checkpoint container (its dump, as before an
+//!                 upgrade), writing into an emptyDir instead of the checkpoints claim
+//! container:      restic (backup.sh): the dump and the files claim, mounted read-only
+//!                 where the store's pods mount it, into the repository; then retention
+//! ```
+//!
+//! The pod runs on the node of the pod that mounts the files claim (pod affinity): the
+//! claim is ReadWriteOnce, which a pod on another node could not mount. The repository's
+//! key is the store's own, generated once (`backup-key`, created only when absent, so it
+//! is never replaced and every backup of the store can be read with it). Object-store
+//! credentials, where the repository needs them, are the platform's, copied into
+//! `backup-repository` on each backup so a rotated key reaches every store; neither ever
+//! reaches a manifest the metadata store records, since steps are built when they run.
+//!
+//! restic writes its summary to the termination message, where the worker reads the
+//! snapshot id and sizes.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{
+    Affinity, Container, EnvVar, PodAffinity, PodAffinityTerm, Secret, SecurityContext,
+};
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use storeplane_domain::BackupKind;
+
+use crate::engine::{StepResources, StoreContext, StoreFiles};
+use crate::fence::{internet_peer, namespace_peer, port};
+use crate::labels::{self, Component};
+use crate::parts::{shared_metadata, step_labels, step_metadata};
+use crate::pod::{container_security, env, mount, resources, scratch, secret_env};
+use crate::settings::{Repository, Retention};
+use crate::{BuildError, CREATE_ONCE};
+
+const BACKUP_SCRIPT: &str = include_str!("backup/backup.sh");
+
+/// The Secret with the store's repository key, and its key.
+pub const KEY_SECRET: &str = "backup-key";
+pub const KEY: &str = "restic-password";
+/// The Secret with the platform's object-store credentials, copied for the store.
+pub const REPOSITORY_SECRET: &str = "backup-repository";
+/// The container restic runs in: the worker reads its termination message.
+pub const CONTAINER: &str = "restic";
+/// Where the dump is written, inside the pod (an emptyDir).
+const DUMP_DIR: &str = "/checkpoints";
+/// The step label of backup pods, which the repository egress rule selects.
+const STEP: &str = "backup";
+
+/// What a backup needs besides the store: the repository key (a fresh random value; only
+/// the first one ever applied is kept) and the object store's credentials, if any.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BackupSecrets {
+    pub key: String,
+    pub s3: Option<S3Credentials>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("S3Credentials(<redacted>)")
+    }
+}
+
+impl std::fmt::Debug for BackupSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupSecrets")
+            .field("key", &"<redacted>")
+            .field("s3", &self.s3)
+            .finish()
+    }
+}
+
+/// A backup to build: its Job's name (`backup-<short id>`), kind, and the revision the
+/// store runs.
+#[derive(Debug, Clone, Copy)]
+pub struct BackupRequest<'a> {
+    pub name: &'a str,
+    pub kind: BackupKind,
+    pub revision: Option<u32>,
+    pub secrets: &'a BackupSecrets,
+}
+
+fn secret(
+    store: &StoreContext<'_>,
+    name: &str,
+    data: BTreeMap<String, String>,
+    create_once: bool,
+) -> Secret {
+    let mut metadata = shared_metadata(store, name, Component::Maintenance);
+    if !create_once {
+        metadata.annotations = Some(BTreeMap::from([(
+            CREATE_ONCE.to_owned(),
+            "false".to_owned(),
+        )]));
+    }
+    Secret {
+        metadata,
+        string_data: Some(data),
+        type_: Some("Opaque".to_owned()),
+        ..Secret::default()
+    }
+}
+
+/// Backup pods -> the repository: the REST server's namespace on its port, or the object
+/// store (public addresses on its port, or its namespace when it runs in the cluster).
+fn repository_egress(store: &StoreContext<'_>) -> NetworkPolicy {
+    let backups = &store.settings.backups;
+    let (peer, number): (NetworkPolicyPeer, u16) = match &backups.repository {
+        Repository::Rest(rest) => (namespace_peer(&rest.namespace), rest.port),
+        Repository::S3(s3) => match &s3.namespace {
+            Some(namespace) => (namespace_peer(namespace), s3.port()),
+            None => (internet_peer(), s3.port()),
+        },
+    };
+    let mut selector = labels::component_selector(Component::Maintenance);
+    selector.extend(step_labels(STEP));
+    NetworkPolicy {
+        metadata: shared_metadata(store, "backup-egress", Component::Isolation),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(selector),
+                ..LabelSelector::default()
+            }),
+            policy_types: Some(vec!["Egress".to_owned()]),
+            egress: Some(vec![NetworkPolicyEgressRule {
+                to: Some(vec![peer]),
+                ports: Some(vec![port("TCP", i32::from(number))]),
+            }]),
+            ..NetworkPolicySpec::default()
+        }),
+    }
+}
+
+fn restic_env(
+    store: &StoreContext<'_>,
+    request: &BackupRequest<'_>,
+    files: &StoreFiles,
+) -> Vec<EnvVar> {
+    let backups = &store.settings.backups;
+    let Retention {
+        keep_last,
+        keep_daily,
+        keep_weekly,
+    } = backups.retention;
+    let mut vars = vec![
+        env(
+            "RESTIC_REPOSITORY",
+            backups.repository.for_store(&store.id.to_string()),
+        ),
+        secret_env("RESTIC_PASSWORD", KEY_SECRET, KEY),
+        env("BACKUP_HOST", store.id.to_string()),
+        env("BACKUP_KIND", request.kind.as_str()),
+        env("BACKUP_PATHS", format!("{DUMP_DIR} {}", files.path)),
+        env("KEEP_LAST", keep_last.to_string()),
+        env("KEEP_DAILY", keep_daily.to_string()),
+        env("KEEP_WEEKLY", keep_weekly.to_string()),
+        env("RESTIC_CACHE_DIR", "/tmp/restic-cache"),
+        env("HOME", "/tmp"),
+    ];
+    if let Some(revision) = request.revision {
+        vars.push(env("BACKUP_REVISION", revision.to_string()));
+    }
+    if let Repository::S3(s3) = &backups.repository {
+        vars.push(secret_env(
+            "AWS_ACCESS_KEY_ID",
+            REPOSITORY_SECRET,
+            "access-key-id",
+        ));
+        vars.push(secret_env(
+            "AWS_SECRET_ACCESS_KEY",
+            REPOSITORY_SECRET,
+            "secret-access-key",
+        ));
+        if let Some(region) = &s3.region {
+            vars.push(env("AWS_DEFAULT_REGION", region.clone()));
+        }
+    }
+    vars
+}
+
+/// The dump container of the engine's checkpoint Job, made to write `<DUMP_DIR>/database
+/// .<ext>` (the engine's own extension) on the pod's emptyDir.
+fn dump_container(checkpoint: &Job) -> Result<Container, BuildError> {
+    let pod = checkpoint
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref());
+    let mut container =
+        pod.and_then(|pod| pod.containers.first().cloned())
+            .ok_or(BuildError::Step {
+                step: "backup",
+                reason: "the engine's checkpoint Job has no container",
+            })?;
+    for var in container.env.iter_mut().flatten() {
+        if var.name == "CHECKPOINT"
+            && let Some(path) = var.value.as_mut()
+        {
+            let file = path.rsplit('/').next().unwrap_or_default();
+            let extension = file.split_once('.').map_or("", |(_, ext)| ext);
+            *path = format!("{DUMP_DIR}/database.{extension}");
+        }
+    }
+    // The pod's user may differ from the dump's (restic reads the files as their owner):
+    // the dump runs as the user its image expects.
+    if let Some(security) = pod.and_then(|pod| pod.security_context.as_ref()) {
+        container.security_context = Some(SecurityContext {
+            run_as_user: security.run_as_user,
+            run_as_group: security.run_as_group,
+            ..container_security()
+        });
+    }
+    Ok(container)
+}
+
+/// The backup step's objects for `request`, given the engine's checkpoint step (its Job's
+/// container dumps the database, its policies reach the database) and the store's files.
+pub fn backup(
+    store: &StoreContext<'_>,
+    request: &BackupRequest<'_>,
+    checkpoint: StepResources,
+    files: &StoreFiles,
+) -> Result<StepResources, BuildError> {
+    let dump = dump_container(&checkpoint.job)?;
+    let pod_security = checkpoint
+        .job
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref())
+        .and_then(|pod| pod.security_context.clone());
+    let restic = Container {
+        name: CONTAINER.to_owned(),
+        image: Some(store.settings.backups.image.clone()),
+        command: Some(vec![
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            BACKUP_SCRIPT.to_owned(),
+        ]),
+        env: Some(restic_env(store, request, files)),
+        resources: Some(resources(&store.plan().setup)),
+        // As the owner of the files, which it only reads.
+        security_context: Some(SecurityContext {
+            run_as_user: Some(files.uid),
+            run_as_group: Some(files.uid),
+            ..container_security()
+        }),
+        volume_mounts: Some(vec![
+            mount("checkpoints", DUMP_DIR),
+            k8s_openapi::api::core::v1::VolumeMount {
+                read_only: Some(true),
+                ..mount("files", files.path)
+            },
+            mount("tmp", "/tmp"),
+        ]),
+        termination_message_policy: Some("File".to_owned()),
+        ..Container::default()
+    };
+    let mut files_volume = crate::pod::claim("files", files.claim);
+    if let Some(source) = files_volume.persistent_volume_claim.as_mut() {
+        source.read_only = Some(true);
+    }
+    let metadata = step_metadata(store, request.name, Component::Maintenance, STEP);
+    let affinity = Affinity {
+        pod_affinity: Some(PodAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(store.labels(files.component)),
+                    ..LabelSelector::default()
+                }),
+                topology_key: "kubernetes.io/hostname".to_owned(),
+                ..PodAffinityTerm::default()
+            }]),
+            ..PodAffinity::default()
+        }),
+        ..Affinity::default()
+    };
+    let job = Job {
+        metadata: metadata.clone(),
+        spec: Some(k8s_openapi::api::batch::v1::JobSpec {
+            // restic is safe to run again: a snapshot appears only once complete.
+            backoff_limit: Some(2),
+            active_deadline_seconds: Some(
+                i64::try_from(store.settings.backups.deadline_seconds).unwrap_or(i64::MAX),
+            ),
+            template: k8s_openapi::api::core::v1::PodTemplateSpec {
+                metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    labels: metadata.labels,
+                    ..Default::default()
+                }),
+                spec: Some(k8s_openapi::api::core::v1::PodSpec {
+                    restart_policy: Some("Never".to_owned()),
+                    init_containers: Some(vec![dump]),
+                    containers: vec![restic],
+                    security_context: pod_security,
+                    affinity: Some(affinity),
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    volumes: Some(vec![scratch("checkpoints"), files_volume, scratch("tmp")]),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        ..Job::default()
+    };
+    let mut secrets = vec![secret(
+        store,
+        KEY_SECRET,
+        BTreeMap::from([(KEY.to_owned(), request.secrets.key.clone())]),
+        true,
+    )];
+    if let (Repository::S3(_), Some(s3)) = (&store.settings.backups.repository, &request.secrets.s3)
+    {
+        secrets.push(secret(
+            store,
+            REPOSITORY_SECRET,
+            BTreeMap::from([
+                ("access-key-id".to_owned(), s3.access_key_id.clone()),
+                ("secret-access-key".to_owned(), s3.secret_access_key.clone()),
+            ]),
+            false,
+        ));
+    } else if matches!(store.settings.backups.repository, Repository::S3(_)) {
+        return Err(BuildError::Step {
+            step: "backup",
+            reason: "the S3 backup repository needs the platform's credentials, and none were given",
+        });
+    }
+    let mut network_policies = checkpoint.network_policies;
+    network_policies.push(repository_egress(store));
+    Ok(StepResources {
+        network_policies,
+        secrets,
+        claim: None,
+        job,
+        checkpoint: None,
+    })
+}
