@@ -28,7 +28,7 @@ pub enum OutputsError {
     /// The container finished but its message is not a JSON object of strings holding
     /// every key.
     #[error(
-        "the termination message of {pod}/{container} is not what the setup publishes: {reason}"
+        "the termination message of {pod}/{container} is not what the step publishes: {reason}"
     )]
     Malformed {
         pod: String,
@@ -47,14 +47,27 @@ impl Applier {
         namespace: &str,
         outputs: &OutputsRef,
     ) -> Result<Option<BTreeMap<String, String>>, OutputsError> {
+        self.termination_values(namespace, outputs.job, outputs.container, outputs.keys)
+            .await
+    }
+
+    /// The string values of `keys` in the termination message of `container` in a pod of
+    /// Job `job` that ran it to success, as [`Applier::job_outputs`] reads them, for a Job
+    /// named at run time (a backup's).
+    pub async fn termination_values(
+        &self,
+        namespace: &str,
+        job: &str,
+        container: &str,
+        keys: &[&str],
+    ) -> Result<Option<BTreeMap<String, String>>, OutputsError> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
-        let params =
-            ListParams::default().labels(&format!("batch.kubernetes.io/job-name={}", outputs.job));
+        let params = ListParams::default().labels(&format!("batch.kubernetes.io/job-name={job}"));
         let list = with_retries(|| pods.list(&params))
             .await
             .map_err(|source| OutputsError::List {
                 namespace: namespace.to_owned(),
-                job: outputs.job.to_owned(),
+                job: job.to_owned(),
                 source,
             })?;
         for pod in &list.items {
@@ -62,7 +75,7 @@ impl Applier {
                 .status
                 .iter()
                 .flat_map(|s| s.container_statuses.iter().flatten());
-            for status in statuses.filter(|s| s.name == outputs.container) {
+            for status in statuses.filter(|s| s.name == container) {
                 let Some(done) = status.state.as_ref().and_then(|s| s.terminated.as_ref()) else {
                     continue;
                 };
@@ -72,11 +85,11 @@ impl Applier {
                 let pod_name = pod.metadata.name.clone().unwrap_or_default();
                 let malformed = |reason: String| OutputsError::Malformed {
                     pod: pod_name.clone(),
-                    container: outputs.container.to_owned(),
+                    container: container.to_owned(),
                     reason,
                 };
                 let message = done.message.as_deref().unwrap_or_default();
-                return parse(message, outputs.keys).map(Some).map_err(malformed);
+                return parse(message, keys).map(Some).map_err(malformed);
             }
         }
         Ok(None)
