@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// One rule: the message a successful container `container` of a pod of Job `job` leaves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TerminationMessage {
+    /// The Job's name, or its beginning followed by `*` (`backup-*`: every backup Job).
     pub job: String,
     pub container: String,
     /// `{token}` is replaced by 32 random lowercase hex digits.
@@ -25,11 +26,20 @@ pub struct Programs {
 impl Default for Programs {
     fn default() -> Self {
         Self {
-            termination_messages: vec![TerminationMessage {
-                job: "medusa-setup".to_owned(),
-                container: "setup".to_owned(),
-                message: r#"{"publishable_key":"pk_{token}"}"#.to_owned(),
-            }],
+            termination_messages: vec![
+                TerminationMessage {
+                    job: "medusa-setup".to_owned(),
+                    container: "setup".to_owned(),
+                    message: r#"{"publishable_key":"pk_{token}"}"#.to_owned(),
+                },
+                // restic's summary, as storeplane's backup script writes it: the sizes of
+                // a small shop's first backup.
+                TerminationMessage {
+                    job: "backup-*".to_owned(),
+                    container: "restic".to_owned(),
+                    message: r#"{"snapshot_id":"{token}{token}","bytes_added":"20761421","bytes_processed":"20761421","files":"1843"}"#.to_owned(),
+                },
+            ],
         }
     }
 }
@@ -39,7 +49,13 @@ impl Programs {
     pub fn termination_message(&self, job: &str, container: &str) -> Option<String> {
         self.termination_messages
             .iter()
-            .find(|rule| rule.job == job && rule.container == container)
+            .find(|rule| {
+                let named = match rule.job.strip_suffix('*') {
+                    Some(prefix) => job.starts_with(prefix),
+                    None => rule.job == job,
+                };
+                named && rule.container == container
+            })
             .map(|rule| {
                 let token = format!(
                     "{:016x}{:016x}",
@@ -70,5 +86,23 @@ mod tests {
             programs.termination_message("woocommerce-setup", "wp-cli"),
             None
         );
+    }
+
+    #[test]
+    fn every_backup_job_leaves_a_restic_summary_with_its_own_snapshot() {
+        let programs = Programs::default();
+        let first = programs
+            .termination_message("backup-4f1c2a9b", "restic")
+            .unwrap();
+        let second = programs
+            .termination_message("backup-00000001", "restic")
+            .unwrap();
+        assert!(first.contains(r#""bytes_processed":"20761421""#), "{first}");
+        assert_ne!(first, second);
+        assert_eq!(
+            programs.termination_message("backup-4f1c2a9b", "dump"),
+            None
+        );
+        assert_eq!(programs.termination_message("nobackup-1", "restic"), None);
     }
 }

@@ -6,6 +6,7 @@
 //! What a job *does* (provisioning a store on Kubernetes) is the runner's business; this
 //! crate only knows the queue's contract.
 
+mod backup;
 mod desired;
 mod drift;
 mod outputs;
@@ -15,11 +16,13 @@ mod remediation;
 mod reset;
 mod revision;
 mod runner;
+mod schedule;
 mod storefront;
 mod worker;
 
 pub use drift::schedule_drift_checks;
 pub use provision::{ProvisionRunner, Timeouts};
 pub use runner::{JobRunner, RunError};
+pub use schedule::{request_due, schedule_backups};
 pub use storefront::{StorefrontCheck, Verdict};
 pub use worker::{Worker, WorkerSettings};

@@ -66,6 +66,8 @@ pub struct ProvisionRunner {
     /// Revisions found to build to exactly their recorded manifest with this runner's
     /// blueprint; see [`crate::desired::Verified`].
     pub(crate) verified: crate::desired::Verified,
+    /// The platform's object-store credentials, for backups to an S3 repository.
+    pub(crate) backup_credentials: Option<storeplane_blueprint::S3Credentials>,
 }
 
 impl std::fmt::Debug for ProvisionRunner {
@@ -120,7 +122,19 @@ impl ProvisionRunner {
             storefront: None,
             warned: Mutex::new(HashSet::new()),
             verified: crate::desired::Verified::default(),
+            backup_credentials: None,
         }
+    }
+
+    /// Backs stores up to an S3 repository with these credentials (the platform's, read
+    /// from its environment; see docs/operations.md).
+    #[must_use]
+    pub fn with_backup_credentials(
+        mut self,
+        credentials: Option<storeplane_blueprint::S3Credentials>,
+    ) -> Self {
+        self.backup_credentials = credentials;
+        self
     }
 
     /// Ends each provisioning with a request to the new storefront, recorded on the
@@ -325,6 +339,22 @@ impl ProvisionRunner {
     /// writes no event when nothing changed), or a retry of a store that failed on it.
     async fn run_deployed(&self, store: Store, deployed: Revision) -> Result<(), RunError> {
         let drift = store.status == StoreStatus::Ready;
+        if drift && store.backups.active.is_some() {
+            // A backup goes first: nothing else may change the store while it is active.
+            return self.run_backup(&store, &deployed).await;
+        }
+        if let Some(active) = store.backups.active.filter(|_| !drift) {
+            // Requested while the store was ready; it is not any more, and a backup of a
+            // store that is not running would not be one to restore.
+            let reason = format!(
+                "the store became {} before the backup started",
+                store.status
+            );
+            self.repo
+                .finish_backup(active.id, Err(reason), &actor(), Utc::now())
+                .await
+                .map_err(db_failure)?;
+        }
         if drift && let Some(revision) = self.platform_change(&store, &deployed).await? {
             return self.carry_out(store, deployed, revision).await;
         }
@@ -527,6 +557,34 @@ impl ProvisionRunner {
         }
     }
 
+    /// Keeps a deleted store's backups for the platform's retention period, and says so.
+    async fn keep_backups(&self, store: &Store) -> Result<(), RunError> {
+        let days = self.blueprint.settings().backups.keep_after_delete_days;
+        let kept = self
+            .repo
+            .expire_backups(
+                store.id,
+                Utc::now(),
+                chrono::Duration::days(i64::from(days)),
+                &actor(),
+            )
+            .await
+            .map_err(db_failure)?;
+        if kept > 0 {
+            self.event(
+                store,
+                EventKind::Step,
+                format!(
+                    "{kept} backup{} kept for {days} days, restorable as a new store until then",
+                    if kept == 1 { "" } else { "s" }
+                ),
+                json!({"step": "backup", "status": "kept", "backups": kept, "days": days}),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn teardown(&self, store: Store) -> Result<(), RunError> {
         let namespace = store.namespace();
         self.event(
@@ -555,6 +613,7 @@ impl ProvisionRunner {
                     json!({"namespace": namespace}),
                 )
                 .await?;
+                self.keep_backups(&store).await?;
                 self.set_status(&store, StoreStatus::Deleted, None).await?;
                 Ok(())
             }

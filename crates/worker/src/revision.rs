@@ -431,6 +431,8 @@ impl ProvisionRunner {
                 | ChangeRefused::LeftFailed { .. }
                 | ChangeRefused::Stale { .. },
             )) => Ok(None),
+            // A backup or a reset in progress: the platform change waits for it.
+            Err(DbError::BackupRefused(_) | DbError::ResetRefused(_)) => Ok(None),
             Err(e) => Err(db_failure(e)),
         }
     }

@@ -1,0 +1,164 @@
+//! Taking a backup the repository has recorded:
+//!
+//! ```text
+//! pending -> running (event) -> the backup step (the engine's dump, then restic) applied
+//!   -> wait for its Job -> restic's summary read from the termination message
+//!   -> succeeded with its figures, or failed with the reason (event) -> Job removed
+//! ```
+//!
+//! Only on a pass of a ready store with nothing else in flight (the repository refuses a
+//! backup otherwise, and refuses changes while one is active), so the dump is of the
+//! database the deployed revision runs. The Job is named by the backup's id, so a worker
+//! killed anywhere finds the same Job on the next pass and waits on: restic makes a
+//! snapshot visible only once it is complete, so a retried pod never leaves half a
+//! backup. A failed backup fails only itself: the store stays ready, and the previous
+//! backup stays the latest.
+//!
+//! The repository key is drawn here each time and reaches the cluster only the first time
+//! (its Secret is created once); neither it nor the object-store credentials reach an
+//! event, a log line or the metadata store.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::distr::{Alphanumeric, SampleString};
+use storeplane_blueprint::{BackupRequest, BackupSecrets, Resource, Step};
+use storeplane_domain::{Backup, BackupFigures, Revision, Store};
+
+use crate::RunError;
+use crate::provision::{ProvisionRunner, actor, db_failure, failure};
+
+/// The repository key's length: restic derives the key with scrypt, so 48 random
+/// alphanumerics are far beyond guessing.
+const KEY_LENGTH: usize = 48;
+
+/// What restic's summary in the termination message holds (see `backup.sh`).
+const SUMMARY: &[&str] = &["snapshot_id", "bytes_added", "bytes_processed"];
+
+/// Time a backup Job gets beyond its own deadline before the wait gives up on it: the
+/// Job controller fails it at its deadline, which is then read as the reason.
+const GRACE: Duration = Duration::from_secs(60);
+
+impl ProvisionRunner {
+    /// Takes `store`'s active backup, if it has one; `deployed` is the revision it runs.
+    pub(crate) async fn run_backup(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+    ) -> Result<(), RunError> {
+        let Some(active) = store.backups.active else {
+            return Ok(());
+        };
+        let backup = self
+            .repo
+            .start_backup(active.id, &actor(), Utc::now())
+            .await
+            .map_err(db_failure)?;
+        let name = format!("backup-{}", backup.id.short());
+        let secrets = BackupSecrets {
+            key: Alphanumeric.sample_string(&mut rand::rng(), KEY_LENGTH),
+            s3: self.backup_credentials.clone(),
+        };
+        let request = BackupRequest {
+            name: &name,
+            kind: backup.kind,
+            revision: backup.revision.map(|r| r.get()),
+            secrets: &secrets,
+        };
+        let step = match self
+            .blueprint
+            .step(store.id, &deployed.spec, Step::Backup(request))
+        {
+            Ok(step) => step,
+            // The settings cannot back this store up (no credentials for the bucket, say):
+            // retrying cannot help, and the store itself is fine.
+            Err(error) => return self.finish(&backup, Err(error.to_string())).await,
+        };
+        drop(secrets);
+        self.applier
+            .apply(&step.ordered())
+            .await
+            .map_err(|e| failure(&e, e.is_transient()))?;
+        let deadline = Duration::from_secs(self.blueprint.settings().backups.deadline_seconds);
+        let waited = self
+            .applier
+            .wait_ready(&store.namespace(), &[step.readiness()], deadline + GRACE)
+            .await;
+        let outcome = match waited {
+            Ok(()) => self.figures(store, &backup, &name).await?,
+            Err(e) if e.cause == storeplane_kube::NotReadyCause::Watch => {
+                return Err(crate::provision::not_ready_failure(&e));
+            }
+            Err(e) => Err(format!("Job {name}: {}", e.reason)),
+        };
+        self.finish(&backup, outcome).await?;
+        // Done or failed, the Job has served; its Secret and policies stay for the next.
+        let job = Resource::from(step.job.clone());
+        if let Err(error) = self.applier.remove(std::slice::from_ref(&job)).await {
+            // Its TTL removes it in a day otherwise; a Job of the same name is never
+            // needed again.
+            tracing::warn!(store.id = %store.id, %error, "could not remove the backup Job");
+        }
+        Ok(())
+    }
+
+    /// What restic reported of the snapshot, from the restic container's termination
+    /// message; why the backup failed when it reported nothing usable.
+    async fn figures(
+        &self,
+        store: &Store,
+        backup: &Backup,
+        job: &str,
+    ) -> Result<Result<BackupFigures, String>, RunError> {
+        let values = match self
+            .applier
+            .termination_values(
+                &store.namespace(),
+                job,
+                storeplane_blueprint::BACKUP_CONTAINER,
+                SUMMARY,
+            )
+            .await
+        {
+            Ok(Some(values)) => values,
+            Ok(None) => {
+                return Ok(Err(format!(
+                    "Job {job} completed but its restic container left no summary"
+                )));
+            }
+            Err(storeplane_kube::OutputsError::List { source, .. }) => {
+                return Err(failure(source, true));
+            }
+            Err(error) => return Ok(Err(error.to_string())),
+        };
+        let number = |key: &str| values.get(key).and_then(|v| v.parse::<u64>().ok());
+        let (Some(size_bytes), Some(added_bytes)) =
+            (number("bytes_processed"), number("bytes_added"))
+        else {
+            return Ok(Err(format!("Job {job}: restic's summary holds no sizes")));
+        };
+        let started = backup.started_at.unwrap_or(backup.created_at);
+        let duration_ms = u64::try_from((Utc::now() - started).num_milliseconds()).unwrap_or(0);
+        Ok(Ok(BackupFigures {
+            snapshot: values.get("snapshot_id").cloned().unwrap_or_default(),
+            size_bytes,
+            added_bytes,
+            duration_ms,
+        }))
+    }
+
+    async fn finish(
+        &self,
+        backup: &Backup,
+        outcome: Result<BackupFigures, String>,
+    ) -> Result<(), RunError> {
+        if let Err(reason) = &outcome {
+            tracing::warn!(store.id = %backup.store_id, backup = %backup.id, %reason, "backup failed");
+        }
+        self.repo
+            .finish_backup(backup.id, outcome, &actor(), Utc::now())
+            .await
+            .map(drop)
+            .map_err(db_failure)
+    }
+}
