@@ -169,10 +169,11 @@ pub struct StoreBackups {
     pub last_succeeded_at: Option<DateTime<Utc>>,
 }
 
-/// How often a store is backed up by schedule: every `hours` hours, or never.
+/// How often a store is backed up by schedule: every `every_seconds`, or never (`None`
+/// or 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupSchedule {
-    pub every_hours: Option<u32>,
+    pub every_seconds: Option<u64>,
 }
 
 /// Where a store stands with its scheduled backups.
@@ -186,10 +187,35 @@ pub struct BackupHealth {
 }
 
 impl BackupSchedule {
+    /// Every `hours` hours.
+    pub const fn hours(hours: u64) -> Self {
+        Self {
+            every_seconds: Some(hours * 3600),
+        }
+    }
+
+    /// No scheduled backups.
+    pub const OFF: Self = Self {
+        every_seconds: None,
+    };
+
     fn every(self) -> Option<Duration> {
-        self.every_hours
-            .filter(|h| *h > 0)
-            .map(|h| Duration::hours(i64::from(h)))
+        self.every_seconds
+            .filter(|s| *s > 0)
+            .and_then(|s| i64::try_from(s).ok())
+            .map(Duration::seconds)
+    }
+
+    /// The interval as people write it ("24 h", "30 min", "90 s"); `None` when off.
+    pub fn describe(self) -> Option<String> {
+        let seconds = self.every_seconds.filter(|s| *s > 0)?;
+        Some(if seconds % 3600 == 0 {
+            format!("{} h", seconds / 3600)
+        } else if seconds % 60 == 0 {
+            format!("{} min", seconds / 60)
+        } else {
+            format!("{seconds} s")
+        })
     }
 
     /// When the next scheduled backup is due: one interval after the last scheduled
@@ -219,14 +245,14 @@ impl BackupSchedule {
             if age <= every * 2 {
                 return None;
             }
-            let hours = self.every_hours.unwrap_or_default();
+            let every = self.describe().unwrap_or_default();
             Some(match last_succeeded {
                 Some(_) => format!(
-                    "the last successful backup is {} old, more than twice the schedule (every {hours} h)",
+                    "the last successful backup is {} old, more than twice the schedule (every {every})",
                     describe_age(age)
                 ),
                 None => format!(
-                    "no successful backup in {}, more than twice the schedule (every {hours} h)",
+                    "no successful backup in {}, more than twice the schedule (every {every})",
                     describe_age(age)
                 ),
             })
@@ -258,18 +284,15 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::hours(hours)
     }
 
-    const DAILY: BackupSchedule = BackupSchedule {
-        every_hours: Some(24),
-    };
+    const DAILY: BackupSchedule = BackupSchedule::hours(24);
 
     #[test]
     fn the_next_scheduled_backup_is_one_interval_after_the_last() {
         assert_eq!(DAILY.next_due(None, at(0)), Some(at(24)));
         assert_eq!(DAILY.next_due(Some(at(30)), at(0)), Some(at(54)));
-        let off = BackupSchedule { every_hours: None };
-        assert_eq!(off.next_due(Some(at(30)), at(0)), None);
+        assert_eq!(BackupSchedule::OFF.next_due(Some(at(30)), at(0)), None);
         let zero = BackupSchedule {
-            every_hours: Some(0),
+            every_seconds: Some(0),
         };
         assert_eq!(zero.next_due(None, at(0)), None, "0 hours means off");
     }
@@ -300,8 +323,7 @@ mod tests {
 
     #[test]
     fn without_a_schedule_nothing_is_due_and_nothing_warns() {
-        let off = BackupSchedule { every_hours: None };
-        let health = off.health(None, None, at(0), at(1000));
+        let health = BackupSchedule::OFF.health(None, None, at(0), at(1000));
         assert_eq!(health.next_scheduled_at, None);
         assert_eq!(health.warning, None);
     }
@@ -319,6 +341,17 @@ mod tests {
             duration_ms: 4210,
         };
         assert_eq!(figures.describe(), "19.8 MiB, 229 KiB added, in 4.2 s");
+    }
+
+    #[test]
+    fn an_interval_reads_in_its_largest_whole_unit() {
+        assert_eq!(DAILY.describe().as_deref(), Some("24 h"));
+        let every = |s| BackupSchedule {
+            every_seconds: Some(s),
+        };
+        assert_eq!(every(1800).describe().as_deref(), Some("30 min"));
+        assert_eq!(every(90).describe().as_deref(), Some("90 s"));
+        assert_eq!(every(0).describe(), None);
     }
 
     #[test]

@@ -5,8 +5,13 @@
 //! digest.
 
 use serde::{Deserialize, Serialize};
+use storeplane_domain::BackupSchedule;
 
 use crate::BuildError;
+
+/// The shortest schedule allowed: a backup more often than this would mostly be waiting
+/// on the one before it.
+const MIN_SCHEDULE_SECONDS: u64 = 5;
 
 /// The `backups:` block of the platform settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,8 +19,8 @@ use crate::BuildError;
 pub struct BackupSettings {
     /// The restic image the backup and restore Jobs run (the official one by default).
     pub image: String,
-    /// Hours between scheduled backups of every store; 0 turns scheduled backups off.
-    pub schedule_hours: u32,
+    /// How often every store is backed up by schedule (`24h`, `6h`, `30m`), or `off`.
+    pub schedule: String,
     /// Which snapshots each store keeps, per kind of backup, applied after each backup.
     pub retention: Retention,
     /// Days a deleted store's backups are kept, for restoring it as a new store; then
@@ -30,7 +35,7 @@ impl Default for BackupSettings {
     fn default() -> Self {
         Self {
             image: "docker.io/restic/restic:0.18.1".to_owned(),
-            schedule_hours: 24,
+            schedule: "24h".to_owned(),
             retention: Retention::default(),
             keep_after_delete_days: 30,
             deadline_seconds: 3600,
@@ -155,8 +160,35 @@ fn invalid(field: &str, reason: impl Into<String>) -> BuildError {
 }
 
 impl BackupSettings {
+    /// The schedule the `schedule` field says (checked by [`BackupSettings::check`]; off
+    /// when it does not parse).
+    pub fn schedule(&self) -> BackupSchedule {
+        if self.schedule.trim() == "off" {
+            return BackupSchedule::OFF;
+        }
+        humantime::parse_duration(self.schedule.trim()).map_or(BackupSchedule::OFF, |every| {
+            BackupSchedule {
+                every_seconds: Some(every.as_secs()),
+            }
+        })
+    }
+
     /// Checks the block, naming the field that is wrong.
     pub fn check(&self) -> Result<(), BuildError> {
+        let schedule = self.schedule.trim();
+        if schedule != "off" {
+            match humantime::parse_duration(schedule) {
+                Ok(every) if every.as_secs() >= MIN_SCHEDULE_SECONDS => {}
+                _ => {
+                    return Err(invalid(
+                        "schedule",
+                        format!(
+                            "must be a duration such as 24h, 6h or 30m (at least {MIN_SCHEDULE_SECONDS}s), or off"
+                        ),
+                    ));
+                }
+            }
+        }
         if self.image.trim().is_empty() || self.image.contains(char::is_whitespace) {
             return Err(invalid("image", "must be an image reference"));
         }
@@ -287,18 +319,31 @@ mod tests {
             ..BackupSettings::default()
         };
         assert_eq!(field(settings), "backups.repository.s3.endpoint");
+        for schedule in ["daily", "12", "1s"] {
+            let settings = BackupSettings {
+                schedule: schedule.to_owned(),
+                ..BackupSettings::default()
+            };
+            assert_eq!(field(settings), "backups.schedule", "{schedule}");
+        }
+        let off = BackupSettings {
+            schedule: "off".to_owned(),
+            ..BackupSettings::default()
+        };
+        assert!(off.check().is_ok());
+        assert_eq!(off.schedule(), BackupSchedule::OFF);
         assert!(BackupSettings::default().check().is_ok());
     }
 
     #[test]
     fn the_block_parses_with_defaults() {
         let settings: BackupSettings = serde_saphyr::from_str(
-            "schedule_hours: 12\nrepository:\n  s3:\n    endpoint: https://s3.example.com\n    bucket: shops\n",
+            "schedule: 12h\nrepository:\n  s3:\n    endpoint: https://s3.example.com\n    bucket: shops\n",
         )
         .unwrap();
-        assert_eq!(settings.schedule_hours, 12);
+        assert_eq!(settings.schedule(), BackupSchedule::hours(12));
         assert_eq!(settings.retention, Retention::default());
         assert!(matches!(&settings.repository, Repository::S3(s3) if s3.prefix == "storeplane"));
-        assert!(serde_saphyr::from_str::<BackupSettings>("schedule: 12\n").is_err());
+        assert!(serde_saphyr::from_str::<BackupSettings>("every: 12h\n").is_err());
     }
 }

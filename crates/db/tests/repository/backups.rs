@@ -36,9 +36,7 @@ repository_tests!(
     a_deleted_store_s_backups_expire_after_the_retention_and_an_active_one_fails,
 );
 
-const DAILY: BackupSchedule = BackupSchedule {
-    every_hours: Some(24),
-};
+const DAILY: BackupSchedule = BackupSchedule::hours(24);
 
 const SNAPSHOT: &str = "4f1c2a9b7d3e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeef";
 
@@ -950,9 +948,9 @@ async fn of_concurrent_scheduled_requests_for_one_store_exactly_one_backup_is_re
 
 async fn a_store_without_a_schedule_is_never_due(repo: Arc<dyn Repository>) {
     let store = ready_store(&repo, "unscheduled").await;
-    let off = BackupSchedule { every_hours: None };
+    let off = BackupSchedule::OFF;
     let zero = BackupSchedule {
-        every_hours: Some(0),
+        every_seconds: Some(0),
     };
     let much_later = hours(24 * 1000);
     for schedule in [off, zero] {
