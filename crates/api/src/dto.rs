@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use storeplane_domain::{
-    Engine, EventKind, Plan, ReleaseName, Revision, RevisionNumber, Role, Store, StoreEvent,
-    StoreId, StoreStatus, UserId,
+    Backup, BackupId, BackupKind, BackupSchedule, BackupStatus, Engine, EventKind, Plan,
+    ReleaseName, Revision, RevisionNumber, Role, Store, StoreEvent, StoreId, StoreStatus, UserId,
 };
 use utoipa::ToSchema;
 
@@ -58,6 +58,116 @@ pub struct StoreView {
     pub operation: Option<OperationView>,
     /// False when the store's release is no longer its engine's default in the catalog.
     pub release_is_default: bool,
+    /// Where the store stands with its backups.
+    #[serde(default)]
+    pub backup: BackupSummaryView,
+}
+
+/// A store's backups at a glance: the schedule, the last success, and a warning when
+/// they fell behind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BackupSummaryView {
+    /// How often the store is backed up by schedule (`24 h`); `null` when off.
+    #[schema(example = "24 h")]
+    pub schedule: Option<String>,
+    pub last_succeeded_at: Option<DateTime<Utc>>,
+    /// When the next scheduled backup is due (it is taken at the first moment after,
+    /// once the store has nothing else in progress).
+    pub next_scheduled_at: Option<DateTime<Utc>>,
+    /// Set when the last successful backup is older than twice the schedule.
+    pub warning: Option<String>,
+}
+
+impl BackupSummaryView {
+    /// `store`'s summary under `schedule` at `now`. Only a store that runs has a schedule
+    /// to keep: a deleted one, or one not yet provisioned, shows none.
+    pub fn of(store: &Store, schedule: BackupSchedule, now: DateTime<Utc>) -> Self {
+        let runs = !matches!(
+            store.status,
+            StoreStatus::Pending | StoreStatus::Deleting | StoreStatus::Deleted
+        );
+        let schedule = if runs { schedule } else { BackupSchedule::OFF };
+        let health = schedule.health(
+            store.backups.last_scheduled_at,
+            store.backups.last_succeeded_at,
+            store.created_at,
+            now,
+        );
+        Self {
+            schedule: schedule.describe(),
+            last_succeeded_at: store.backups.last_succeeded_at,
+            next_scheduled_at: health.next_scheduled_at,
+            warning: health.warning,
+        }
+    }
+}
+
+/// One backup of a store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BackupView {
+    pub id: BackupId,
+    pub store_id: StoreId,
+    pub kind: BackupKind,
+    pub status: BackupStatus,
+    /// `user:<name>`, or `system:scheduler` for a scheduled backup.
+    pub actor: String,
+    pub reason: String,
+    /// The revision the store ran when the backup was requested.
+    #[schema(value_type = Option<u32>, minimum = 1)]
+    pub revision: Option<RevisionNumber>,
+    /// The snapshot's id in the store's repository, once it succeeded.
+    pub snapshot: Option<String>,
+    /// The data backed up: the database dump and the files.
+    pub size_bytes: Option<u64>,
+    /// What the backup added to the repository, after deduplication and compression.
+    pub added_bytes: Option<u64>,
+    pub duration_ms: Option<u64>,
+    /// Why it failed.
+    pub failure: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When it is purged: set once its store is deleted.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Backup> for BackupView {
+    fn from(backup: &Backup) -> Self {
+        let figures = backup.figures.as_ref();
+        Self {
+            id: backup.id,
+            store_id: backup.store_id,
+            kind: backup.kind,
+            status: backup.status,
+            actor: backup.actor.to_string(),
+            reason: backup.reason.clone(),
+            revision: backup.revision,
+            snapshot: figures.map(|f| f.snapshot.clone()),
+            size_bytes: figures.map(|f| f.size_bytes),
+            added_bytes: figures.map(|f| f.added_bytes),
+            duration_ms: figures.map(|f| f.duration_ms),
+            failure: backup.failure.clone(),
+            created_at: backup.created_at,
+            started_at: backup.started_at,
+            finished_at: backup.finished_at,
+            expires_at: backup.expires_at,
+        }
+    }
+}
+
+/// `POST /api/v1/stores/{id}/backups`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBackupRequest {
+    /// Why, for the timeline (`before the plugin update`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A store's backups, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BackupList {
+    pub items: Vec<BackupView>,
 }
 
 /// What a store is doing besides running its deployed revision.
@@ -78,12 +188,20 @@ pub enum OperationKind {
     Change,
     Rollback,
     PasswordReset,
+    Backup,
 }
 
 impl OperationView {
     /// What `store`'s revision in flight is doing. A store's first provisioning is no
     /// operation: its status (`pending`, `provisioning`) already says it.
     pub fn of(store: &Store) -> Option<Self> {
+        if let Some(active) = store.backups.active {
+            return Some(Self {
+                kind: OperationKind::Backup,
+                revision: None,
+                description: format!("taking a {} backup", active.kind),
+            });
+        }
         let Some(in_flight) = store.in_flight else {
             return store.password_reset_pending.then(|| Self {
                 kind: OperationKind::PasswordReset,
@@ -149,7 +267,12 @@ impl EnginePaths {
 
 impl StoreUrls {
     /// The view of `store`; `default_release` is its engine's default in the catalog.
-    pub fn view(&self, store: &Store, default_release: Option<&ReleaseName>) -> StoreView {
+    pub fn view(
+        &self,
+        store: &Store,
+        default_release: Option<&ReleaseName>,
+        schedule: BackupSchedule,
+    ) -> StoreView {
         let base = format!("{}://{}.{}", self.scheme, store.spec.name, self.base_domain);
         let paths = self
             .paths
@@ -191,6 +314,7 @@ impl StoreUrls {
                 (Some(release), Some(default)) => release == default,
                 _ => true,
             },
+            backup: BackupSummaryView::of(store, schedule, Utc::now()),
         }
     }
 }

@@ -167,6 +167,15 @@ impl From<DbError> for ApiError {
                 };
                 Self::conflict(code, e.to_string())
             }
+            DbError::BackupRefused(e) => {
+                let code = match e {
+                    storeplane_db::BackupRefused::NotReady { .. } => "not_ready",
+                    storeplane_db::BackupRefused::InProgress { .. } => "backup_in_progress",
+                    storeplane_db::BackupRefused::RevisionInFlight { .. } => "revision_in_flight",
+                    storeplane_db::BackupRefused::ResetInProgress => "password_reset_in_progress",
+                };
+                Self::conflict(code, e.to_string())
+            }
             e if e.is_transient() => Self::unavailable("the metadata store", error_chain(&e)),
             e => Self::internal(error_chain(&e)),
         }
@@ -315,6 +324,39 @@ pub struct ApiJson<T>(pub T);
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         Json(self.0).into_response()
+    }
+}
+
+/// An optional JSON body: none at all (no `Content-Type`, nothing sent) is `None`, so a
+/// bare `POST` works where every field is optional; anything sent is read as [`ApiJson`]
+/// reads it, with the same errors.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S, T> axum::extract::FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if request.headers().contains_key(header::CONTENT_TYPE) {
+            let ApiJson(value) = ApiJson::<T>::from_request(request, state).await?;
+            return Ok(Self(Some(value)));
+        }
+        let body = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::bad_request("bad_request", e.body_text()))?;
+        if body.is_empty() {
+            Ok(Self(None))
+        } else {
+            Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON, with `Content-Type: application/json`",
+            ))
+        }
     }
 }
 

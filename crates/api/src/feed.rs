@@ -204,7 +204,7 @@ fn changes_store(event: &StoreEvent) -> bool {
         EventKind::Created | EventKind::StatusChanged => true,
         EventKind::Step => matches!(
             event.detail.get("step").and_then(|s| s.as_str()),
-            Some("revision" | "password_reset" | "outputs")
+            Some("revision" | "password_reset" | "outputs" | "backup")
         ),
         _ => false,
     }

@@ -6,6 +6,7 @@
 //! bound (port 0 in tests).
 
 mod auth;
+mod backups;
 mod catalog;
 mod credentials;
 mod cursor;

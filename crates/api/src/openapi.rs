@@ -11,12 +11,13 @@ use utoipa::openapi::{RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    ChangeResponse, ChangeStoreRequest, CheckpointView, ClusterView, CreateStoreRequest,
-    CredentialsView, EngineView, ErrorBody, ErrorDetail, EventView, OperationKind, OperationView,
-    Page, PlanView, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView,
-    RollbackRequest, SessionView, StoreView, UserView,
+    BackupList, BackupSummaryView, BackupView, ChangeResponse, ChangeStoreRequest, CheckpointView,
+    ClusterView, CreateBackupRequest, CreateStoreRequest, CredentialsView, EngineView, ErrorBody,
+    ErrorDetail, EventView, OperationKind, OperationView, Page, PlanView, ReleaseView,
+    ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest, SessionView,
+    StoreView, UserView,
 };
-use crate::{catalog, credentials, feed, revisions, session, stores};
+use crate::{backups, catalog, credentials, feed, revisions, session, stores};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,9 +26,9 @@ use crate::{catalog, credentials, feed, revisions, session, stores};
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
         credentials::reveal, credentials::reset, feed::stream, session::whoami, session::cluster,
         catalog::engines, catalog::plans, revisions::releases, revisions::change, revisions::rollback,
-        revisions::list, revisions::get, revisions::diff,
+        revisions::list, revisions::get, revisions::diff, backups::create, backups::list,
     ),
-    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, ResetResponse, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>)),
+    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, ResetResponse, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>, BackupView, BackupList, BackupSummaryView, CreateBackupRequest, storeplane_domain::BackupKind, storeplane_domain::BackupStatus)),
     modifiers(&Security, &SignInErrors),
     security(("bearer" = []), ("session" = [])),
 )]

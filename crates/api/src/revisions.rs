@@ -89,7 +89,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<RevisionNumber>, ApiError> {
         })
 }
 
-fn reason(reason: Option<String>) -> Result<String, ApiError> {
+pub(crate) fn reason(reason: Option<String>) -> Result<String, ApiError> {
     let reason = reason.unwrap_or_default();
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(ApiError::unprocessable(

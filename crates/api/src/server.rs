@@ -11,8 +11,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::settings::MAX_BODY_BYTES;
 use crate::{
-    AppState, catalog, credentials, dashboard, error, feed, health, metrics, openapi, revisions,
-    session, stores,
+    AppState, backups, catalog, credentials, dashboard, error, feed, health, metrics, openapi,
+    revisions, session, stores,
 };
 
 /// The whole HTTP application.
@@ -42,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/stores/{id}/events", get(stores::events))
         .route("/stores/{id}/credentials/reveal", post(credentials::reveal))
         .route("/stores/{id}/credentials/reset", post(credentials::reset))
+        .route(
+            "/stores/{id}/backups",
+            get(backups::list).post(backups::create),
+        )
         .route("/events", get(feed::stream));
     let metrics_route = Router::new()
         .route("/metrics", get(metrics::render))

@@ -50,6 +50,8 @@ pub struct ApiSettings {
     pub cluster: ClusterView,
     /// The plans and their sizes, as the dashboard shows them (empty: sizes unknown).
     pub plans: Vec<PlanView>,
+    /// How often stores are backed up by schedule (`backups.schedule`).
+    pub backup_schedule: storeplane_domain::BackupSchedule,
 }
 
 impl Default for ApiSettings {
@@ -73,6 +75,7 @@ impl Default for ApiSettings {
             secure_cookies: false,
             cluster: ClusterView::default(),
             plans: Vec::new(),
+            backup_schedule: storeplane_domain::BackupSchedule::hours(24),
         }
     }
 }

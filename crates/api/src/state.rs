@@ -59,6 +59,7 @@ impl AppState {
         let views = StoreViews {
             urls: settings.urls.clone(),
             renderer: renderer.clone(),
+            schedule: settings.backup_schedule,
         };
         let (feed, closer) = EventFeed::start(repo.clone(), pages.clone());
         let limiter = Limiter::new(settings.rate_limit);
@@ -94,11 +95,12 @@ impl AppState {
 pub(crate) struct StoreViews {
     pub urls: StoreUrls,
     pub renderer: Arc<dyn StoreRenderer>,
+    pub schedule: storeplane_domain::BackupSchedule,
 }
 
 impl StoreViews {
     pub fn view(&self, store: &Store) -> StoreView {
         let default = self.renderer.default_release(store.spec.engine);
-        self.urls.view(store, default.as_ref())
+        self.urls.view(store, default.as_ref(), self.schedule)
     }
 }

@@ -119,6 +119,24 @@ pub enum StoreCommand {
     /// Reset a store's admin password: a new one is generated and set in the store, and
     /// the new credentials can then be revealed once with `reveal`.
     ResetPassword(ResetPasswordArgs),
+    /// Back a store up now (its database and files, into its own encrypted repository);
+    /// with --wait, follow it until it is taken.
+    Backup(BackupArgs),
+    /// Show a store's backups, newest first: kind, status, size, what each added, snapshot.
+    Backups(TargetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Why, for the store's timeline.
+    #[arg(long)]
+    pub reason: Option<String>,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,9 +7,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use storeplane_api::dto::{
-    ChangeResponse, ChangeStoreRequest, CreateStoreRequest, CredentialsView, ErrorBody, EventView,
-    Page, ReleaseView, ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest,
-    SessionView, StoreView,
+    BackupList, BackupView, ChangeResponse, ChangeStoreRequest, CreateBackupRequest,
+    CreateStoreRequest, CredentialsView, ErrorBody, EventView, Page, ReleaseView, ResetResponse,
+    RevisionDetail, RevisionDiff, RevisionView, RollbackRequest, SessionView, StoreView,
 };
 use storeplane_domain::{RevisionNumber, StoreId, StoreStatus};
 
@@ -260,6 +260,24 @@ impl Client {
     pub async fn reset_password(&self, id: StoreId) -> Result<ResetResponse, ClientError> {
         let path = format!("stores/{id}/credentials/reset");
         self.call(self.request(Method::POST, &path)).await
+    }
+
+    /// Backs the store up now: `POST /api/v1/stores/{id}/backups`. Accepted at once; the
+    /// backup is `pending` until a worker takes it.
+    pub async fn create_backup(
+        &self,
+        id: StoreId,
+        request: &CreateBackupRequest,
+    ) -> Result<BackupView, ClientError> {
+        let path = format!("stores/{id}/backups");
+        self.call(self.request(Method::POST, &path).json(request))
+            .await
+    }
+
+    /// The store's backups, newest first: `GET /api/v1/stores/{id}/backups`.
+    pub async fn list_backups(&self, id: StoreId) -> Result<BackupList, ClientError> {
+        let path = format!("stores/{id}/backups");
+        self.call(self.request(Method::GET, &path)).await
     }
 
     /// The store a person named on the command line: a UUID is fetched by id; anything

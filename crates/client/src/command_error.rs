@@ -28,6 +28,12 @@ pub enum CommandError {
         reason: String,
     },
 
+    /// The backup being waited for failed.
+    #[error(
+        "the backup of store {name:?} failed: {reason} (`storeplane store backups {name}` lists its backups; the last good one is still the latest)"
+    )]
+    BackupFailed { name: String, reason: String },
+
     /// A rollback that restores a checkpoint (losing data) was not confirmed.
     #[error("{0}")]
     NotConfirmed(String),

@@ -5,6 +5,7 @@
 //! the `storeplane` binary embeds as its `store` subcommand, and [`run`] carries it out.
 
 mod args;
+mod backup;
 mod client;
 mod command_error;
 mod error;
@@ -16,8 +17,9 @@ mod run;
 mod watch;
 
 pub use args::{
-    ApiToken, ConnectionArgs, CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs, OutputFormat,
-    ResetPasswordArgs, RollbackArgs, StoreArgs, StoreCommand, TargetArgs, UpdateArgs, WaitArgs,
+    ApiToken, BackupArgs, ConnectionArgs, CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs,
+    OutputFormat, ResetPasswordArgs, RollbackArgs, StoreArgs, StoreCommand, TargetArgs, UpdateArgs,
+    WaitArgs,
 };
 pub use client::{Client, DEFAULT_REQUEST_TIMEOUT};
 pub use command_error::CommandError;

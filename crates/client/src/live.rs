@@ -30,6 +30,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// One live update.
 #[derive(Debug, Clone, PartialEq)]
+// A handful arrive per second at most, each consumed at once: boxing the store would
+// save nothing worth an allocation per update.
+#[allow(clippy::large_enum_variant)]
 pub enum LiveUpdate {
     /// A new event on a store's timeline.
     Timeline(EventView),

@@ -5,8 +5,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{Table, presets};
 use storeplane_api::dto::{
-    ChangeResponse, CredentialsView, EventView, ReleaseView, RevisionView, StoreView,
+    BackupView, ChangeResponse, CredentialsView, EventView, ReleaseView, RevisionView, StoreView,
 };
+use storeplane_domain::human_bytes;
 
 /// The longest event kind (`credentials_revealed`), so that messages line up in a stream
 /// whose later lines are not known yet.
@@ -88,6 +89,22 @@ pub fn store_details(store: &StoreView) -> String {
             .iter()
             .map(|(key, value)| (key.as_str(), value.clone())),
     );
+    let backup = &store.backup;
+    let last = backup
+        .last_succeeded_at
+        .map_or_else(|| "none yet".to_owned(), timestamp);
+    lines.push((
+        "backups",
+        match (&backup.schedule, backup.next_scheduled_at) {
+            (Some(every), Some(next)) => {
+                format!("every {every}, next {}; last {last}", timestamp(next))
+            }
+            _ => format!("not scheduled; last {last}"),
+        },
+    ));
+    if let Some(warning) = &backup.warning {
+        lines.push(("warning", warning.clone()));
+    }
     lines.extend([
         ("namespace", store.namespace.clone()),
         ("created", timestamp(store.created_at)),
@@ -117,6 +134,54 @@ pub fn revision_table(revisions: &[RevisionView], now: DateTime<Utc>) -> String 
             changes,
             revision.actor.clone(),
             age(now - revision.created_at),
+            why,
+        ]);
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 3));
+    }
+    table.trim_fmt()
+}
+
+/// A store's backups as a table, newest first as the API lists them; ages are relative to
+/// `now`.
+pub fn backup_table(backups: &[BackupView], now: DateTime<Utc>) -> String {
+    if backups.is_empty() {
+        return "No backups yet. Take one with `storeplane store backup NAME`.".to_owned();
+    }
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    table.set_header([
+        "ID",
+        "KIND",
+        "STATUS",
+        "REV",
+        "SIZE",
+        "ADDED",
+        "SNAPSHOT",
+        "AGE",
+        "REASON/FAILURE",
+    ]);
+    let or_dash = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+    for backup in backups {
+        let why = match &backup.failure {
+            Some(failure) => format!("failed: {failure}"),
+            None => backup.reason.clone(),
+        };
+        table.add_row([
+            backup.id.to_string(),
+            backup.kind.to_string(),
+            backup.status.to_string(),
+            or_dash(backup.revision.map(|r| r.to_string())),
+            or_dash(backup.size_bytes.map(human_bytes)),
+            or_dash(backup.added_bytes.map(human_bytes)),
+            or_dash(
+                backup
+                    .snapshot
+                    .as_ref()
+                    .map(|s| s.chars().take(8).collect()),
+            ),
+            age(now - backup.created_at),
             why,
         ]);
     }

@@ -90,6 +90,15 @@ pub async fn run_with_output<W: Write>(args: StoreArgs, out: &mut W) -> Result<(
         StoreCommand::ResetPassword(reset_args) => {
             crate::reset::reset_password(&client, reset_args, &mut printer).await
         }
+        StoreCommand::Backup(backup_args) => {
+            crate::backup::backup(&client, backup_args, &mut printer).await
+        }
+        StoreCommand::Backups(TargetArgs { store }) => {
+            let store = client.resolve(&store).await?;
+            let backups = client.list_backups(store.id).await?;
+            let human = render::backup_table(&backups.items, chrono::Utc::now());
+            Ok(printer.answer(&backups, &human)?)
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use storeplane_blueprint::{Blueprint, FrontDoor, PlatformSettings};
 use storeplane_db::Repository;
 use storeplane_kube::Applier;
 use storeplane_worker::{
-    ProvisionRunner, StorefrontCheck, Timeouts, Worker, WorkerSettings, schedule_drift_checks,
+    ProvisionRunner, StorefrontCheck, Timeouts, Worker, WorkerSettings, schedule_backups,
+    schedule_drift_checks,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -23,7 +24,7 @@ use tokio::task::JoinHandle;
 pub struct PlatformArgs {
     /// YAML file of platform settings (base_domain, front_door, gateway, ingress_class,
     /// ingress_namespace, storage_class, releases, plans, tls, cluster_issuer,
-    /// allow_internet_egress, pod_security_version, revisions); see docs/configuration.md.
+    /// allow_internet_egress, pod_security_version, revisions, backups); see docs/configuration.md.
     #[arg(long, env = "STOREPLANE_PLATFORM_CONFIG", value_name = "FILE")]
     pub platform_config: Option<PathBuf>,
 
@@ -253,6 +254,17 @@ pub struct ProvisioningArgs {
     )]
     pub lease_ttl: u64,
 
+    /// Seconds between looks for stores whose scheduled backup is due (the schedule itself
+    /// is `backups.schedule` in the platform settings).
+    #[arg(
+        long,
+        env = "STOREPLANE_BACKUP_TICK",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "SECONDS"
+    )]
+    pub backup_tick: u64,
+
     /// Attempts a provisioning or teardown job gets before the store is marked failed.
     #[arg(
         long,
@@ -290,11 +302,13 @@ impl ProvisioningArgs {
             return Ok(None);
         }
         let blueprint = Blueprint::new(settings)?;
+        let schedule = blueprint.settings().backups.schedule();
         let timeouts = Timeouts {
             ready: Duration::from_secs(self.ready_timeout),
             teardown: Duration::from_secs(self.teardown_timeout),
         };
-        let mut runner = ProvisionRunner::new(repo.clone(), blueprint, applier, timeouts);
+        let mut runner = ProvisionRunner::new(repo.clone(), blueprint, applier, timeouts)
+            .with_backup_credentials(backup_credentials()?);
         if self.storefront_check_timeout > 0 {
             let check = StorefrontCheck::new(
                 Duration::from_secs(self.storefront_check_timeout),
@@ -314,16 +328,49 @@ impl ProvisioningArgs {
         let max_attempts = settings.retry.max_attempts;
         let worker = Worker::new(repo.clone(), Arc::new(runner), settings).run(stop.clone());
         let drift_interval = Duration::from_secs(self.drift_interval);
+        let backups = schedule_backups(
+            repo.clone(),
+            schedule,
+            Duration::from_secs(self.backup_tick),
+            stop.clone(),
+        );
         Ok(Some(tokio::spawn(async move {
             if drift_interval.is_zero() {
-                worker.await;
+                tokio::join!(worker, backups);
             } else {
                 tokio::join!(
                     worker,
+                    backups,
                     schedule_drift_checks(repo, drift_interval, max_attempts, stop)
                 );
             }
         })))
+    }
+}
+
+/// The environment variables that hold the platform's object-store credentials, for backups
+/// to an S3 repository. Read from the environment only (the chart sets them from the
+/// platform's Secret), never from a flag, so they never appear in a process's arguments.
+pub const BACKUP_ACCESS_KEY_ENV: &str = "STOREPLANE_BACKUP_S3_ACCESS_KEY_ID";
+pub const BACKUP_SECRET_KEY_ENV: &str = "STOREPLANE_BACKUP_S3_SECRET_ACCESS_KEY";
+
+/// The object-store credentials from the environment: both or neither.
+fn backup_credentials() -> anyhow::Result<Option<storeplane_blueprint::S3Credentials>> {
+    let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (read(BACKUP_ACCESS_KEY_ENV), read(BACKUP_SECRET_KEY_ENV)) {
+        (Some(access_key_id), Some(secret_access_key)) => {
+            Ok(Some(storeplane_blueprint::S3Credentials {
+                access_key_id,
+                secret_access_key,
+            }))
+        }
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            anyhow::bail!("{BACKUP_ACCESS_KEY_ENV} is set but {BACKUP_SECRET_KEY_ENV} is not")
+        }
+        (None, Some(_)) => {
+            anyhow::bail!("{BACKUP_SECRET_KEY_ENV} is set but {BACKUP_ACCESS_KEY_ENV} is not")
+        }
     }
 }
 

@@ -178,6 +178,7 @@ impl ServeArgs {
                 simulated: cluster.simulated,
             },
             plans: plan_views(platform),
+            backup_schedule: platform.backups.schedule(),
             ..ApiSettings::default()
         })
     }
