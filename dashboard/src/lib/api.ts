@@ -2,6 +2,8 @@
 // CSRF token that cookie sessions must echo on every change.
 
 import type {
+  Backup,
+  BackupRequest,
   ChangeRequest,
   ChangeResponse,
   Cluster,
@@ -11,6 +13,7 @@ import type {
   EngineAvailability,
   PlanSize,
   Release,
+  RestoreRequest,
   Revision,
   RevisionDetail,
   RevisionDiff,
@@ -124,6 +127,12 @@ export const api = {
   revision: (id: string, number: number) => request<RevisionDetail>("GET", `${storePath(id)}/revisions/${number}`),
   diff: (id: string, from: number, to: number) => request<RevisionDiff>("GET", `${storePath(id)}/revisions/${from}/diff/${to}`),
   resetPassword: (id: string) => request<{ store: Store }>("POST", `${storePath(id)}/credentials/reset`),
+  /** A store's backups, newest first (the API answers them all, unpaginated). */
+  backups: (id: string) => request<{ items: Backup[] }>("GET", `${storePath(id)}/backups`).then((list) => list.items),
+  /** Asks for a manual backup; answers it pending (202). */
+  backUp: (id: string, body: BackupRequest) => request<Backup>("POST", `${storePath(id)}/backups`, body),
+  /** Puts a backup back, as a new revision (202); orders written since it are lost. */
+  restore: (id: string, body: RestoreRequest) => request<Revision>("POST", `${storePath(id)}/restore`, body),
 };
 
 /** What a 412 on a change means to the person who made it. */

@@ -57,17 +57,27 @@ export function applyEvent(client: QueryClient, event: StoreEvent): void {
   });
 }
 
-/** Steps that move a store's revisions or its operation in progress. */
-const REVISION_STEPS = new Set(["revision", "password_reset"]);
+/** Steps that move a store's revisions or its operation in progress (a restore is recorded
+ * as a revision). */
+const REVISION_STEPS = new Set(["revision", "password_reset", "restore_backup"]);
+
+/** Steps that move a store's backups, their summary on the store, or its operation. */
+const BACKUP_STEPS = new Set(["backup", "restore_backup"]);
 
 /** Takes in one event of the stream: appends it to its timeline and, when it is a revision
  * (or password reset) step, refetches the store's revisions and the store itself, whose
- * revision, release and operation in progress it changed. */
+ * revision, release and operation in progress it changed; when it is a backup (or restore)
+ * step, the store's backups and the store, whose last backup and warning it changed. */
 export function takeEvent(client: QueryClient, event: StoreEvent): void {
   applyEvent(client, event);
-  if (isRecord(event.detail) && REVISION_STEPS.has(event.detail.step as string)) {
+  const step = isRecord(event.detail) ? (event.detail.step as string) : undefined;
+  if (step === undefined) return;
+  if (REVISION_STEPS.has(step)) {
     void client.invalidateQueries({ queryKey: ["revisions", event.store_id] });
     void client.invalidateQueries({ queryKey: ["revision", event.store_id] });
+  }
+  if (BACKUP_STEPS.has(step)) void client.invalidateQueries({ queryKey: ["backups", event.store_id] });
+  if (REVISION_STEPS.has(step) || BACKUP_STEPS.has(step)) {
     void client.invalidateQueries({ queryKey: ["store", event.store_id], exact: true });
   }
 }

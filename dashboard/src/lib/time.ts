@@ -29,3 +29,20 @@ export function exactTime(iso: string): string {
 export function clockTime(iso: string): string {
   return clock.format(new Date(iso));
 }
+
+/** "850 ms", "4.2 s", "3 min 12 s", "1 h 5 min": how long something took. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+const short = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** "Dec 5, 2026, 1:00 AM": a time to come, to the minute. */
+export function shortTime(iso: string): string {
+  return short.format(new Date(iso));
+}

@@ -5,6 +5,13 @@
 // string shared by every event of that pass. Consecutive object events with the same pass
 // form a group; events written before passes were named have none, and then the
 // consecutive run between two other events is the group.
+//
+// The steps of one backup (`detail.step == "backup"`: requested, running, succeeded or
+// failed) carry its id in `detail.backup`, and those of one restore (`"restore_backup"`)
+// the backup's id and the revision that restores it. A backup's steps are minutes apart
+// with other events between them, so they form one group whatever comes between, shown
+// where its latest step is: the line says how the backup stands, and moves to the bottom
+// of the timeline, where live events appear, when it moves on.
 
 import { isRecord } from "./objects";
 import type { StoreEvent } from "./types";
@@ -30,7 +37,21 @@ export interface SingleEvent {
   headline: boolean;
 }
 
-export type TimelineEntry = SingleEvent | ObjectGroup;
+/** The steps of one backup, or of one restore of a backup. */
+export interface BackupGroup {
+  type: "backup";
+  /** Stable while live events extend the group: the backup's id (and the restore's revision). */
+  key: string;
+  step: "backup" | "restore_backup";
+  backup: string;
+  /** The revision that restores it, for a restore. */
+  revision: number | null;
+  events: StoreEvent[];
+  /** What the latest step says: requested, running, succeeded, failed. */
+  status: string | null;
+}
+
+export type TimelineEntry = SingleEvent | ObjectGroup | BackupGroup;
 
 export function isObjectEvent(event: StoreEvent): boolean {
   return event.kind === "object_applied" || event.kind === "drift_restored";
@@ -44,9 +65,23 @@ function passOf(event: StoreEvent): string | null {
   return isRecord(event.detail) && typeof event.detail.pass === "string" ? event.detail.pass : null;
 }
 
-/** The timeline's entries, oldest first: single events, and groups of two or more object
- * events of one pass. */
+/** The group a backup or restore step belongs to, if it is one that names its backup. */
+function backupKey(event: StoreEvent): string | null {
+  if (event.kind !== "step" || !isRecord(event.detail) || typeof event.detail.backup !== "string") return null;
+  if (event.detail.step === "backup") return `backup-${event.detail.backup}`;
+  if (event.detail.step === "restore_backup") return `restore-${event.detail.backup}-${String(event.detail.revision ?? "")}`;
+  return null;
+}
+
+/** The timeline's entries, oldest first: single events, groups of two or more object
+ * events of one pass, and one group per backup (and per restore), where its latest step is. */
 export function groupTimeline(events: readonly StoreEvent[]): TimelineEntry[] {
+  const backups = new Map<string, StoreEvent[]>();
+  for (const event of events) {
+    const key = backupKey(event);
+    if (key !== null) backups.set(key, [...(backups.get(key) ?? []), event]);
+  }
+
   const entries: TimelineEntry[] = [];
   let run: StoreEvent[] = [];
   const flush = () => {
@@ -55,6 +90,15 @@ export function groupTimeline(events: readonly StoreEvent[]): TimelineEntry[] {
     run = [];
   };
   for (const event of events) {
+    const key = backupKey(event);
+    if (key !== null) {
+      const steps = backups.get(key) ?? [event];
+      // Earlier steps are shown with the latest; they do not break a run of objects.
+      if (steps[steps.length - 1] !== event) continue;
+      flush();
+      entries.push(backupGroup(key, steps));
+      continue;
+    }
     if (!isObjectEvent(event)) {
       flush();
       entries.push(single(event));
@@ -97,6 +141,20 @@ function group(events: StoreEvent[]): ObjectGroup {
     restored,
     pruned,
     outcomes: [...outcomes.entries()],
+  };
+}
+
+function backupGroup(key: string, events: StoreEvent[]): BackupGroup {
+  const first = events[0].detail as Record<string, unknown>;
+  const last = events[events.length - 1].detail as Record<string, unknown>;
+  return {
+    type: "backup",
+    key,
+    step: first.step === "restore_backup" ? "restore_backup" : "backup",
+    backup: String(first.backup),
+    revision: typeof first.revision === "number" ? first.revision : null,
+    events,
+    status: typeof last.status === "string" ? last.status : null,
   };
 }
 

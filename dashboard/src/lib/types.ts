@@ -44,13 +44,27 @@ export interface Store {
   /** Public values the store's setup published (Medusa's `publishable_key`); `{}` for
    * engines that publish nothing, and until the setup has. */
   outputs: Record<string, string>;
+  /** Where the store's backups stand. */
+  backup: BackupSummary;
 }
 
 export interface Operation {
-  kind: "change" | "rollback" | "password_reset";
+  kind: "change" | "rollback" | "password_reset" | "backup" | "restore";
   revision: number | null;
-  /** "updating to revision 4", "rolling back to revision 2 (as revision 5)", … */
+  /** "updating to revision 4", "rolling back to revision 2 (as revision 5)", "taking a
+   * manual backup", "restoring backup 0193… (as revision 5)", … */
   description: string;
+}
+
+export interface BackupSummary {
+  /** How often the store is backed up by schedule ("24 h", "30 min"); null when scheduled
+   * backups are off. */
+  schedule: string | null;
+  last_succeeded_at: string | null;
+  next_scheduled_at: string | null;
+  /** Set when backups fell behind: "no successful backup for 2 days, more than twice the
+   * schedule (every 24 h)". */
+  warning: string | null;
 }
 
 export interface StoreEvent {
@@ -177,4 +191,41 @@ export interface RevisionDiff {
   identical: boolean;
   /** A unified diff of the two manifests. */
   diff: string;
+}
+
+export type BackupKind = "scheduled" | "manual" | "checkpoint";
+export type BackupStatus = "pending" | "running" | "succeeded" | "failed";
+
+export interface Backup {
+  id: string;
+  store_id: string;
+  kind: BackupKind;
+  status: BackupStatus;
+  /** "user:alice", "system:scheduler". */
+  actor: string;
+  reason: string | null;
+  /** The store's revision when it was taken. */
+  revision: number | null;
+  /** restic's short snapshot id, once taken. */
+  snapshot: string | null;
+  size_bytes: number | null;
+  /** What it added to the store's repository after deduplication. */
+  added_bytes: number | null;
+  duration_ms: number | null;
+  failure: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Set once the store is deleted: the backup is purged then. */
+  expires_at: string | null;
+}
+
+export interface BackupRequest {
+  reason?: string;
+}
+
+export interface RestoreRequest {
+  /** The id of the backup to put back; it must have succeeded. */
+  backup: string;
+  reason?: string;
 }

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { applyStore } from "@/lib/live";
 import type { Store, StoreEvent } from "@/lib/types";
-import { aMedusaStore, aRevision, aStore, renderWithClient, stubApi } from "@/test-support";
+import { aBackup, aMedusaStore, aRevision, aStore, renderWithClient, stubApi } from "@/test-support";
 import StorePage, { credentialsHistory } from "./store-page";
 
 const BASE = `/api/v1/stores/${aStore().id}`;
@@ -13,6 +13,7 @@ function renderPage(store: Store, replies = {}, events: StoreEvent[] = []) {
     [`GET ${BASE}`]: { body: store },
     [`GET ${BASE}/events`]: { body: { items: events, next_cursor: null } },
     [`GET ${BASE}/revisions`]: { body: { items: [aRevision(3)], next_cursor: null } },
+    [`GET ${BASE}/backups`]: { body: { items: [aBackup()] } },
     ...replies,
   });
   const { client } = renderWithClient(<StorePage id={store.id} />);
@@ -50,7 +51,16 @@ describe("the store page", () => {
     expect(await screen.findByTestId("operation")).toHaveTextContent("Updating to revision 4");
     expect(screen.getByRole("button", { name: "Change" })).toBeDisabled();
     expect(screen.getByRole("button", { name: "Reset password" })).toBeDisabled();
+    expect(screen.getByRole("button", { name: "Back up now" })).toBeDisabled();
     expect(screen.getByTestId("revision").parentElement).toHaveTextContent("3 (latest 4)");
+  });
+
+  it("shows the store's backups, and a backup in progress as its operation", async () => {
+    renderPage(aStore({ operation: { kind: "backup", revision: null, description: "taking a manual backup" } }));
+    const backups = await screen.findByRole("region", { name: "Backups" });
+    expect(await within(backups).findByText("19.8 MiB")).toBeInTheDocument();
+    expect(screen.getByTestId("operation")).toHaveTextContent("Taking a manual backup");
+    expect(within(backups).getByRole("button", { name: "Back up now" })).toBeDisabled();
   });
 
   it("resets the password after asking, and says the new one can be revealed once when done", async () => {

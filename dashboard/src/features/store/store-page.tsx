@@ -25,6 +25,7 @@ import { applyStore } from "@/lib/live";
 import { isRecord, ownedObjects } from "@/lib/objects";
 import type { Store, StoreEvent } from "@/lib/types";
 import { cn } from "@/lib/utils";
+import { Backups } from "./backups";
 import { ChangeDialog } from "./change-dialog";
 import { CredentialsDialog } from "./credentials-dialog";
 import { DeleteDialog } from "./delete-dialog";
@@ -82,6 +83,7 @@ export default function StorePage({ id }: { id: string }) {
         <StoreSummary store={store.data} credentials={credentials} />
       )}
       {store.data && !store.isError && <Revisions store={store.data} />}
+      {store.data && !store.isError && <Backups store={store.data} />}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <Card>
           <CardHeader>

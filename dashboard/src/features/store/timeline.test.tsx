@@ -113,7 +113,7 @@ describe("the timeline of a change", () => {
   it("groups object events without a pass by the events around them", () => {
     const status = event("status_changed", "pending -> provisioning", {});
     const entries = groupTimeline([applied("a"), applied("b"), status, applied("c"), applied("d"), applied("e")]);
-    expect(entries.map((e) => (e.type === "objects" ? e.events.length : e.event.kind))).toEqual([2, "status_changed", 3]);
+    expect(entries.map((e) => (e.type === "event" ? e.event.kind : e.events.length))).toEqual([2, "status_changed", 3]);
   });
 
   it("leaves a lone object event as it is, and says what a drift pass restored", () => {
@@ -130,6 +130,71 @@ describe("the timeline of a change", () => {
     await userEvent.click(screen.getByRole("button", { name: "applied 3 objects" }));
     rerender(<Timeline events={change.slice(0, 7)} />);
     expect(screen.getByRole("button", { name: "applied 5 objects" })).toHaveAttribute("aria-expanded", "true");
+  });
+});
+
+function backupStep(backup: string, status: string, message: string, actor = "system:worker"): StoreEvent {
+  return { ...event("step", message, { step: "backup", backup, kind: "manual", status }), actor };
+}
+
+function restoreStep(backup: string, revision: number, status: string, message: string): StoreEvent {
+  return event("step", message, { step: "restore_backup", backup, revision, status });
+}
+
+describe("the timeline of a backup", () => {
+  const backup = [
+    backupStep("b1", "requested", "manual backup requested by user:alice", "user:alice"),
+    event("status_changed", "drift check: nothing drifted", {}),
+    backupStep("b1", "running", "backup running"),
+    backupStep("b1", "succeeded", "backup 4f1c2a9b taken: 19.8 MiB, 229 KiB added, in 4.2 s"),
+  ];
+
+  it("folds a backup's steps into one line that says how it stands, where its latest step is", () => {
+    render(<Timeline events={backup} />);
+    const items = within(screen.getByRole("list", { name: "Timeline" })).getAllByRole("listitem");
+    expect(items.map((i) => i.getAttribute("data-kind"))).toEqual(["status_changed", "backup"]);
+    expect(items[1]).toHaveAttribute("data-status", "succeeded");
+    expect(items[1]).toHaveTextContent("backup 4f1c2a9b taken: 19.8 MiB, 229 KiB added, in 4.2 s");
+    expect(items[1]).toHaveTextContent("user:alice");
+    expect(screen.queryByText("backup running")).toBeNull();
+  });
+
+  it("unfolds a backup to list its steps", async () => {
+    render(<Timeline events={backup} />);
+    await userEvent.click(screen.getByRole("button", { name: "backup 4f1c2a9b taken: 19.8 MiB, 229 KiB added, in 4.2 s" }));
+    const steps = screen.getByRole("list", { name: "backup 4f1c2a9b taken: 19.8 MiB, 229 KiB added, in 4.2 s" });
+    expect(within(steps).getAllByRole("listitem").map((i) => i.querySelector("span")?.textContent)).toEqual([
+      "manual backup requested by user:alice",
+      "backup running",
+      "backup 4f1c2a9b taken: 19.8 MiB, 229 KiB added, in 4.2 s",
+    ]);
+  });
+
+  it("keeps two backups, and a restore of one, apart; a lone step is a line of its own", () => {
+    const entries = groupTimeline([
+      backupStep("b1", "requested", "b1 requested"),
+      backupStep("b2", "requested", "b2 requested"),
+      backupStep("b1", "failed", "backup failed: restic: repository is locked"),
+      restoreStep("b2", 5, "running", "restoring backup b2 (as revision 5)"),
+      restoreStep("b2", 5, "succeeded", "backup b2 restored"),
+    ]);
+    expect(entries.map((e) => (e.type === "backup" ? `${e.step} ${e.backup} ${e.events.length} ${e.status}` : e.type))).toEqual([
+      "backup b2 1 requested",
+      "backup b1 2 failed",
+      "restore_backup b2 2 succeeded",
+    ]);
+  });
+
+  it("does not split a pass of objects around a backup's earlier step", () => {
+    const entries = groupTimeline([applied("a", "r4"), backupStep("b1", "requested", "b1 requested"), applied("b", "r4"), backupStep("b1", "running", "b1 running")]);
+    expect(entries.map((e) => e.type)).toEqual(["objects", "backup"]);
+  });
+
+  it("reads a failed backup as failed", () => {
+    render(<Timeline events={[backupStep("b1", "requested", "b1 requested"), backupStep("b1", "failed", "backup failed: restic: repository is locked")]} />);
+    const item = screen.getByRole("listitem");
+    expect(item).toHaveAttribute("data-status", "failed");
+    expect(screen.getByText("backup failed: restic: repository is locked")).toHaveClass("text-destructive");
   });
 });
 

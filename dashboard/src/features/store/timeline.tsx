@@ -1,8 +1,10 @@
 import {
+  ArchiveRestore,
   Box,
   ChevronRight,
   CircleAlert,
   CircleDot,
+  DatabaseBackup,
   History,
   KeyRound,
   Layers,
@@ -16,7 +18,7 @@ import {
 import { useId, useMemo, useState } from "react";
 import { exactTime, clockTime } from "@/lib/time";
 import { isRecord } from "@/lib/objects";
-import { type ObjectGroup, groupTimeline, groupTitle } from "@/lib/timeline-groups";
+import { type BackupGroup, type ObjectGroup, groupTimeline, groupTitle } from "@/lib/timeline-groups";
 import type { EventKind, StoreEvent } from "@/lib/types";
 import { cn } from "@/lib/utils";
 
@@ -37,7 +39,8 @@ const ITEM =
 
 /** A store's timeline: every event, oldest first, so the newest is at the bottom where a
  * live one appears. Failures stand out with their reason; structured detail unfolds. The
- * object events of one apply pass fold into one line; revision steps read as headlines. */
+ * object events of one apply pass fold into one line, and so do the steps of one backup or
+ * restore; revision steps read as headlines. */
 export function Timeline({ events }: { events: readonly StoreEvent[] }) {
   const entries = useMemo(() => groupTimeline(events), [events]);
   if (events.length === 0) {
@@ -48,6 +51,8 @@ export function Timeline({ events }: { events: readonly StoreEvent[] }) {
       {entries.map((entry) =>
         entry.type === "objects" ? (
           <GroupItem key={entry.key} group={entry} />
+        ) : entry.type === "backup" ? (
+          <BackupItem key={entry.key} group={entry} />
         ) : (
           <TimelineItem key={entry.key} event={entry.event} headline={entry.headline} />
         ),
@@ -171,6 +176,84 @@ function GroupItem({ group }: { group: ObjectGroup }) {
         </p>
         {open && (
           <ol id={listId} className="mt-1.5 flex flex-col gap-0.5 rounded-md bg-muted px-2 py-1.5 text-xs" aria-label={groupTitle(group)}>
+            {group.events.map((event) => (
+              <li key={event.seq} className="flex flex-wrap items-baseline gap-x-2" data-kind={event.kind}>
+                <span className="min-w-0 wrap-anywhere">{event.message}</span>
+                <time className="text-muted-foreground" dateTime={event.at} title={exactTime(event.at)}>
+                  {clockTime(event.at)}
+                </time>
+              </li>
+            ))}
+          </ol>
+        )}
+      </div>
+    </li>
+  );
+}
+
+/** The look of a backup or restore, by the status its latest step reports. */
+function backupTone(status: string | null): string {
+  if (status === "succeeded") return "border-success/40 bg-success/10 text-success";
+  if (status === "failed") return "border-destructive/40 bg-destructive/10 text-destructive";
+  return "border-info/40 bg-info/10 text-info";
+}
+
+/** One line for the steps of a backup or a restore: what its latest step says; unfolds to
+ * list them all. */
+function BackupItem({ group }: { group: BackupGroup }) {
+  const [open, setOpen] = useState(false);
+  const listId = useId();
+  const first = group.events[0];
+  const last = group.events[group.events.length - 1];
+  const restore = group.step === "restore_backup";
+  const Icon = restore ? ArchiveRestore : DatabaseBackup;
+  const failed = group.status === "failed";
+  const title = <span className={cn("wrap-anywhere", failed && "text-destructive")}>{last.message}</span>;
+  return (
+    <li
+      className={ITEM}
+      data-kind={restore ? "restore" : "backup"}
+      data-backup={group.backup}
+      data-status={group.status ?? undefined}
+      data-count={group.events.length}
+    >
+      <span
+        className={cn("z-10 mt-0.5 flex size-7 items-center justify-center rounded-full border bg-card", backupTone(group.status))}
+        aria-hidden
+      >
+        <Icon className="size-3.5" />
+      </span>
+      <div className="min-w-0 rounded-md px-2 py-1">
+        {group.events.length > 1 ? (
+          <button
+            type="button"
+            className="group inline-flex max-w-full items-center gap-1 rounded-sm text-left text-sm outline-none hover:underline focus-visible:ring-2 focus-visible:ring-ring"
+            aria-expanded={open}
+            aria-controls={listId}
+            onClick={() => setOpen(!open)}
+          >
+            <ChevronRight className={cn("size-3.5 shrink-0 transition-transform", open && "rotate-90")} aria-hidden />
+            {title}
+          </button>
+        ) : (
+          <p className="min-w-0 text-sm">{title}</p>
+        )}
+        <p className="text-xs text-muted-foreground">
+          <time dateTime={first.at} title={exactTime(first.at)}>
+            {clockTime(first.at)}
+          </time>
+          {last.at !== first.at && (
+            <>
+              {"–"}
+              <time dateTime={last.at} title={exactTime(last.at)}>
+                {clockTime(last.at)}
+              </time>
+            </>
+          )}{" "}
+          · {first.actor}
+        </p>
+        {open && (
+          <ol id={listId} className="mt-1.5 flex flex-col gap-0.5 rounded-md bg-muted px-2 py-1.5 text-xs" aria-label={last.message}>
             {group.events.map((event) => (
               <li key={event.seq} className="flex flex-wrap items-baseline gap-x-2" data-kind={event.kind}>
                 <span className="min-w-0 wrap-anywhere">{event.message}</span>
