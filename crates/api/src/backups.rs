@@ -3,13 +3,15 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
-use storeplane_db::RequestBackup;
+use storeplane_db::{RecordRestore, RequestBackup};
 use storeplane_domain::{BackupKind, StoreId};
 
 use crate::auth::Caller;
-use crate::dto::{BackupList, BackupView, CreateBackupRequest, ErrorBody};
+use crate::dto::{
+    BackupList, BackupView, ChangeResponse, CreateBackupRequest, ErrorBody, RestoreRequest,
+};
 use crate::error::{ApiError, ApiJson, OptionalJson};
-use crate::revisions::reason;
+use crate::revisions::{check_changeable, reason, view};
 use crate::state::AppState;
 use crate::stores::store_id;
 
@@ -83,4 +85,76 @@ pub async fn list(
     Ok(ApiJson(BackupList {
         items: backups.iter().map(BackupView::from).collect(),
     }))
+}
+
+/// Restore one of the store's backups in place.
+///
+/// Recorded as a revision of the spec the store runs, which a worker carries out like a
+/// change: a checkpoint of the database first (so the restore itself can be rolled back),
+/// then the backup's database and files replace the store's, then the engine's upgrade
+/// step (for data of an older release), and readiness. Every order, customer and upload
+/// written since the backup was taken is lost.
+#[utoipa::path(
+    post, path = "/api/v1/stores/{id}/restore", tag = "backups",
+    params(("id" = StoreId, Path, description = "Store id")),
+    request_body = RestoreRequest,
+    responses(
+        (status = 202, description = "The restore is recorded and queued", body = ChangeResponse),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 404, description = "No such store, or no such backup", body = ErrorBody),
+        (status = 409, description = "`operation_in_progress`, `backup_in_progress`, `not_changeable`: the store cannot take it now; `backup_not_restorable`: the backup did not succeed; `backup_of_another_store`: restore it as a new store instead", body = ErrorBody),
+        (status = 422, description = "`invalid_reason`, or a field unknown or of the wrong type", body = ErrorBody),
+        (status = 429, description = "Too many changes at once", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(store.id = %id))]
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RestoreRequest>,
+) -> Result<(StatusCode, ApiJson<ChangeResponse>), ApiError> {
+    let store = caller.visible_store(&state, store_id(&id)?).await?;
+    let reason = reason(body.reason)?;
+    state.limiter.check(&caller.identity)?;
+    check_changeable(&store)?;
+    let deployed = match store.deployed_revision {
+        Some(number) => state.repo.get_revision(store.id, number).await?,
+        None => {
+            return Err(ApiError::conflict(
+                "operation_in_progress",
+                "the store is still being provisioned; restore it once it is ready",
+            ));
+        }
+    };
+    let content = state.renderer.render(store.id, &deployed.spec)?;
+    let revision = state
+        .repo
+        .record_restore(RecordRestore {
+            store: store.id,
+            backup: body.backup,
+            content,
+            actor: caller.actor(),
+            reason,
+            max_attempts: state.settings.job_max_attempts,
+            now: Utc::now(),
+        })
+        .await?;
+    state.pages.invalidate();
+    let message = format!(
+        "revision {} recorded: restore backup {}; a checkpoint is taken first, then every order, customer and upload written since the backup is lost",
+        revision.number,
+        body.backup.short()
+    );
+    let store = state.repo.get_store(store.id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(ChangeResponse {
+            store: state.view(&store),
+            revision: view(&state, &revision).await?,
+            changed: true,
+            message,
+            data_loss: true,
+        }),
+    ))
 }

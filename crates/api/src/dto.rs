@@ -164,6 +164,17 @@ pub struct CreateBackupRequest {
     pub reason: Option<String>,
 }
 
+/// `POST /api/v1/stores/{id}/restore`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    /// The backup to restore: one of the store's own that succeeded.
+    pub backup: BackupId,
+    /// Why, for the store's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// A store's backups, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BackupList {
@@ -189,6 +200,7 @@ pub enum OperationKind {
     Rollback,
     PasswordReset,
     Backup,
+    Restore,
 }
 
 impl OperationView {
@@ -210,6 +222,13 @@ impl OperationView {
             });
         };
         let number = in_flight.number;
+        if let Some(backup) = in_flight.restores_backup {
+            return Some(Self {
+                kind: OperationKind::Restore,
+                revision: Some(number),
+                description: format!("restoring backup {} (as revision {number})", backup.short()),
+            });
+        }
         match in_flight.rollback_of {
             Some(target) => Some(Self {
                 kind: OperationKind::Rollback,
@@ -636,6 +655,9 @@ pub struct RevisionView {
     pub restores: Option<RevisionNumber>,
     /// Whether it runs the engine's upgrade step on the store's data.
     pub migrates_data: bool,
+    /// The backup it restores first, for a restore in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restores_backup: Option<BackupId>,
 }
 
 impl RevisionView {
@@ -687,6 +709,7 @@ impl RevisionView {
             rollback_of: revision.rollback_of,
             restores: revision.restores,
             migrates_data: revision.migrates_data,
+            restores_backup: revision.restores_backup,
         }
     }
 }

@@ -173,6 +173,8 @@ impl From<DbError> for ApiError {
                     storeplane_db::BackupRefused::InProgress { .. } => "backup_in_progress",
                     storeplane_db::BackupRefused::RevisionInFlight { .. } => "revision_in_flight",
                     storeplane_db::BackupRefused::ResetInProgress => "password_reset_in_progress",
+                    storeplane_db::BackupRefused::NotRestorable { .. } => "backup_not_restorable",
+                    storeplane_db::BackupRefused::OtherStore { .. } => "backup_of_another_store",
                 };
                 Self::conflict(code, e.to_string())
             }
@@ -212,10 +214,12 @@ impl From<RollbackRefused> for ApiError {
             RollbackRefused::InProgress { .. } => {
                 Self::conflict("operation_in_progress", refused.to_string())
             }
-            RollbackRefused::WouldDowngradeData { since, checkpoint } => {
-                let head = format!(
-                    "revision {since} migrated the store's data for a newer release, which the release rolled back to cannot read"
-                );
+            RollbackRefused::WouldDowngradeData {
+                since,
+                checkpoint,
+                restored_backup,
+            } => {
+                let head = storeplane_domain::replaced_data(since, restored_backup);
                 let message = match checkpoint {
                     Some(checkpoint) => format!(
                         "{head}; send \"restore_checkpoint\": true to restore the checkpoint taken before revision {since} (at {}) first: every order written since then is lost",

@@ -14,8 +14,8 @@ use crate::dto::{
     BackupList, BackupSummaryView, BackupView, ChangeResponse, ChangeStoreRequest, CheckpointView,
     ClusterView, CreateBackupRequest, CreateStoreRequest, CredentialsView, EngineView, ErrorBody,
     ErrorDetail, EventView, OperationKind, OperationView, Page, PlanView, ReleaseView,
-    ResetResponse, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest, SessionView,
-    StoreView, UserView,
+    ResetResponse, RestoreRequest, RevisionDetail, RevisionDiff, RevisionView, RollbackRequest,
+    SessionView, StoreView, UserView,
 };
 use crate::{backups, catalog, credentials, feed, revisions, session, stores};
 
@@ -26,9 +26,9 @@ use crate::{backups, catalog, credentials, feed, revisions, session, stores};
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
         credentials::reveal, credentials::reset, feed::stream, session::whoami, session::cluster,
         catalog::engines, catalog::plans, revisions::releases, revisions::change, revisions::rollback,
-        revisions::list, revisions::get, revisions::diff, backups::create, backups::list,
+        revisions::list, revisions::get, revisions::diff, backups::create, backups::list, backups::restore,
     ),
-    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, ResetResponse, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>, BackupView, BackupList, BackupSummaryView, CreateBackupRequest, storeplane_domain::BackupKind, storeplane_domain::BackupStatus)),
+    components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, ResetResponse, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>, BackupView, BackupList, BackupSummaryView, CreateBackupRequest, RestoreRequest, storeplane_domain::BackupKind, storeplane_domain::BackupStatus)),
     modifiers(&Security, &SignInErrors),
     security(("bearer" = []), ("session" = [])),
 )]

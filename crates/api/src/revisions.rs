@@ -170,7 +170,7 @@ fn change_request(body: &ChangeStoreRequest) -> Result<ChangeRequest, ApiError> 
 }
 
 /// Refuses a change or rollback of a store that is going away.
-fn check_changeable(store: &Store) -> Result<(), ApiError> {
+pub(crate) fn check_changeable(store: &Store) -> Result<(), ApiError> {
     match store.status {
         StoreStatus::Deleting | StoreStatus::Deleted => Err(ChangeRefused::NotChangeable {
             status: store.status,
@@ -181,7 +181,7 @@ fn check_changeable(store: &Store) -> Result<(), ApiError> {
 }
 
 /// The view of `revision`, with what changed since the revision before it.
-async fn view(state: &AppState, revision: &Revision) -> Result<RevisionView, ApiError> {
+pub(crate) async fn view(state: &AppState, revision: &Revision) -> Result<RevisionView, ApiError> {
     let previous = match RevisionNumber::new(revision.number.get() - 1) {
         Some(number) => Some(state.repo.get_revision(revision.store_id, number).await?),
         _ => None,

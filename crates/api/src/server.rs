@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
             "/stores/{id}/backups",
             get(backups::list).post(backups::create),
         )
+        .route("/stores/{id}/restore", post(backups::restore))
         .route("/events", get(feed::stream));
     let metrics_route = Router::new()
         .route("/metrics", get(metrics::render))

@@ -40,6 +40,10 @@ use crate::settings::{Repository, Retention};
 use crate::{BuildError, CREATE_ONCE};
 
 const BACKUP_SCRIPT: &str = include_str!("backup/backup.sh");
+const FETCH_SCRIPT: &str = include_str!("backup/fetch.sh");
+const PUT_FILES_SCRIPT: &str = include_str!("backup/put-files.sh");
+/// Where a restore fetches the snapshot to, inside the pod (on the dump's emptyDir).
+const FETCHED: &str = "/checkpoints/fetched";
 
 /// The Secret with the store's repository key, and its key.
 pub const KEY_SECRET: &str = "backup-key";
@@ -190,6 +194,110 @@ fn restic_env(
     vars
 }
 
+/// A restore in place to build: the revision that restores it, and the snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct RestoreRequest<'a> {
+    pub revision: u32,
+    /// restic's snapshot id.
+    pub snapshot: &'a str,
+    pub secrets: &'a BackupSecrets,
+}
+
+/// Where a restore's fetch puts the dump a backup took with the engine's checkpoint Job
+/// `checkpoint`: below the fetch's directory, at the path it was backed up from.
+pub fn fetched_dump(checkpoint: &Job) -> String {
+    format!(
+        "{FETCHED}{DUMP_DIR}/database.{}",
+        dump_extension(checkpoint)
+    )
+}
+
+/// The engine's extension of a dump (`sql.gz`, `dump`), from its checkpoint Job.
+fn dump_extension(checkpoint: &Job) -> String {
+    let env = checkpoint
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref())
+        .and_then(|pod| pod.containers.first())
+        .and_then(|c| c.env.as_ref())
+        .and_then(|env| env.iter().find(|v| v.name == "CHECKPOINT"))
+        .and_then(|v| v.value.clone())
+        .unwrap_or_default();
+    let file = env.rsplit('/').next().unwrap_or_default();
+    file.split_once('.')
+        .map_or_else(String::new, |(_, ext)| ext.to_owned())
+}
+
+/// The first container of `job`'s pod, running as the pod's user.
+fn first_container(job: &Job, step: &'static str) -> Result<Container, BuildError> {
+    let pod = job
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref());
+    let mut container =
+        pod.and_then(|pod| pod.containers.first().cloned())
+            .ok_or(BuildError::Step {
+                step,
+                reason: "the engine's step Job has no container",
+            })?;
+    if let Some(security) = pod.and_then(|pod| pod.security_context.as_ref()) {
+        container.security_context = Some(SecurityContext {
+            run_as_user: security.run_as_user,
+            run_as_group: security.run_as_group,
+            ..container_security()
+        });
+    }
+    Ok(container)
+}
+
+/// On the node of the pods that mount the files claim, which is ReadWriteOnce.
+fn beside(store: &StoreContext<'_>, files: &StoreFiles) -> Affinity {
+    Affinity {
+        pod_affinity: Some(PodAffinity {
+            required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(store.labels(files.component)),
+                    ..LabelSelector::default()
+                }),
+                topology_key: "kubernetes.io/hostname".to_owned(),
+                ..PodAffinityTerm::default()
+            }]),
+            ..PodAffinity::default()
+        }),
+        ..Affinity::default()
+    }
+}
+
+/// The store's repository key (created once) and, for an S3 repository, the platform's
+/// credentials copied for it (applied every time, so a rotation reaches every store).
+fn repository_secrets(
+    store: &StoreContext<'_>,
+    secrets: &BackupSecrets,
+) -> Result<Vec<Secret>, BuildError> {
+    let mut objects = vec![secret(
+        store,
+        KEY_SECRET,
+        BTreeMap::from([(KEY.to_owned(), secrets.key.clone())]),
+        true,
+    )];
+    if matches!(store.settings.backups.repository, Repository::S3(_)) {
+        let s3 = secrets.s3.as_ref().ok_or(BuildError::Step {
+            step: "backup",
+            reason: "the S3 backup repository needs the platform's credentials, and none were given",
+        })?;
+        objects.push(secret(
+            store,
+            REPOSITORY_SECRET,
+            BTreeMap::from([
+                ("access-key-id".to_owned(), s3.access_key_id.clone()),
+                ("secret-access-key".to_owned(), s3.secret_access_key.clone()),
+            ]),
+            false,
+        ));
+    }
+    Ok(objects)
+}
+
 /// The dump container of the engine's checkpoint Job, made to write `<DUMP_DIR>/database
 /// .<ext>` (the engine's own extension) on the pod's emptyDir.
 fn dump_container(checkpoint: &Job) -> Result<Container, BuildError> {
@@ -271,20 +379,6 @@ pub fn backup(
         source.read_only = Some(true);
     }
     let metadata = step_metadata(store, request.name, Component::Maintenance, STEP);
-    let affinity = Affinity {
-        pod_affinity: Some(PodAffinity {
-            required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {
-                label_selector: Some(LabelSelector {
-                    match_labels: Some(store.labels(files.component)),
-                    ..LabelSelector::default()
-                }),
-                topology_key: "kubernetes.io/hostname".to_owned(),
-                ..PodAffinityTerm::default()
-            }]),
-            ..PodAffinity::default()
-        }),
-        ..Affinity::default()
-    };
     let job = Job {
         metadata: metadata.clone(),
         spec: Some(k8s_openapi::api::batch::v1::JobSpec {
@@ -303,7 +397,7 @@ pub fn backup(
                     init_containers: Some(vec![dump]),
                     containers: vec![restic],
                     security_context: pod_security,
-                    affinity: Some(affinity),
+                    affinity: Some(beside(store, files)),
                     automount_service_account_token: Some(false),
                     enable_service_links: Some(false),
                     volumes: Some(vec![scratch("checkpoints"), files_volume, scratch("tmp")]),
@@ -314,34 +408,151 @@ pub fn backup(
         }),
         ..Job::default()
     };
-    let mut secrets = vec![secret(
-        store,
-        KEY_SECRET,
-        BTreeMap::from([(KEY.to_owned(), request.secrets.key.clone())]),
-        true,
-    )];
-    if let (Repository::S3(_), Some(s3)) = (&store.settings.backups.repository, &request.secrets.s3)
-    {
-        secrets.push(secret(
-            store,
-            REPOSITORY_SECRET,
-            BTreeMap::from([
-                ("access-key-id".to_owned(), s3.access_key_id.clone()),
-                ("secret-access-key".to_owned(), s3.secret_access_key.clone()),
-            ]),
-            false,
-        ));
-    } else if matches!(store.settings.backups.repository, Repository::S3(_)) {
-        return Err(BuildError::Step {
-            step: "backup",
-            reason: "the S3 backup repository needs the platform's credentials, and none were given",
-        });
-    }
+    let secrets = repository_secrets(store, request.secrets)?;
     let mut network_policies = checkpoint.network_policies;
     network_policies.push(repository_egress(store));
     Ok(StepResources {
         network_policies,
         secrets,
+        claim: None,
+        job,
+        checkpoint: None,
+    })
+}
+
+/// The restore step's objects for `request`: the snapshot fetched (and checked) into an
+/// emptyDir, the engine's own restore container loading the dump from there, then the
+/// files claim made exactly what the backup held (`put-files.sh`). Keyed by the revision
+/// that restores it: `restore-backup-r<N>`, so a worker killed midway finds the same Job.
+/// `restore` is the engine's restore step (its container and its database policies), built
+/// to load [`fetched_dump`].
+pub fn restore(
+    store: &StoreContext<'_>,
+    request: &RestoreRequest<'_>,
+    restore: StepResources,
+    files: &StoreFiles,
+) -> Result<StepResources, BuildError> {
+    let name = format!("restore-backup-r{}", request.revision);
+    let backups = &store.settings.backups;
+    let pod_security = restore
+        .job
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.template.spec.as_ref())
+        .and_then(|pod| pod.security_context.clone());
+    let mut load = first_container(&restore.job, "restore")?;
+    load.name = "load".to_owned();
+    for var in load.env.iter_mut().flatten() {
+        // The engine marks a restore done beside its checkpoint; here the fetch is fresh
+        // in every pod, and so is the mark.
+        if var.name == "RESTORED" {
+            var.value = Some(format!("{DUMP_DIR}/restored"));
+        }
+    }
+    let mut restic_vars = vec![
+        env(
+            "RESTIC_REPOSITORY",
+            backups.repository.for_store(&store.id.to_string()),
+        ),
+        secret_env("RESTIC_PASSWORD", KEY_SECRET, KEY),
+        env("RESTIC_CACHE_DIR", "/tmp/restic-cache"),
+        env("HOME", "/tmp"),
+        env("SNAPSHOT", request.snapshot),
+        env("RESTORE_DIR", FETCHED),
+    ];
+    if let Repository::S3(s3) = &backups.repository {
+        restic_vars.push(secret_env(
+            "AWS_ACCESS_KEY_ID",
+            REPOSITORY_SECRET,
+            "access-key-id",
+        ));
+        restic_vars.push(secret_env(
+            "AWS_SECRET_ACCESS_KEY",
+            REPOSITORY_SECRET,
+            "secret-access-key",
+        ));
+        if let Some(region) = &s3.region {
+            restic_vars.push(env("AWS_DEFAULT_REGION", region.clone()));
+        }
+    }
+    let as_files_owner = SecurityContext {
+        run_as_user: Some(files.uid),
+        run_as_group: Some(files.uid),
+        ..container_security()
+    };
+    let fetch = Container {
+        name: "fetch".to_owned(),
+        image: Some(backups.image.clone()),
+        command: Some(vec![
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            FETCH_SCRIPT.to_owned(),
+        ]),
+        env: Some(restic_vars),
+        resources: Some(resources(&store.plan().setup)),
+        security_context: Some(as_files_owner.clone()),
+        volume_mounts: Some(vec![mount("checkpoints", DUMP_DIR), mount("tmp", "/tmp")]),
+        ..Container::default()
+    };
+    let put_files = Container {
+        name: "put-files".to_owned(),
+        image: Some(backups.image.clone()),
+        command: Some(vec![
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            PUT_FILES_SCRIPT.to_owned(),
+        ]),
+        env: Some(vec![env("FILES", files.path), env("RESTORE_DIR", FETCHED)]),
+        resources: Some(resources(&store.plan().setup)),
+        security_context: Some(as_files_owner),
+        volume_mounts: Some(vec![
+            mount("checkpoints", DUMP_DIR),
+            mount("files", files.path),
+            mount("tmp", "/tmp"),
+        ]),
+        ..Container::default()
+    };
+    let metadata = step_metadata(store, &name, Component::Maintenance, STEP);
+    let job = Job {
+        metadata: metadata.clone(),
+        spec: Some(k8s_openapi::api::batch::v1::JobSpec {
+            // Each container is safe to run again: the fetch checks every chunk, the load
+            // replaces the database in one transaction, the files are made exactly the
+            // backup's.
+            backoff_limit: Some(2),
+            active_deadline_seconds: Some(
+                i64::try_from(backups.deadline_seconds).unwrap_or(i64::MAX),
+            ),
+            template: k8s_openapi::api::core::v1::PodTemplateSpec {
+                metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    labels: metadata.labels,
+                    ..Default::default()
+                }),
+                spec: Some(k8s_openapi::api::core::v1::PodSpec {
+                    restart_policy: Some("Never".to_owned()),
+                    init_containers: Some(vec![fetch, load]),
+                    containers: vec![put_files],
+                    security_context: pod_security,
+                    affinity: Some(beside(store, files)),
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    volumes: Some(vec![
+                        scratch("checkpoints"),
+                        crate::pod::claim("files", files.claim),
+                        scratch("tmp"),
+                    ]),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        ..Job::default()
+    };
+    let mut network_policies = restore.network_policies;
+    network_policies.push(repository_egress(store));
+    Ok(StepResources {
+        network_policies,
+        secrets: repository_secrets(store, request.secrets)?,
         claim: None,
         job,
         checkpoint: None,

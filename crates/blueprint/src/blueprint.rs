@@ -199,6 +199,8 @@ pub enum Step<'a> {
     ResetAdminPassword { generation: u32 },
     /// Back the store up into its repository (see [`crate::backup`]).
     Backup(crate::BackupRequest<'a>),
+    /// Restore a backup in place, for the revision that restores it.
+    RestoreBackup(crate::RestoreRequest<'a>),
 }
 
 impl Blueprint {
@@ -239,6 +241,18 @@ impl Blueprint {
                 let files = engine.files(&store)?;
                 crate::backup::backup(&store, &request, checkpoint, &files)?
             }
+            Step::RestoreBackup(request) => {
+                // The engine's loader, given where the fetched dump lands.
+                let dump = engine.checkpoint(&store, 0)?;
+                let from = Checkpoint {
+                    job: String::new(),
+                    claim: String::new(),
+                    path: crate::backup::fetched_dump(&dump.job),
+                };
+                let restore = engine.restore(&store, request.revision, &from)?;
+                let files = engine.files(&store)?;
+                crate::backup::restore(&store, &request, restore, &files)?
+            }
         };
         if let Some(job) = resources.job.spec.as_mut() {
             job.ttl_seconds_after_finished = Some(STEP_JOB_TTL_SECONDS);
@@ -248,6 +262,31 @@ impl Blueprint {
         objects.extend(resources.ordered());
         Footprint::of(&objects).check_fits(spec.plan, store.plan())?;
         Ok(resources)
+    }
+}
+
+impl Blueprint {
+    /// The maintenance page store `id` of `spec` shows while a backup is restored into it
+    /// (see [`crate::parts::maintenance_page`]), and what to wait for before its web pods
+    /// go. It takes the web pods' place, which are scaled to nothing meanwhile, so it needs
+    /// no room in the quota beyond theirs.
+    pub fn maintenance_page(
+        &self,
+        id: StoreId,
+        spec: &StoreSpec,
+    ) -> Result<(Resource, ReadinessCheck), BuildError> {
+        let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
+        let store = StoreContext {
+            id,
+            spec,
+            settings: &self.settings,
+            release: &release,
+        };
+        Ok((
+            crate::parts::maintenance_page::maintenance_page(&store, engine.web_port()),
+            crate::parts::maintenance_page::readiness(),
+        ))
     }
 }
 

@@ -332,6 +332,10 @@ pub trait EngineBlueprint: fmt::Debug + Send + Sync {
     /// The claim of the store's files, which backups copy beside the database.
     fn files(&self, store: &StoreContext<'_>) -> Result<StoreFiles, BuildError>;
 
+    /// The named port of the store's web Service and the number its pods listen on, which
+    /// the maintenance page takes over while a backup is restored.
+    fn web_port(&self) -> (&'static str, i32);
+
     /// A Job that migrates the store's data to its release (idempotent), for revision
     /// `revision`.
     fn upgrade(&self, store: &StoreContext<'_>, revision: u32)

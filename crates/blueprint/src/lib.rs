@@ -71,7 +71,9 @@ mod woocommerce;
 
 mod blueprint;
 
-pub use backup::{BackupRequest, BackupSecrets, CONTAINER as BACKUP_CONTAINER, S3Credentials};
+pub use backup::{
+    BackupRequest, BackupSecrets, CONTAINER as BACKUP_CONTAINER, RestoreRequest, S3Credentials,
+};
 pub use blueprint::{Blueprint, STEP_JOB_TTL_SECONDS, Step, StoreResources, build};
 pub use engine::{
     Checkpoint, CredentialsRef, EngineBlueprint, EnginePaths, EngineResources, OutputsRef,

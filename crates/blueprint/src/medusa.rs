@@ -173,6 +173,10 @@ impl EngineBlueprint for Medusa {
         })
     }
 
+    fn web_port(&self) -> (&'static str, i32) {
+        ("http", MEDUSA_PORT)
+    }
+
     fn files(&self, store: &StoreContext<'_>) -> Result<StoreFiles, BuildError> {
         Ok(StoreFiles {
             claim: UPLOADS,

@@ -5,6 +5,7 @@
 
 mod claim;
 mod front_door;
+pub mod maintenance_page;
 mod policy;
 mod secret;
 mod service;

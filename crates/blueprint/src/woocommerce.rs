@@ -112,6 +112,10 @@ impl EngineBlueprint for WooCommerce {
         }
     }
 
+    fn web_port(&self) -> (&'static str, i32) {
+        ("http", WEB_PORT)
+    }
+
     fn files(&self, store: &StoreContext<'_>) -> Result<StoreFiles, BuildError> {
         Ok(StoreFiles {
             claim: persistent_volume_claim::WORDPRESS_CONTENT,

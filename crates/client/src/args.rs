@@ -124,6 +124,32 @@ pub enum StoreCommand {
     Backup(BackupArgs),
     /// Show a store's backups, newest first: kind, status, size, what each added, snapshot.
     Backups(TargetArgs),
+    /// Restore one of a store's backups in place: its database and files become the
+    /// backup's (a checkpoint is taken first, so `rollback --restore-checkpoint` undoes
+    /// it); asks for confirmation. With --wait, follow it until the store is ready again.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The backup to restore (its id, from `storeplane store backups`).
+    #[arg(long, value_name = "ID")]
+    pub backup: storeplane_domain::BackupId,
+
+    /// Confirm losing what was written since the backup without asking (needed without
+    /// a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+
+    /// Why, for the store's history.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Args)]

@@ -274,6 +274,17 @@ impl Client {
             .await
     }
 
+    /// Restores one of the store's backups in place: `POST /api/v1/stores/{id}/restore`.
+    pub async fn restore_store(
+        &self,
+        id: StoreId,
+        request: &storeplane_api::dto::RestoreRequest,
+    ) -> Result<ChangeResponse, ClientError> {
+        let path = format!("stores/{id}/restore");
+        self.call(self.request(Method::POST, &path).json(request))
+            .await
+    }
+
     /// The store's backups, newest first: `GET /api/v1/stores/{id}/backups`.
     pub async fn list_backups(&self, id: StoreId) -> Result<BackupList, ClientError> {
         let path = format!("stores/{id}/backups");

@@ -18,8 +18,8 @@ mod watch;
 
 pub use args::{
     ApiToken, BackupArgs, ConnectionArgs, CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs,
-    OutputFormat, ResetPasswordArgs, RollbackArgs, StoreArgs, StoreCommand, TargetArgs, UpdateArgs,
-    WaitArgs,
+    OutputFormat, ResetPasswordArgs, RestoreArgs, RollbackArgs, StoreArgs, StoreCommand,
+    TargetArgs, UpdateArgs, WaitArgs,
 };
 pub use client::{Client, DEFAULT_REQUEST_TIMEOUT};
 pub use command_error::CommandError;

@@ -12,8 +12,8 @@ use storeplane_api::dto::{
 };
 
 use crate::args::{
-    CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs, OutputFormat, RollbackArgs, StoreArgs,
-    StoreCommand, TargetArgs, UpdateArgs, WaitArgs,
+    CreateArgs, DeleteArgs, DiffArgs, EventsArgs, ListArgs, OutputFormat, RestoreArgs,
+    RollbackArgs, StoreArgs, StoreCommand, TargetArgs, UpdateArgs, WaitArgs,
 };
 use crate::client::Client;
 use crate::command_error::CommandError;
@@ -93,6 +93,7 @@ pub async fn run_with_output<W: Write>(args: StoreArgs, out: &mut W) -> Result<(
         StoreCommand::Backup(backup_args) => {
             crate::backup::backup(&client, backup_args, &mut printer).await
         }
+        StoreCommand::Restore(restore_args) => restore(&client, restore_args, &mut printer).await,
         StoreCommand::Backups(TargetArgs { store }) => {
             let store = client.resolve(&store).await?;
             let backups = client.list_backups(store.id).await?;
@@ -146,31 +147,60 @@ async fn update<W: Write>(
 /// Warns that restoring a checkpoint loses data, and asks (on a terminal) or requires
 /// `--yes` (without one) before going on.
 fn confirm_data_loss(args: &RollbackArgs) -> Result<(), CommandError> {
-    use std::io::{BufRead, IsTerminal};
     let warning = format!(
         "Restoring the checkpoint replaces store {:?}'s database with the copy taken before the upgrade: every order, customer and change written since then is lost.",
         args.target.store
     );
+    confirm(&warning, &args.target.store, args.yes, "a checkpoint")
+}
+
+/// Asks the person to type the store's name after `warning`, unless `yes`; refuses
+/// without a terminal to ask at.
+fn confirm(warning: &str, store: &str, yes: bool, what: &str) -> Result<(), CommandError> {
+    use std::io::{BufRead, IsTerminal};
     eprintln!("{warning}");
-    if args.yes {
+    if yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        return Err(CommandError::NotConfirmed(
-            "refusing to restore a checkpoint without confirmation: pass --yes to accept losing the data written since".to_owned(),
-        ));
+        return Err(CommandError::NotConfirmed(format!(
+            "refusing to restore {what} without confirmation: pass --yes to accept losing the data written since"
+        )));
     }
     eprint!("Type the store's name to go on: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    if answer.trim() == args.target.store {
+    if answer.trim() == store {
         Ok(())
     } else {
         Err(CommandError::NotConfirmed(
             "not confirmed; nothing was changed".to_owned(),
         ))
     }
+}
+
+async fn restore<W: Write>(
+    client: &Client,
+    args: RestoreArgs,
+    printer: &mut Printer<'_, W>,
+) -> Result<(), CommandError> {
+    let target = client.resolve(&args.target.store).await?;
+    let warning = format!(
+        "Restoring backup {} replaces store {:?}'s database and files with the backup's: every order, customer and upload written since it was taken is lost (a checkpoint is taken first; `storeplane store rollback {} --restore-checkpoint` goes back to it).",
+        args.backup, target.name, target.name
+    );
+    confirm(&warning, &args.target.store, args.yes, "a backup")?;
+    let request = storeplane_api::dto::RestoreRequest {
+        backup: args.backup,
+        reason: args.reason.clone(),
+    };
+    let mut updates = match args.wait.wait {
+        true => Some(client.subscribe(None).await?),
+        false => None,
+    };
+    let response = client.restore_store(target.id, &request).await?;
+    follow(updates.as_mut(), response, &args.wait, printer).await
 }
 
 async fn rollback<W: Write>(

@@ -38,6 +38,17 @@ pub enum BackupRefused {
     RevisionInFlight { revision: u32 },
     #[error("an admin password reset is in progress; back the store up once it is done")]
     ResetInProgress,
+    /// Only a backup that succeeded holds anything to restore.
+    #[error("backup {backup} {status}: only a backup that succeeded can be restored")]
+    NotRestorable {
+        backup: BackupId,
+        status: storeplane_domain::BackupStatus,
+    },
+    /// A backup of another store is restored as a new store, not in place.
+    #[error(
+        "backup {backup} is another store's: restore it as a new store (`from_backup` when creating one)"
+    )]
+    OtherStore { backup: BackupId },
 }
 
 /// A backup request: who asked, why, and what kind.
@@ -153,6 +164,26 @@ pub(crate) async fn refuse_while_backing_up<C: Conn>(
         Some(backup) => Err(BackupRefused::InProgress { kind: backup.kind }.into()),
         None => Ok(()),
     }
+}
+
+/// The backup `id`, checked to be `store`'s and to have succeeded, for a restore in place.
+pub(crate) async fn restorable<C: Conn>(
+    conn: &mut C,
+    id: BackupId,
+    store: StoreId,
+) -> Result<Backup, DbError> {
+    let backup = one(conn, id).await?;
+    if backup.store_id != store {
+        return Err(BackupRefused::OtherStore { backup: id }.into());
+    }
+    if backup.status != storeplane_domain::BackupStatus::Succeeded {
+        return Err(BackupRefused::NotRestorable {
+            backup: id,
+            status: backup.status,
+        }
+        .into());
+    }
+    Ok(backup)
 }
 
 /// Checks, under the store's lock, that it may take a backup now.
@@ -380,7 +411,8 @@ pub(crate) async fn finish<B: SqlBackend>(
     let (message, status) = match &outcome {
         Ok(figures) => (
             format!(
-                "backup {} taken: {}",
+                "backup {} taken (snapshot {}): {}",
+                backup.id.short(),
                 short(&figures.snapshot),
                 figures.describe()
             ),

@@ -33,8 +33,8 @@ pub use password_reset::ResetRefused;
 pub use postgres::PgRepository;
 pub use repository::{
     Backend, ChangeCause, ChangeOutcome, CreateStore, CreateStoreOutcome, Enqueued, IdempotencyKey,
-    InitialRevision, NewApiToken, NewSession, RecordChange, RecordRollback, Repository,
-    RevisionQuery, RollbackRecorded, Session, StoreQuery, StoreRevisions,
+    InitialRevision, NewApiToken, NewSession, RecordChange, RecordRestore, RecordRollback,
+    Repository, RevisionQuery, RollbackRecorded, Session, StoreQuery, StoreRevisions,
 };
 pub use sqlite::SqliteRepository;
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};

@@ -21,8 +21,8 @@ use crate::DbError;
 mod revisions;
 
 pub use revisions::{
-    ChangeCause, ChangeOutcome, InitialRevision, RecordChange, RecordRollback, RevisionQuery,
-    RollbackRecorded, StoreRevisions,
+    ChangeCause, ChangeOutcome, InitialRevision, RecordChange, RecordRestore, RecordRollback,
+    RevisionQuery, RollbackRecorded, StoreRevisions,
 };
 
 /// Which database a repository talks to.
@@ -548,6 +548,12 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Backup, DbError>;
+
+    /// Records a restore in place of backup `restore.backup` (the store's own, succeeded)
+    /// as a pending revision of the deployed spec that restores it (a checkpoint is taken
+    /// first, so it can be rolled back), with its job and event. Refused as a change is
+    /// (409), and `NotFound`/`BackupRefused` for a backup that cannot be restored here.
+    async fn record_restore(&self, restore: RecordRestore) -> Result<Revision, DbError>;
 
     /// For a store being torn down: its backups expire `retention` after `now`, and an
     /// active one fails. Returns how many successful backups it keeps until then.

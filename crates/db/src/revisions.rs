@@ -16,7 +16,7 @@ mod record;
 mod status;
 
 pub(crate) use record::{
-    record_change, record_initial, record_provisioning_retry, record_rollback,
+    record_change, record_initial, record_provisioning_retry, record_restore, record_rollback,
 };
 pub(crate) use status::{
     mark_deployed, prune_manifests, record_checkpoint, set_last_checked, set_status,

@@ -96,6 +96,7 @@ pub(crate) struct StoreRow {
     latest_revision: Option<i32>,
     in_flight_revision: Option<i32>,
     in_flight_rollback_of: Option<i32>,
+    in_flight_restores_backup: Option<String>,
     password_reset_pending: bool,
     active_backup_id: Option<String>,
     active_backup_kind: Option<String>,
@@ -148,6 +149,11 @@ impl TryFrom<StoreRow> for Store {
                         rollback_of: row
                             .in_flight_rollback_of
                             .map(|r| revision_number(WHAT, "in_flight_rollback_of", r))
+                            .transpose()?,
+                        restores_backup: row
+                            .in_flight_restores_backup
+                            .as_deref()
+                            .map(|id| parse(WHAT, "in_flight_restores_backup", id))
                             .transpose()?,
                     })
                 })
@@ -300,6 +306,7 @@ pub(crate) struct RevisionRow {
     rollback_of: Option<i32>,
     restores: Option<i32>,
     migrates_data: bool,
+    restores_backup: Option<String>,
 }
 
 impl TryFrom<RevisionRow> for Revision {
@@ -335,6 +342,11 @@ impl TryFrom<RevisionRow> for Revision {
             restores: row
                 .restores
                 .map(|n| revision_number(WHAT, "restores", n))
+                .transpose()?,
+            restores_backup: row
+                .restores_backup
+                .as_deref()
+                .map(|id| parse(WHAT, "restores_backup", id))
                 .transpose()?,
             migrates_data: row.migrates_data,
         })

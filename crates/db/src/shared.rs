@@ -16,8 +16,8 @@ use storeplane_domain::{
 
 use crate::repository::{
     ChangeOutcome, CreateStore, CreateStoreOutcome, Enqueued, InitialRevision, NewApiToken,
-    NewSession, RecordChange, RecordRollback, RevisionQuery, RollbackRecorded, Session, StoreQuery,
-    StoreRevisions,
+    NewSession, RecordChange, RecordRestore, RecordRollback, RevisionQuery, RollbackRecorded,
+    Session, StoreQuery, StoreRevisions,
 };
 use crate::sql::{Conn, SqlBackend, args};
 use crate::{
@@ -420,6 +420,10 @@ impl<B: SqlBackend> Repository for B {
         now: DateTime<Utc>,
     ) -> Result<Backup, DbError> {
         backups::finish(self, id, outcome, actor, now).await
+    }
+
+    async fn record_restore(&self, restore: RecordRestore) -> Result<Revision, DbError> {
+        revisions::record_restore(self, restore).await
     }
 
     async fn expire_backups(

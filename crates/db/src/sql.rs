@@ -283,6 +283,8 @@ macro_rules! store_columns {
          AND sr.status IN ('pending', 'applying')) AS in_flight_revision, \
          (SELECT sr.rollback_of FROM store_revisions sr WHERE sr.store_id = stores.id \
          AND sr.status IN ('pending', 'applying')) AS in_flight_rollback_of, \
+         (SELECT sr.restores_backup FROM store_revisions sr WHERE sr.store_id = stores.id \
+         AND sr.status IN ('pending', 'applying')) AS in_flight_restores_backup, \
          (admin_password_generation > admin_password_applied) AS password_reset_pending, \
          (SELECT b.id FROM backups b WHERE b.store_id = stores.id \
          AND b.status IN ('pending', 'running')) AS active_backup_id, \
@@ -302,7 +304,7 @@ macro_rules! revision_columns {
     () => {
         "store_id, number, spec, platform_digest, manifest_digest, \
          (manifest IS NOT NULL) AS manifest_kept, actor, reason, status, failure, created_at, \
-         started_at, finished_at, checkpoint, rollback_of, restores, migrates_data"
+         started_at, finished_at, checkpoint, rollback_of, restores, migrates_data, restores_backup"
     };
 }
 pub(crate) use revision_columns;

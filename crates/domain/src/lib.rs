@@ -30,6 +30,7 @@ pub use revision::{
     IllegalRevisionTransition, InvalidRevisionNumber, Remediation, Replay, Revision,
     RevisionContent, RevisionNumber, RevisionStatus, RollbackDecision, RollbackRefused,
     decide_change, decide_remediation, decide_rerender, decide_rollback, describe_spec_change,
+    replaced_data,
 };
 pub use store::{Engine, InFlightRevision, Plan, Store, StoreId, StoreSpec, UnknownVariant};
 pub use user::{InvalidUserName, Role, User, UserId, UserName};

@@ -15,7 +15,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Actor, StoreId, StoreSpec};
+use crate::{Actor, BackupId, StoreId, StoreSpec};
 
 mod change;
 #[cfg(test)]
@@ -30,7 +30,9 @@ pub use change::{
     describe_spec_change,
 };
 pub use remediation::{Remediation, decide_remediation};
-pub use rollback::{CheckpointRestore, Replay, RollbackDecision, RollbackRefused, decide_rollback};
+pub use rollback::{
+    CheckpointRestore, Replay, RollbackDecision, RollbackRefused, decide_rollback, replaced_data,
+};
 
 /// A revision's number within its store: 1 for the first, then 2, 3, ... with no gaps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -142,6 +144,10 @@ pub struct Revision {
     /// The revision whose checkpoint is restored before this one is applied (a rollback
     /// across a data migration that asked for it): orders written since are lost.
     pub restores: Option<RevisionNumber>,
+    /// The backup it restores before it is applied (a restore in place): the store's
+    /// database and files become the backup's, and what was written since is lost, though
+    /// the checkpoint taken first brings it back on a rollback.
+    pub restores_backup: Option<BackupId>,
     /// Its release differs from the deployed revision's when it was recorded, so the
     /// engine's upgrade step runs (and a checkpoint is taken first).
     pub migrates_data: bool,

@@ -195,6 +195,8 @@ pub struct InFlightRevision {
     pub number: RevisionNumber,
     /// The revision it rolls back to, for a rollback.
     pub rollback_of: Option<RevisionNumber>,
+    /// The backup it restores, for a restore in place.
+    pub restores_backup: Option<crate::BackupId>,
 }
 
 impl Store {

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use storeplane_blueprint::{Step, StepResources};
+use storeplane_blueprint::{Resource, Step, StepResources};
 use storeplane_db::{ChangeCause, ChangeOutcome, DbError, RecordChange};
 use storeplane_domain::{
     Actor, ChangeRefused, Checkpoint, EventKind, Revision, RevisionContent, RevisionStatus, Store,
@@ -184,6 +184,10 @@ impl ProvisionRunner {
                 .await
                 .map_err(db_failure)?;
         }
+        if let Some(backup) = revision.restores_backup {
+            self.restore_backup(store, deployed, revision, backup, deadline, &pass)
+                .await?;
+        }
         if let Some(source) = revision.restores {
             let taken = self
                 .repo
@@ -305,6 +309,145 @@ impl ProvisionRunner {
             store,
             format!("checkpoint of revision {source} restored"),
             json!({"step": "restore", "revision": n, "restores": source, "pass": pass, "done": true}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Restores `backup` in place for `revision` (a restore), with the spec the store runs
+    /// now (`deployed`'s): the snapshot fetched and checked, the engine's loader, the files.
+    pub(crate) async fn restore_backup(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+        revision: &Revision,
+        id: storeplane_domain::BackupId,
+        deadline: DateTime<Utc>,
+        pass: &str,
+    ) -> Result<(), Stop> {
+        let n = revision.number;
+        let backup = self.repo.get_backup(id).await.map_err(db_failure)?;
+        let Some(figures) = backup.figures.as_ref() else {
+            return Err(Stop::Failed(format!(
+                "backup {id} holds no snapshot to restore"
+            )));
+        };
+        let short = id.short();
+        let detail = |status: &str| json!({"step": "restore_backup", "backup": id, "revision": n, "status": status, "pass": pass});
+        self.step_event(
+            store,
+            format!("restoring backup {short} into the store; what was written since it was taken is lost"),
+            detail("running"),
+        )
+        .await?;
+        let secrets = storeplane_blueprint::BackupSecrets {
+            // The key Secret is the store's since its first backup; this one is never used.
+            key: rand::distr::SampleString::sample_string(
+                &rand::distr::Alphanumeric,
+                &mut rand::rng(),
+                48,
+            ),
+            s3: self.backup_credentials.clone(),
+        };
+        let step = self
+            .blueprint
+            .step(
+                store.id,
+                &deployed.spec,
+                Step::RestoreBackup(storeplane_blueprint::RestoreRequest {
+                    revision: n.get(),
+                    snapshot: &figures.snapshot,
+                    secrets: &secrets,
+                }),
+            )
+            .map_err(|e| failure(e, false))?;
+        drop(secrets);
+        let desired = self.desired(store.id, deployed).await?;
+        self.maintenance(store, deployed, &desired, deadline, pass)
+            .await?;
+        let restored = self.run_step(store, &step, deadline, pass).await;
+        // Done or failed, the shop comes back: restored, or as it was.
+        self.end_maintenance(store, deployed, &desired, deadline, pass)
+            .await?;
+        restored?;
+        self.step_event(store, format!("backup {short} restored"), detail("done"))
+            .await?;
+        Ok(())
+    }
+
+    /// The store's Deployments as `desired` has them, scaled to `replicas` (`None`: as
+    /// desired).
+    fn app(desired: &crate::desired::Desired, replicas: Option<i32>) -> Vec<Resource> {
+        desired
+            .objects
+            .iter()
+            .filter_map(|object| match object {
+                Resource::Deployment(deployment) => {
+                    let mut deployment = deployment.clone();
+                    if let (Some(replicas), Some(spec)) = (replicas, deployment.spec.as_mut()) {
+                        spec.replicas = Some(replicas);
+                    }
+                    Some(Resource::from(deployment))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Puts the store in maintenance for a restore: the maintenance page up and serving,
+    /// then the store's own pods stopped, so nothing writes to the data being replaced
+    /// and visitors get the page rather than errors.
+    async fn maintenance(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+        desired: &crate::desired::Desired,
+        deadline: DateTime<Utc>,
+        pass: &str,
+    ) -> Result<(), Stop> {
+        let (page, ready) = self
+            .blueprint
+            .maintenance_page(store.id, &deployed.spec)
+            .map_err(|e| failure(e, false))?;
+        self.apply_objects(store, &[page], Report::Change, pass)
+            .await?;
+        self.wait_until(store, &[ready], deadline).await?;
+        self.apply_objects(store, &Self::app(desired, Some(0)), Report::Change, pass)
+            .await?;
+        self.step_event(
+            store,
+            "the store is in maintenance: its pages say it is back in a few minutes".to_owned(),
+            json!({"step": "maintenance", "status": "on", "revision": deployed.number, "pass": pass}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a restore's maintenance: the store's pods back as `desired` has them and
+    /// ready, then the page gone. Idempotent, so a pass that resumes a restore ends it too.
+    async fn end_maintenance(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+        desired: &crate::desired::Desired,
+        deadline: DateTime<Utc>,
+        pass: &str,
+    ) -> Result<(), Stop> {
+        self.apply_objects(store, &Self::app(desired, None), Report::Change, pass)
+            .await?;
+        self.wait_until(store, &desired.readiness, deadline).await?;
+        let (page, _) = self
+            .blueprint
+            .maintenance_page(store.id, &deployed.spec)
+            .map_err(|e| failure(e, false))?;
+        self.applier
+            .remove(std::slice::from_ref(&page))
+            .await
+            .map_err(|e| failure(&e, e.is_transient()))?;
+        self.step_event(
+            store,
+            "maintenance over: the store serves its pages again".to_owned(),
+            json!({"step": "maintenance", "status": "off", "revision": deployed.number, "pass": pass}),
         )
         .await?;
         Ok(())

@@ -28,6 +28,9 @@ pub struct BackupSettings {
     pub keep_after_delete_days: u32,
     /// Seconds a backup Job may run before it is failed.
     pub deadline_seconds: u64,
+    /// The web server that shows a store's maintenance page while a backup is restored
+    /// into it (any nginx that runs as non-root and keeps its temporary files in /tmp).
+    pub maintenance_image: String,
     pub repository: Repository,
 }
 
@@ -39,6 +42,7 @@ impl Default for BackupSettings {
             retention: Retention::default(),
             keep_after_delete_days: 30,
             deadline_seconds: 3600,
+            maintenance_image: "docker.io/nginxinc/nginx-unprivileged:1.29-alpine".to_owned(),
             repository: Repository::default(),
         }
     }
@@ -189,8 +193,13 @@ impl BackupSettings {
                 }
             }
         }
-        if self.image.trim().is_empty() || self.image.contains(char::is_whitespace) {
-            return Err(invalid("image", "must be an image reference"));
+        for (field, image) in [
+            ("image", &self.image),
+            ("maintenance_image", &self.maintenance_image),
+        ] {
+            if image.trim().is_empty() || image.contains(char::is_whitespace) {
+                return Err(invalid(field, "must be an image reference"));
+            }
         }
         let Retention {
             keep_last,

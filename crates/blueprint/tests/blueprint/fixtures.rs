@@ -171,3 +171,14 @@ pub fn s3_backups() -> PlatformSettings {
         });
     settings
 }
+
+/// A restore of snapshot `4f1c2a9b…` for revision 3, with [`backup_secrets`].
+pub fn restore_request(
+    secrets: &storeplane_blueprint::BackupSecrets,
+) -> storeplane_blueprint::RestoreRequest<'_> {
+    storeplane_blueprint::RestoreRequest {
+        revision: 3,
+        snapshot: "4f1c2a9b0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
+        secrets,
+    }
+}

@@ -158,6 +158,7 @@ fn assert_steps_golden(engine: Engine, checkpoint_path: &str, file: &str) {
         },
         Step::ResetAdminPassword { generation: 1 },
         Step::Backup(fixtures::backup_request(&backup)),
+        Step::RestoreBackup(fixtures::restore_request(&backup)),
     ];
     let mut rendered = String::new();
     for step in steps {
@@ -167,5 +168,9 @@ fn assert_steps_golden(engine: Engine, checkpoint_path: &str, file: &str) {
             .ordered();
         rendered.push_str(&objects_to_yaml(&objects).unwrap());
     }
+    let (page, _) = blueprint
+        .maintenance_page(fixtures::store_id(), &spec)
+        .unwrap();
+    rendered.push_str(&objects_to_yaml(&[page]).unwrap());
     assert_golden_text(&rendered, file);
 }

@@ -462,6 +462,7 @@ fn steps(settings: &PlatformSettings, engine: Engine, plan: Plan) -> Vec<Resourc
         },
         Step::ResetAdminPassword { generation: 1 },
         Step::Backup(fixtures::backup_request(&backup)),
+        Step::RestoreBackup(fixtures::restore_request(&backup)),
     ]
     .into_iter()
     .flat_map(|step| {
@@ -470,6 +471,10 @@ fn steps(settings: &PlatformSettings, engine: Engine, plan: Plan) -> Vec<Resourc
             .unwrap()
             .ordered()
     })
+    .chain([blueprint
+        .maintenance_page(fixtures::store_id(), &spec)
+        .unwrap()
+        .0])
     .collect()
 }
 
@@ -845,7 +850,7 @@ fn every_engine_step_of_every_plan_of_every_engine_passes_restricted_pod_securit
                 let objects = steps(&settings, *engine, *plan);
                 assert_eq!(
                     objects.iter().filter(|o| o.kind() == "Job").count(),
-                    5,
+                    6,
                     "{engine} {plan}"
                 );
                 check_probes_and_security(&objects);

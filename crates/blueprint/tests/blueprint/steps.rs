@@ -597,3 +597,112 @@ fn an_s3_repository_without_credentials_is_refused() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_restore_fetches_the_snapshot_loads_it_with_the_engines_loader_and_puts_the_files_back() {
+    for (engine, dump, files) in [
+        (
+            Engine::WooCommerce,
+            "/checkpoints/fetched/checkpoints/database.sql.gz",
+            "/var/www/html/wp-content",
+        ),
+        (
+            Engine::Medusa,
+            "/checkpoints/fetched/checkpoints/database.dump",
+            "/srv/medusa/static",
+        ),
+    ] {
+        let secrets = fixtures::backup_secrets();
+        let step = Blueprint::new(PlatformSettings::default())
+            .unwrap()
+            .step(
+                fixtures::store_id(),
+                &fixtures::spec_of(engine, "demo", Plan::Small),
+                Step::RestoreBackup(fixtures::restore_request(&secrets)),
+            )
+            .unwrap();
+        assert_eq!(step.job.metadata.name.as_deref(), Some("restore-backup-r3"));
+        let pod = pod(&step);
+        let init = pod.init_containers.as_ref().unwrap();
+        let names: Vec<_> = init.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["fetch", "load"], "{engine}");
+        assert_eq!(
+            env_of(&init[0], "SNAPSHOT").as_deref(),
+            Some(fixtures::restore_request(&secrets).snapshot)
+        );
+        assert_eq!(
+            env_of(&init[1], "CHECKPOINT").as_deref(),
+            Some(dump),
+            "{engine}"
+        );
+        let put = &pod.containers[0];
+        assert_eq!(env_of(put, "FILES").as_deref(), Some(files));
+        // The files claim writable here, and only here.
+        let claim = pod
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == "files")
+            .and_then(|v| v.persistent_volume_claim.as_ref())
+            .unwrap();
+        assert_eq!(claim.read_only, Some(false));
+        assert!(pod.affinity.is_some(), "beside the web pod's claim");
+        // Where the engine's own restore reaches, and the repository: nothing else.
+        let engine_restore = Blueprint::new(PlatformSettings::default())
+            .unwrap()
+            .step(
+                fixtures::store_id(),
+                &fixtures::spec_of(engine, "demo", Plan::Small),
+                Step::Restore {
+                    revision: 3,
+                    checkpoint: &checkpoint_of(2),
+                },
+            )
+            .unwrap();
+        let mut expected = egress(&engine_restore.ordered(), &pod_labels(&engine_restore));
+        expected.push((
+            r#"Some({"kubernetes.io/metadata.name": "storeplane"})/None/false"#.to_owned(),
+            8000,
+        ));
+        expected.sort();
+        assert_eq!(
+            egress(&step.ordered(), &pod_labels(&step)),
+            expected,
+            "{engine}"
+        );
+    }
+}
+
+#[test]
+fn the_maintenance_page_takes_the_web_pods_place_on_their_port() {
+    for (engine, port) in [(Engine::WooCommerce, 80), (Engine::Medusa, 9000)] {
+        let spec = fixtures::spec_of(engine, "demo", Plan::Small);
+        let (page, ready) = Blueprint::new(PlatformSettings::default())
+            .unwrap()
+            .maintenance_page(fixtures::store_id(), &spec)
+            .unwrap();
+        let Resource::Deployment(page) = page else {
+            panic!("the page is a Deployment");
+        };
+        assert_eq!(ready.name, "maintenance-page");
+        let template = &page.spec.as_ref().unwrap().template;
+        let labels = template.metadata.as_ref().unwrap().labels.clone().unwrap();
+        // The web Service selects it, and the store's prune leaves it alone.
+        assert_eq!(labels.get(COMPONENT).map(String::as_str), Some("web"));
+        assert!(labels.contains_key(STEP));
+        let container = &template.spec.as_ref().unwrap().containers[0];
+        let ports = container.ports.as_ref().unwrap();
+        assert_eq!(
+            (ports[0].name.as_deref(), ports[0].container_port),
+            (Some("http"), port)
+        );
+        let conf = env_of(container, "NGINX_CONF").unwrap();
+        assert!(conf.contains(&format!("listen {port};")), "{conf}");
+        assert!(conf.contains("return 503;") && conf.contains("Retry-After 120"));
+        assert!(
+            env_of(container, "PAGE")
+                .unwrap()
+                .contains("demo is down for maintenance")
+        );
+    }
+}

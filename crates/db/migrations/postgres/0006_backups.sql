@@ -25,3 +25,6 @@ CREATE TABLE backups (
 -- A store takes one backup at a time.
 CREATE UNIQUE INDEX backups_one_active ON backups (store_id) WHERE status IN ('pending', 'running');
 CREATE INDEX backups_by_store ON backups (store_id, created_at);
+-- The backup a revision restores before it is applied (a restore in place); NULL for
+-- every other revision, those of earlier releases included.
+ALTER TABLE store_revisions ADD COLUMN restores_backup TEXT;

@@ -45,6 +45,18 @@ pub enum ChangeOutcome {
     Recorded { revision: Revision, job: Job },
 }
 
+/// A restore in place: the backup, and the deployed revision's spec rendered again.
+#[derive(Debug, Clone)]
+pub struct RecordRestore {
+    pub store: StoreId,
+    pub backup: storeplane_domain::BackupId,
+    pub content: RevisionContent,
+    pub actor: Actor,
+    pub reason: String,
+    pub max_attempts: u32,
+    pub now: DateTime<Utc>,
+}
+
 /// A rollback to record; decided by [`storeplane_domain::decide_rollback`] inside the
 /// transaction.
 #[derive(Debug, Clone)]

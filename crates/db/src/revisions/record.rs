@@ -5,14 +5,15 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use storeplane_domain::{
-    Actor, ChangeDecision, ChangeRefused, JobKind, Replay, Revision, RevisionNumber,
+    Actor, BackupId, ChangeDecision, ChangeRefused, JobKind, Replay, Revision, RevisionNumber,
     RevisionStatus, RollbackRefused, StoreId, StoreSpec, StoreStatus, decide_change,
     decide_rerender, decide_rollback, describe_spec_change,
 };
 
 use super::{event, heads, history, lock_store, stored_manifest};
 use crate::repository::{
-    ChangeCause, ChangeOutcome, InitialRevision, RecordChange, RecordRollback, RollbackRecorded,
+    ChangeCause, ChangeOutcome, InitialRevision, RecordChange, RecordRestore, RecordRollback,
+    RollbackRecorded,
 };
 use crate::rows::{RevisionRow, millis, number_arg};
 use crate::sql::{Conn, SqlBackend, args, revision_columns};
@@ -21,8 +22,8 @@ use crate::{DbError, manifest, queue};
 const INSERT: &str = concat!(
     "INSERT INTO store_revisions (store_id, number, spec, platform_digest, manifest, \
      manifest_digest, actor, reason, status, failure, created_at, started_at, finished_at, \
-     checkpoint, rollback_of, restores, migrates_data) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, NULL, $13, $14, $15) \
+     checkpoint, rollback_of, restores, migrates_data, restores_backup) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, NULL, $13, $14, $15, $16) \
      RETURNING ",
     revision_columns!()
 );
@@ -45,6 +46,7 @@ struct NewRevision<'a> {
     status: RevisionStatus,
     rollback_of: Option<RevisionNumber>,
     restores: Option<RevisionNumber>,
+    restores_backup: Option<BackupId>,
     migrates_data: bool,
     now: DateTime<Utc>,
 }
@@ -71,6 +73,7 @@ async fn insert<C: Conn>(conn: &mut C, new: NewRevision<'_>) -> Result<Revision,
         new.rollback_of.map(number_arg),
         new.restores.map(number_arg),
         new.migrates_data,
+        new.restores_backup.map(|id| id.to_string()),
     ];
     let row: Option<RevisionRow> = conn.fetch_optional(INSERT, args).await?;
     row.ok_or_else(|| crate::rows::corrupt("store revision", "the insert returned no row"))?
@@ -149,6 +152,7 @@ pub(crate) async fn record_change<B: SqlBackend>(
             status: RevisionStatus::Pending,
             rollback_of: None,
             restores: None,
+            restores_backup: None,
             migrates_data,
             now: change.now,
         },
@@ -236,6 +240,7 @@ pub(crate) async fn record_rollback<B: SqlBackend>(
             status: RevisionStatus::Pending,
             rollback_of: Some(rollback.target),
             restores,
+            restores_backup: None,
             migrates_data: decision.migrates_data,
             now: rollback.now,
         },
@@ -323,6 +328,7 @@ pub(crate) async fn record_initial<B: SqlBackend>(
             status,
             rollback_of: None,
             restores: None,
+            restores_backup: None,
             migrates_data: false,
             now: initial.now,
         },
@@ -399,6 +405,7 @@ pub(crate) async fn record_provisioning_retry<B: SqlBackend>(
             status: RevisionStatus::Applying,
             rollback_of: None,
             restores: None,
+            restores_backup: None,
             migrates_data: false,
             now: retry.now,
         },
@@ -416,4 +423,96 @@ pub(crate) async fn record_provisioning_retry<B: SqlBackend>(
     B::commit(tx).await?;
     backend.announce_events();
     Ok(Some(revision))
+}
+
+pub(crate) async fn record_restore<B: SqlBackend>(
+    backend: &B,
+    restore: RecordRestore,
+) -> Result<Revision, DbError> {
+    let mut tx = backend.begin().await?;
+    let conn = &mut *tx;
+    let store = lock_store::<B, _>(conn, restore.store).await?;
+    changeable(store.status)?;
+    crate::password_reset::refuse_while_resetting(conn, restore.store).await?;
+    crate::backups::refuse_while_backing_up(conn, restore.store).await?;
+    let heads = heads(conn, restore.store).await?;
+    let (Some(deployed), Some(latest)) = (heads.deployed, heads.latest) else {
+        return Err(ChangeRefused::InProgress { revision: None }.into());
+    };
+    if latest.is_in_flight() {
+        return Err(ChangeRefused::InProgress {
+            revision: Some(latest.number),
+        }
+        .into());
+    }
+    let backup = crate::backups::restorable(conn, restore.backup, restore.store).await?;
+    // The store is restored as it runs: the deployed revision's spec, rendered again.
+    if restore.content.spec != deployed.spec {
+        return Err(ChangeRefused::Stale {
+            current: latest.number,
+        }
+        .into());
+    }
+    let taken = backup.finished_at.unwrap_or(backup.created_at);
+    let short = backup.id.short();
+    let revision = insert(
+        conn,
+        NewRevision {
+            store: restore.store,
+            number: latest.number.next(),
+            spec: &deployed.spec,
+            platform_digest: &restore.content.platform_digest,
+            manifest: manifest::compress(&restore.content.manifest),
+            manifest_digest: &restore.content.manifest_digest,
+            actor: &restore.actor,
+            reason: &restore.reason,
+            status: RevisionStatus::Pending,
+            rollback_of: None,
+            restores: None,
+            restores_backup: Some(backup.id),
+            // A checkpoint first, so the restore can be rolled back; the engine's upgrade
+            // step after, for data of an older release.
+            migrates_data: true,
+            now: restore.now,
+        },
+    )
+    .await?;
+    queue::enqueue_in(
+        conn,
+        restore.store,
+        JobKind::Reconcile,
+        restore.max_attempts,
+        restore.now,
+    )
+    .await?;
+    let changes = format!(
+        "restore backup {short} taken {} (revision {}); what was written since is lost",
+        taken.format("%Y-%m-%d %H:%M:%S UTC"),
+        backup
+            .revision
+            .map_or_else(|| "-".to_owned(), |r| r.to_string())
+    );
+    let message = with_reason(
+        format!("revision {} recorded: {changes}", revision.number),
+        &restore.reason,
+    );
+    let detail = json!({
+        "changes": changes,
+        "reason": restore.reason,
+        "migrates_data": true,
+        "restores_backup": backup.id,
+    });
+    event(
+        conn,
+        &revision,
+        &restore.actor,
+        restore.now,
+        message,
+        detail,
+    )
+    .await?;
+    B::commit(tx).await?;
+    backend.announce_events();
+    backend.announce_jobs();
+    Ok(revision)
 }

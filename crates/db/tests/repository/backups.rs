@@ -626,7 +626,10 @@ async fn a_backup_started_and_finished_records_its_figures_once(repo: Arc<dyn Re
             ("running".to_owned(), "taking a manual backup".to_owned()),
             (
                 "succeeded".to_owned(),
-                "backup 4f1c2a9b taken: 19.8 MiB, 229 KiB added, in 4.2 s".to_owned()
+                format!(
+                    "backup {} taken (snapshot 4f1c2a9b): 19.8 MiB, 229 KiB added, in 4.2 s",
+                    backup.id.short()
+                )
             ),
         ]
     );

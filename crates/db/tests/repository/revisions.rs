@@ -835,6 +835,7 @@ async fn a_rollback_across_a_data_migration_is_refused_unless_its_checkpoint_is_
     let DbError::RollbackRefused(RollbackRefused::WouldDowngradeData {
         since,
         checkpoint: named,
+        ..
     }) = &refused
     else {
         panic!("refused as a data downgrade: {refused:?}");
@@ -1016,6 +1017,7 @@ async fn a_store_reads_its_newest_revision_and_the_one_in_flight_in_lists_and_si
     let expected = Some(InFlightRevision {
         number: n(3),
         rollback_of: Some(first.number),
+        restores_backup: None,
     });
     let read = repo.get_store(store.id).await.unwrap();
     assert_eq!(

@@ -46,6 +46,7 @@ pub fn rev(number: u32) -> Revision {
         checkpoint: None,
         rollback_of: None,
         restores: None,
+        restores_backup: None,
         migrates_data: false,
     }
 }
@@ -83,6 +84,13 @@ impl Revision {
     pub fn migrating(mut self) -> Self {
         self.migrates_data = true;
         self
+    }
+
+    /// It restored a backup in place (with a checkpoint first, as a restore always takes).
+    pub fn restoring_backup(mut self) -> Self {
+        self.restores_backup = Some(crate::BackupId::from_uuid(uuid::Uuid::nil()));
+        self.migrates_data = true;
+        self.with_checkpoint()
     }
 
     pub fn with_checkpoint(mut self) -> Self {

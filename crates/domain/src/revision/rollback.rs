@@ -60,11 +60,13 @@ pub enum RollbackRefused {
     #[error("revision {revision} is still being applied; wait for it to finish")]
     InProgress { revision: RevisionNumber },
     /// Revision `since` migrated the store's data for a later release than the target's.
-    #[error("{}", would_downgrade_message(*since, checkpoint.as_ref()))]
+    #[error("{}", would_downgrade_message(*since, checkpoint.as_ref(), *restored_backup))]
     WouldDowngradeData {
         since: RevisionNumber,
         /// The checkpoint taken before `since`, if there is one to restore.
         checkpoint: Option<Checkpoint>,
+        /// `since` restored a backup (rather than migrating the data for a release).
+        restored_backup: bool,
     },
     /// The target's manifest was pruned and the caller supplied no rendering of its spec
     /// (returned by the metadata store, which cannot render).
@@ -74,10 +76,25 @@ pub enum RollbackRefused {
     NoManifest { revision: RevisionNumber },
 }
 
-fn would_downgrade_message(since: RevisionNumber, checkpoint: Option<&Checkpoint>) -> String {
-    let head = format!(
-        "revision {since} migrated the store's data for a newer release, which the older release cannot read"
-    );
+/// What replaced the store's data at revision `since`, for the refusal.
+pub fn replaced_data(since: RevisionNumber, restored_backup: bool) -> String {
+    if restored_backup {
+        format!(
+            "revision {since} restored a backup, replacing the store's data, which going back alone would not undo"
+        )
+    } else {
+        format!(
+            "revision {since} migrated the store's data for a newer release, which the older release cannot read"
+        )
+    }
+}
+
+fn would_downgrade_message(
+    since: RevisionNumber,
+    checkpoint: Option<&Checkpoint>,
+    restored_backup: bool,
+) -> String {
+    let head = replaced_data(since, restored_backup);
     match checkpoint {
         Some(_) => format!(
             "{head}; ask to restore the checkpoint taken before revision {since} (orders written since are lost)"
@@ -129,7 +146,12 @@ pub fn decide_rollback(
         .find(|r| r.status == RevisionStatus::Deployed);
     let deployed_release = deployed.map(|d| &d.spec.release);
     let left_migrated = left_failed && migrated_data(latest);
-    let same_data = !left_migrated && deployed_release == Some(&wanted.spec.release);
+    // A backup restored after the target replaced its data, whatever the releases.
+    let restored_since = history
+        .iter()
+        .any(|r| r.number > target && r.restores_backup.is_some() && migrated_data(r));
+    let same_data =
+        !left_migrated && !restored_since && deployed_release == Some(&wanted.spec.release);
 
     let mut restore = None;
     if !same_data
@@ -149,6 +171,7 @@ pub fn decide_rollback(
                 return Err(RollbackRefused::WouldDowngradeData {
                     since: earliest.number,
                     checkpoint: checkpoint.clone(),
+                    restored_backup: earliest.restores_backup.is_some(),
                 });
             }
         }
@@ -218,6 +241,34 @@ mod tests {
     }
 
     #[test]
+    fn a_restore_of_a_backup_is_rolled_back_only_by_restoring_the_checkpoint_before_it() {
+        // Same release before and after: only the restore replaced the data.
+        let h = history(vec![rev(1), rev(2).restoring_backup().deployed()]);
+        let refused = decide_rollback(&h, n(1), false).unwrap_err();
+        assert_eq!(
+            refused,
+            RollbackRefused::WouldDowngradeData {
+                since: n(2),
+                checkpoint: Some(checkpoint(2)),
+                restored_backup: true,
+            }
+        );
+        assert!(
+            refused
+                .to_string()
+                .starts_with("revision 2 restored a backup"),
+            "{refused}"
+        );
+        let decision = decide_rollback(&h, n(1), true).unwrap();
+        assert_eq!(
+            decision.restore.map(|r| r.revision),
+            Some(n(2)),
+            "the data from before the restore comes back"
+        );
+        assert!(!decision.migrates_data, "the release is the same");
+    }
+
+    #[test]
     fn an_unknown_revision_is_refused() {
         let h = history(vec![rev(1).deployed()]);
         assert_eq!(
@@ -247,7 +298,8 @@ mod tests {
             refused,
             RollbackRefused::WouldDowngradeData {
                 since: n(2),
-                checkpoint: Some(checkpoint(2))
+                checkpoint: Some(checkpoint(2)),
+                restored_backup: false,
             }
         );
         assert!(
@@ -283,7 +335,8 @@ mod tests {
             decide_rollback(&h, n(1), true),
             Err(RollbackRefused::WouldDowngradeData {
                 since: n(2),
-                checkpoint: None
+                checkpoint: None,
+                restored_backup: false,
             })
         );
     }
