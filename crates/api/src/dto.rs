@@ -355,6 +355,11 @@ pub struct CreateStoreRequest {
     pub engine: String,
     #[schema(value_type = Plan, example = "small")]
     pub plan: String,
+    /// Make the store a copy of this backup (of one of your stores, deleted or not, of the
+    /// same engine): its first provisioning restores the backup's database and files, with
+    /// new credentials and its own URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_backup: Option<BackupId>,
 }
 
 /// A timeline event, as the API shows it.

@@ -70,6 +70,7 @@ fn validate(request: &CreateStoreRequest, engines: &[Engine]) -> Result<StoreSpe
 fn idempotency_key(
     headers: &HeaderMap,
     spec: &StoreSpec,
+    from_backup: Option<storeplane_domain::BackupId>,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
@@ -88,6 +89,10 @@ fn idempotency_key(
     // The hash covers the request's meaning, not its bytes: the same store asked for with
     // different whitespace or field order is the same request.
     let canonical = format!("{}\n{}\n{}", spec.name, spec.engine, spec.plan);
+    let canonical = match from_backup {
+        Some(backup) => format!("{canonical}\n{backup}"),
+        None => canonical,
+    };
     Ok(Some(IdempotencyKey {
         key: key.to_owned(),
         request_hash: hex::encode(Sha256::digest(canonical)),
@@ -118,8 +123,11 @@ pub async fn create(
     ApiJson(request): ApiJson<CreateStoreRequest>,
 ) -> Result<(StatusCode, ApiJson<StoreView>), ApiError> {
     let spec = validate(&request, &state.settings.engines)?;
-    let idempotency = idempotency_key(&headers, &spec)?;
+    let idempotency = idempotency_key(&headers, &spec, request.from_backup)?;
     state.limiter.check(&caller.identity)?;
+    if let Some(backup) = request.from_backup {
+        restorable_as_new(&state, &caller, backup, &spec).await?;
+    }
     let quota = state.settings.store_quota;
     let outcome = state
         .repo
@@ -131,11 +139,65 @@ pub async fn create(
             live_store_limit: (quota > 0).then_some(quota),
             max_attempts: state.settings.job_max_attempts,
             idempotency,
+            restore_from: request.from_backup,
             now: Utc::now(),
         })
         .await?;
     state.pages.invalidate();
     Ok((StatusCode::ACCEPTED, ApiJson(state.view(outcome.store()))))
+}
+
+/// Checks that `caller` may make a store of `spec` from `backup`: a backup of one of the
+/// stores they may see (deleted or not) that succeeded, has not expired, and is of the same
+/// engine. A backup they may not see is as unknown as one that does not exist.
+async fn restorable_as_new(
+    state: &AppState,
+    caller: &Caller,
+    id: storeplane_domain::BackupId,
+    spec: &StoreSpec,
+) -> Result<(), ApiError> {
+    let unknown = || {
+        ApiError::unprocessable(
+            "unknown_backup",
+            format!("there is no backup {id} of yours"),
+        )
+        .with_field("from_backup")
+    };
+    let backup = match state.repo.get_backup(id).await {
+        Ok(backup) => backup,
+        Err(storeplane_db::DbError::NotFound { .. }) => return Err(unknown()),
+        Err(e) => return Err(e.into()),
+    };
+    let source = state.repo.get_store(backup.store_id).await?;
+    if !caller.may_access(&source.owner) {
+        return Err(unknown());
+    }
+    if backup.status != storeplane_domain::BackupStatus::Succeeded {
+        return Err(ApiError::conflict(
+            "backup_not_restorable",
+            format!(
+                "backup {id} {}: only a backup that succeeded can be restored",
+                backup.status
+            ),
+        ));
+    }
+    if backup.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(ApiError::conflict(
+            "backup_expired",
+            format!("backup {id} expired with its deleted store and is being purged"),
+        ));
+    }
+    if source.spec.engine != spec.engine {
+        return Err(ApiError::unprocessable(
+            "engine_mismatch",
+            format!(
+                "backup {id} is of a {} store: create the new store with engine {}",
+                source.spec.engine, source.spec.engine
+            ),
+        )
+        .with_field("engine"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

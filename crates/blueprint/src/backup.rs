@@ -10,11 +10,13 @@
 //!
 //! The pod runs on the node of the pod that mounts the files claim (pod affinity): the
 //! claim is ReadWriteOnce, which a pod on another node could not mount. The repository's
-//! key is the store's own, generated once (`backup-key`, created only when absent, so it
-//! is never replaced and every backup of the store can be read with it). Object-store
+//! key is the store's own, generated once into a Secret of the keys namespace (the
+//! platform's: [`key_objects`]), created only when absent so it is never replaced, and kept
+//! after the store's namespace is gone so a deleted store's backups can still be read; a
+//! copy in the store's namespace (`backup-key`) serves its Jobs. Object-store
 //! credentials, where the repository needs them, are the platform's, copied into
-//! `backup-repository` on each backup so a rotated key reaches every store; neither ever
-//! reaches a manifest the metadata store records, since steps are built when they run.
+//! `backup-repository` on each backup so a rotated key reaches every store. None of them
+//! ever reaches a manifest the metadata store records, since steps are built when they run.
 //!
 //! restic writes its summary to the termination message, where the worker reads the
 //! snapshot id and sizes.
@@ -31,11 +33,17 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use storeplane_domain::BackupKind;
 
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use storeplane_domain::StoreId;
+
+use crate::Resource;
 use crate::engine::{StepResources, StoreContext, StoreFiles};
 use crate::fence::{internet_peer, namespace_peer, port};
 use crate::labels::{self, Component};
 use crate::parts::{shared_metadata, step_labels, step_metadata};
 use crate::pod::{container_security, env, mount, resources, scratch, secret_env};
+use crate::settings::ValidatedSettings;
 use crate::settings::{Repository, Retention};
 use crate::{BuildError, CREATE_ONCE};
 
@@ -45,9 +53,13 @@ const PUT_FILES_SCRIPT: &str = include_str!("backup/put-files.sh");
 /// Where a restore fetches the snapshot to, inside the pod (on the dump's emptyDir).
 const FETCHED: &str = "/checkpoints/fetched";
 
-/// The Secret with the store's repository key, and its key.
+/// The Secret with the store's repository key in its namespace (a copy of the one in the
+/// keys namespace, for its Jobs), and its key.
 pub const KEY_SECRET: &str = "backup-key";
 pub const KEY: &str = "restic-password";
+/// The Secret with the key of the repository a restore reads (the store's own, or the
+/// store's whose backup becomes a new store).
+const RESTORE_KEY_SECRET: &str = "restore-key";
 /// The Secret with the platform's object-store credentials, copied for the store.
 pub const REPOSITORY_SECRET: &str = "backup-repository";
 /// The container restic runs in: the worker reads its termination message.
@@ -57,8 +69,46 @@ const DUMP_DIR: &str = "/checkpoints";
 /// The step label of backup pods, which the repository egress rule selects.
 const STEP: &str = "backup";
 
-/// What a backup needs besides the store: the repository key (a fresh random value; only
-/// the first one ever applied is kept) and the object store's credentials, if any.
+/// The name of store `id`'s key Secret in the keys namespace.
+pub fn key_secret_name(id: StoreId) -> String {
+    format!("backup-key-{id}")
+}
+
+/// The keys namespace and store `id`'s key Secret in it, holding `fresh` unless it holds a
+/// key already: it is created once and never replaced, and outlives the store's namespace
+/// (deleted only when the store's backups are purged).
+pub fn key_objects(settings: &ValidatedSettings, id: StoreId, fresh: &str) -> Vec<Resource> {
+    let namespace = settings.backups.keys_namespace.clone();
+    let mut labels = labels::store_labels(id);
+    labels.insert(
+        labels::COMPONENT.to_owned(),
+        Component::Maintenance.as_str().to_owned(),
+    );
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(key_secret_name(id)),
+            namespace: Some(namespace.clone()),
+            labels: Some(labels),
+            ..ObjectMeta::default()
+        },
+        string_data: Some(BTreeMap::from([(KEY.to_owned(), fresh.to_owned())])),
+        type_: Some("Opaque".to_owned()),
+        ..Secret::default()
+    };
+    // Only its name: applying it changes nothing of a namespace that exists (the chart's
+    // release namespace), and makes the one the simulated cluster lacks.
+    let keys = Namespace {
+        metadata: ObjectMeta {
+            name: Some(namespace),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    vec![Resource::from(keys), Resource::from(secret)]
+}
+
+/// What a backup needs besides the store: the store's repository key (read from the keys
+/// namespace) and the object store's credentials, if any.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BackupSecrets {
     pub key: String,
@@ -194,13 +244,30 @@ fn restic_env(
     vars
 }
 
-/// A restore in place to build: the revision that restores it, and the snapshot.
-#[derive(Debug, Clone, Copy)]
+/// A restore to build: the revision that restores it, and the snapshot in the repository
+/// of store `source` (the store itself, or the store whose backup becomes a new store),
+/// read with `source_key`.
+#[derive(Clone, Copy)]
 pub struct RestoreRequest<'a> {
     pub revision: u32,
     /// restic's snapshot id.
     pub snapshot: &'a str,
+    pub source: StoreId,
+    pub source_key: &'a str,
+    /// The restoring store's own key and the object store's credentials.
     pub secrets: &'a BackupSecrets,
+}
+
+impl std::fmt::Debug for RestoreRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestoreRequest")
+            .field("revision", &self.revision)
+            .field("snapshot", &self.snapshot)
+            .field("source", &self.source)
+            .field("source_key", &"<redacted>")
+            .field("secrets", &self.secrets)
+            .finish()
+    }
 }
 
 /// Where a restore's fetch puts the dump a backup took with the engine's checkpoint Job
@@ -268,8 +335,9 @@ fn beside(store: &StoreContext<'_>, files: &StoreFiles) -> Affinity {
     }
 }
 
-/// The store's repository key (created once) and, for an S3 repository, the platform's
-/// credentials copied for it (applied every time, so a rotation reaches every store).
+/// The store's repository key, copied from the keys namespace, and for an S3 repository
+/// the platform's credentials copied for it (both applied every time, so the namespace
+/// holds what the platform holds, a rotation included).
 fn repository_secrets(
     store: &StoreContext<'_>,
     secrets: &BackupSecrets,
@@ -278,7 +346,7 @@ fn repository_secrets(
         store,
         KEY_SECRET,
         BTreeMap::from([(KEY.to_owned(), secrets.key.clone())]),
-        true,
+        false,
     )];
     if matches!(store.settings.backups.repository, Repository::S3(_)) {
         let s3 = secrets.s3.as_ref().ok_or(BuildError::Step {
@@ -388,7 +456,7 @@ pub fn backup(
                 i64::try_from(store.settings.backups.deadline_seconds).unwrap_or(i64::MAX),
             ),
             template: k8s_openapi::api::core::v1::PodTemplateSpec {
-                metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                metadata: Some(ObjectMeta {
                     labels: metadata.labels,
                     ..Default::default()
                 }),
@@ -452,9 +520,9 @@ pub fn restore(
     let mut restic_vars = vec![
         env(
             "RESTIC_REPOSITORY",
-            backups.repository.for_store(&store.id.to_string()),
+            backups.repository.for_store(&request.source.to_string()),
         ),
-        secret_env("RESTIC_PASSWORD", KEY_SECRET, KEY),
+        secret_env("RESTIC_PASSWORD", RESTORE_KEY_SECRET, KEY),
         env("RESTIC_CACHE_DIR", "/tmp/restic-cache"),
         env("HOME", "/tmp"),
         env("SNAPSHOT", request.snapshot),
@@ -524,7 +592,7 @@ pub fn restore(
                 i64::try_from(backups.deadline_seconds).unwrap_or(i64::MAX),
             ),
             template: k8s_openapi::api::core::v1::PodTemplateSpec {
-                metadata: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                metadata: Some(ObjectMeta {
                     labels: metadata.labels,
                     ..Default::default()
                 }),
@@ -550,9 +618,16 @@ pub fn restore(
     };
     let mut network_policies = restore.network_policies;
     network_policies.push(repository_egress(store));
+    let mut secrets = repository_secrets(store, request.secrets)?;
+    secrets.push(secret(
+        store,
+        RESTORE_KEY_SECRET,
+        BTreeMap::from([(KEY.to_owned(), request.source_key.to_owned())]),
+        false,
+    ));
     Ok(StepResources {
         network_policies,
-        secrets: repository_secrets(store, request.secrets)?,
+        secrets,
         claim: None,
         job,
         checkpoint: None,

@@ -201,6 +201,10 @@ pub enum Step<'a> {
     Backup(crate::BackupRequest<'a>),
     /// Restore a backup in place, for the revision that restores it.
     RestoreBackup(crate::RestoreRequest<'a>),
+    /// Give a store made from a backup of store `from` (its spec) its own address in the
+    /// restored data, for the revision that restored it. Built only for an engine that
+    /// has such a step ([`Blueprint::has_rehome`]).
+    Rehome { revision: u32, from: &'a StoreSpec },
 }
 
 impl Blueprint {
@@ -241,6 +245,16 @@ impl Blueprint {
                 let files = engine.files(&store)?;
                 crate::backup::backup(&store, &request, checkpoint, &files)?
             }
+            Step::Rehome { revision, from } => {
+                let scheme = if self.settings.tls { "https" } else { "http" };
+                let from_url = format!("{scheme}://{}.{}", from.name, self.settings.base_domain);
+                engine
+                    .rehome(&store, revision, &from_url)?
+                    .ok_or(BuildError::Step {
+                        step: "rehome",
+                        reason: "the engine's data holds no address to rewrite",
+                    })?
+            }
             Step::RestoreBackup(request) => {
                 // The engine's loader, given where the fetched dump lands.
                 let dump = engine.checkpoint(&store, 0)?;
@@ -266,6 +280,20 @@ impl Blueprint {
 }
 
 impl Blueprint {
+    /// Whether `spec`'s engine rewrites the address in data restored from another store
+    /// ([`Step::Rehome`]).
+    pub fn has_rehome(&self, id: StoreId, spec: &StoreSpec) -> Result<bool, BuildError> {
+        let engine = blueprint_for(spec.engine)?;
+        let release = self.release(spec)?;
+        let store = StoreContext {
+            id,
+            spec,
+            settings: &self.settings,
+            release: &release,
+        };
+        Ok(engine.rehome(&store, 0, "")?.is_some())
+    }
+
     /// The maintenance page store `id` of `spec` shows while a backup is restored into it
     /// (see [`crate::parts::maintenance_page`]), and what to wait for before its web pods
     /// go. It takes the web pods' place, which are scaled to nothing meanwhile, so it needs

@@ -350,6 +350,18 @@ pub trait EngineBlueprint: fmt::Debug + Send + Sync {
         checkpoint: &Checkpoint,
     ) -> Result<StepResources, BuildError>;
 
+    /// A Job that gives a store made from another store's backup its own address in the
+    /// restored data (the source was served at `from_url`), for revision `revision`; `None`
+    /// for an engine whose data holds no URL of its own.
+    fn rehome(
+        &self,
+        _store: &StoreContext<'_>,
+        _revision: u32,
+        _from_url: &str,
+    ) -> Result<Option<StepResources>, BuildError> {
+        Ok(None)
+    }
+
     /// A Job that sets the admin password to the one in the store's admin Secret, for the
     /// `generation`th reset. The password reaches it only through the environment.
     fn reset_admin_password(

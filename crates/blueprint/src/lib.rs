@@ -72,7 +72,8 @@ mod woocommerce;
 mod blueprint;
 
 pub use backup::{
-    BackupRequest, BackupSecrets, CONTAINER as BACKUP_CONTAINER, RestoreRequest, S3Credentials,
+    BackupRequest, BackupSecrets, CONTAINER as BACKUP_CONTAINER, KEY as BACKUP_KEY, RestoreRequest,
+    S3Credentials, key_objects as backup_key_objects, key_secret_name as backup_key_secret,
 };
 pub use blueprint::{Blueprint, STEP_JOB_TTL_SECONDS, Step, StoreResources, build};
 pub use engine::{

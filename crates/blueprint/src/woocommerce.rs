@@ -12,6 +12,7 @@ mod job;
 mod maintenance;
 mod network_policy;
 mod persistent_volume_claim;
+mod rehome;
 mod reset_admin_password;
 mod restore;
 mod secret;
@@ -123,6 +124,20 @@ impl EngineBlueprint for WooCommerce {
             uid: release(store)?.wordpress_uid(),
             component: Component::Web,
         })
+    }
+
+    fn rehome(
+        &self,
+        store: &StoreContext<'_>,
+        revision: u32,
+        from_url: &str,
+    ) -> Result<Option<StepResources>, BuildError> {
+        Ok(Some(rehome::rehome(
+            store,
+            release(store)?,
+            revision,
+            from_url,
+        )))
     }
 
     fn checkpoint(

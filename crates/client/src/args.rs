@@ -262,6 +262,12 @@ pub struct CreateArgs {
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
 
+    /// Make the store a copy of this backup (of one of your stores, deleted or not, of the
+    /// same engine: pass its --engine): its database and files, with new credentials and
+    /// its own URL.
+    #[arg(long, value_name = "BACKUP ID")]
+    pub from_backup: Option<storeplane_domain::BackupId>,
+
     #[command(flatten)]
     pub wait: WaitArgs,
 }

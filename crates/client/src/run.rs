@@ -267,6 +267,7 @@ async fn create<W: Write>(
         name: args.name,
         engine: args.engine.to_string(),
         plan: args.plan.to_string(),
+        from_backup: args.from_backup,
     };
     if !args.wait.wait {
         let store = client

@@ -137,6 +137,7 @@ async fn create_stores(repo: &Arc<dyn Repository>, count: usize) -> Result<Vec<S
                     owner: owner.id,
                     actor: Actor::System("bench".to_owned()),
                     live_store_limit: None,
+                    restore_from: None,
                     max_attempts: 3,
                     idempotency: None,
                     now: Utc::now(),

@@ -45,6 +45,9 @@ pub struct CreateStore {
     /// Attempts the provisioning job is allowed.
     pub max_attempts: u32,
     pub idempotency: Option<IdempotencyKey>,
+    /// The backup the store is made from (checked by the caller: it succeeded, and the
+    /// caller may read it); its first provisioning restores it.
+    pub restore_from: Option<BackupId>,
     pub now: DateTime<Utc>,
 }
 

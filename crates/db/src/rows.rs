@@ -93,6 +93,7 @@ pub(crate) struct StoreRow {
     created_at: i64,
     updated_at: i64,
     outputs: Option<String>,
+    restore_from: Option<String>,
     latest_revision: Option<i32>,
     in_flight_revision: Option<i32>,
     in_flight_rollback_of: Option<i32>,
@@ -186,6 +187,11 @@ impl TryFrom<StoreRow> for Store {
                 .transpose()
                 .map_err(|e| corrupt(WHAT, format_args!("outputs: {e}")))?
                 .unwrap_or_default(),
+            restore_from: row
+                .restore_from
+                .as_deref()
+                .map(|id| parse(WHAT, "restore_from", id))
+                .transpose()?,
             created_at: time(WHAT, "created_at", row.created_at)?,
             updated_at: time(WHAT, "updated_at", row.updated_at)?,
         })

@@ -276,7 +276,7 @@ pub(crate) trait SqlBackend: Send + Sync + fmt::Debug {
 macro_rules! store_columns {
     () => {
         "id, name, engine, plan, release, title, owner_id, status, status_reason, \
-         deployed_revision, last_checked_at, created_at, updated_at, outputs, \
+         deployed_revision, last_checked_at, created_at, updated_at, outputs, restore_from, \
          (SELECT MAX(sr.number) FROM store_revisions sr WHERE sr.store_id = stores.id) \
          AS latest_revision, \
          (SELECT sr.number FROM store_revisions sr WHERE sr.store_id = stores.id \

@@ -27,8 +27,8 @@ const LIST: &str = concat!(
 );
 
 const INSERT: &str = concat!(
-    "INSERT INTO stores (id, name, engine, plan, release, title, owner_id, status, status_reason, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $7, $8, $5, 'pending', NULL, $6, $6) RETURNING ",
+    "INSERT INTO stores (id, name, engine, plan, release, title, owner_id, status, status_reason, created_at, updated_at, restore_from) \
+     VALUES ($1, $2, $3, $4, $7, $8, $5, 'pending', NULL, $6, $6, $9) RETURNING ",
     store_columns!()
 );
 
@@ -138,6 +138,7 @@ pub(crate) async fn create<B: SqlBackend>(
                 now,
                 spec.release.as_ref().map(|r| r.as_str()),
                 spec.title.as_ref().map(|t| t.as_str()),
+                request.restore_from.map(|id| id.to_string()),
             ],
         )
         .await
@@ -173,14 +174,27 @@ pub(crate) async fn create<B: SqlBackend>(
         ];
         conn.execute(IDEMPOTENCY_INSERT, args).await?;
     }
+    let message = match request.restore_from {
+        Some(backup) => format!(
+            "store {} created from backup {}; its first provisioning restores it",
+            spec.name,
+            backup.short()
+        ),
+        None => format!("store {} created", spec.name),
+    };
     let created = NewStoreEvent::new(
         store.id,
         request.now,
         EventKind::Created,
         request.actor.clone(),
-        format!("store {} created", spec.name),
+        message,
     )
-    .with_detail(json!({ "name": spec.name, "engine": spec.engine, "plan": spec.plan }));
+    .with_detail(json!({
+        "name": spec.name,
+        "engine": spec.engine,
+        "plan": spec.plan,
+        "from_backup": request.restore_from,
+    }));
     timeline::insert(conn, &created).await?;
     B::commit(tx).await?;
     backend.announce_events();

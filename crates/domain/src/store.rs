@@ -179,6 +179,8 @@ pub struct Store {
     pub password_reset_pending: bool,
     /// Where the store stands with its backups.
     pub backups: StoreBackups,
+    /// The backup the store was made from, which its first provisioning restores.
+    pub restore_from: Option<crate::BackupId>,
     /// When a drift pass last found the store as its deployed revision says (a quiet pass
     /// writes no event, only this).
     pub last_checked_at: Option<DateTime<Utc>>,

@@ -78,4 +78,37 @@ impl Applier {
         };
         Ok(Some((value(cref.username_key)?, value(cref.password_key)?)))
     }
+
+    /// The value of `key` in Secret `secret` of `namespace`, or `None` when that Secret
+    /// does not exist. One request; read-only.
+    pub async fn secret_value(
+        &self,
+        namespace: &str,
+        secret: &str,
+        key: &str,
+    ) -> Result<Option<String>, CredentialsError> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let found = with_retries(|| api.get_opt(secret))
+            .await
+            .map_err(|source| CredentialsError::Read {
+                namespace: namespace.to_owned(),
+                secret: secret.to_owned(),
+                source,
+            })?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        found
+            .data
+            .as_ref()
+            .and_then(|data| data.get(key))
+            .and_then(|bytes| String::from_utf8(bytes.0.clone()).ok())
+            .or_else(|| found.string_data.as_ref().and_then(|d| d.get(key)).cloned())
+            .map(Some)
+            .ok_or_else(|| CredentialsError::MissingKey {
+                namespace: namespace.to_owned(),
+                secret: secret.to_owned(),
+                key: key.to_owned(),
+            })
+    }
 }

@@ -14,9 +14,9 @@
 //! backup. A failed backup fails only itself: the store stays ready, and the previous
 //! backup stays the latest.
 //!
-//! The repository key is drawn here each time and reaches the cluster only the first time
-//! (its Secret is created once); neither it nor the object-store credentials reach an
-//! event, a log line or the metadata store.
+//! The repository key lives in the keys namespace, made the first time a backup needs it;
+//! neither it nor the object-store credentials reach an event, a log line or the metadata
+//! store.
 
 use std::time::Duration;
 
@@ -56,7 +56,7 @@ impl ProvisionRunner {
             .map_err(db_failure)?;
         let name = format!("backup-{}", backup.id.short());
         let secrets = BackupSecrets {
-            key: Alphanumeric.sample_string(&mut rand::rng(), KEY_LENGTH),
+            key: self.backup_key(store.id).await?,
             s3: self.backup_credentials.clone(),
         };
         let request = BackupRequest {
@@ -100,6 +100,37 @@ impl ProvisionRunner {
             tracing::warn!(store.id = %store.id, %error, "could not remove the backup Job");
         }
         Ok(())
+    }
+
+    /// Store `id`'s repository key, from its Secret in the keys namespace, made the first
+    /// time it is asked for (a fresh random value the cluster keeps only when the Secret
+    /// is absent, so two workers that race still agree on one key).
+    pub(crate) async fn backup_key(
+        &self,
+        id: storeplane_domain::StoreId,
+    ) -> Result<String, RunError> {
+        let fresh = Alphanumeric.sample_string(&mut rand::rng(), KEY_LENGTH);
+        let objects =
+            storeplane_blueprint::backup_key_objects(self.blueprint.settings(), id, &fresh);
+        drop(fresh);
+        self.applier
+            .apply(&objects)
+            .await
+            .map_err(|e| failure(&e, e.is_transient()))?;
+        let namespace = &self.blueprint.settings().backups.keys_namespace;
+        let secret = storeplane_blueprint::backup_key_secret(id);
+        match self
+            .applier
+            .secret_value(namespace, &secret, storeplane_blueprint::BACKUP_KEY)
+            .await
+        {
+            Ok(Some(key)) => Ok(key),
+            Ok(None) => Err(failure(
+                format!("Secret {namespace}/{secret} is gone just after it was applied"),
+                true,
+            )),
+            Err(e) => Err(failure(&e, e.is_transient())),
+        }
     }
 
     /// What restic reported of the snapshot, from the restic container's termination

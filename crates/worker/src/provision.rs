@@ -453,6 +453,10 @@ impl ProvisionRunner {
         self.apply_desired(&store, &desired, Report::Everything, &pass)
             .await?;
         self.wait_for_store(&store, &desired).await?;
+        if let Some(backup) = store.restore_from {
+            self.restore_as_new(&store, &revision, backup, &pass)
+                .await?;
+        }
         // Before the store is marked ready, so a ready store's spec names its release.
         self.repo
             .mark_revision_deployed(store.id, revision.number, &actor(), Utc::now())

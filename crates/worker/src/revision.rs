@@ -340,13 +340,16 @@ impl ProvisionRunner {
             detail("running"),
         )
         .await?;
+        // The repository is the backup's store's, read with its key; the store's own key
+        // is the same store's in place, its own for a new store made from the backup.
+        let key = self.backup_key(backup.store_id).await?;
+        let own = if backup.store_id == store.id {
+            key.clone()
+        } else {
+            self.backup_key(store.id).await?
+        };
         let secrets = storeplane_blueprint::BackupSecrets {
-            // The key Secret is the store's since its first backup; this one is never used.
-            key: rand::distr::SampleString::sample_string(
-                &rand::distr::Alphanumeric,
-                &mut rand::rng(),
-                48,
-            ),
+            key: own,
             s3: self.backup_credentials.clone(),
         };
         let step = self
@@ -357,11 +360,13 @@ impl ProvisionRunner {
                 Step::RestoreBackup(storeplane_blueprint::RestoreRequest {
                     revision: n.get(),
                     snapshot: &figures.snapshot,
+                    source: backup.store_id,
+                    source_key: &key,
                     secrets: &secrets,
                 }),
             )
             .map_err(|e| failure(e, false))?;
-        drop(secrets);
+        drop((secrets, key));
         let desired = self.desired(store.id, deployed).await?;
         self.maintenance(store, deployed, &desired, deadline, pass)
             .await?;
@@ -372,6 +377,89 @@ impl ProvisionRunner {
         restored?;
         self.step_event(store, format!("backup {short} restored"), detail("done"))
             .await?;
+        Ok(())
+    }
+
+    /// For a store made from a backup, once its first revision runs: the backup restored
+    /// (the source store's repository, read with its key), the engine's upgrade step for
+    /// data of an older release, the source's address rewritten to the store's, and the
+    /// admin password set to the store's own, so the copy has new credentials. Every step
+    /// is a Job keyed by the revision, so a pass cut short carries on where it was.
+    pub(crate) async fn restore_as_new(
+        &self,
+        store: &Store,
+        revision: &Revision,
+        backup: storeplane_domain::BackupId,
+        pass: &str,
+    ) -> Result<(), RunError> {
+        let into_run = |stop: Stop| match stop {
+            Stop::Retry(error) => error,
+            Stop::Failed(reason) => RunError::permanent(reason),
+        };
+        let timeout =
+            chrono::Duration::from_std(self.timeouts.ready).unwrap_or(chrono::Duration::MAX);
+        let deadline = Utc::now() + timeout;
+        self.restore_backup(store, revision, revision, backup, deadline, pass)
+            .await
+            .map_err(into_run)?;
+        let n = revision.number.get();
+        let upgrade = self
+            .blueprint
+            .step(store.id, &revision.spec, Step::Upgrade { revision: n })
+            .map_err(|e| failure(e, false))?;
+        self.run_step(store, &upgrade, deadline, pass)
+            .await
+            .map_err(into_run)?;
+        let source = self
+            .repo
+            .get_backup(backup)
+            .await
+            .map_err(db_failure)?
+            .store_id;
+        let source = self.repo.get_store(source).await.map_err(db_failure)?;
+        if self
+            .blueprint
+            .has_rehome(store.id, &revision.spec)
+            .map_err(|e| failure(e, false))?
+        {
+            let rehome = self
+                .blueprint
+                .step(
+                    store.id,
+                    &revision.spec,
+                    Step::Rehome {
+                        revision: n,
+                        from: &source.spec,
+                    },
+                )
+                .map_err(|e| failure(e, false))?;
+            self.run_step(store, &rehome, deadline, pass)
+                .await
+                .map_err(into_run)?;
+        }
+        // Generation 0, which no reset request ever is: the store's first password.
+        let reset = self
+            .blueprint
+            .step(
+                store.id,
+                &revision.spec,
+                Step::ResetAdminPassword { generation: 0 },
+            )
+            .map_err(|e| failure(e, false))?;
+        self.run_step(store, &reset, deadline, pass)
+            .await
+            .map_err(into_run)?;
+        self.step_event(
+            store,
+            format!(
+                "store {} holds the data of backup {} of store {}, at its own address and with its own credentials",
+                store.spec.name,
+                backup.short(),
+                source.spec.name
+            ),
+            json!({"step": "restore_backup", "backup": backup, "revision": revision.number, "status": "copied", "pass": pass}),
+        )
+        .await?;
         Ok(())
     }
 

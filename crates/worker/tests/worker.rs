@@ -42,6 +42,7 @@ async fn queue_with(jobs: usize) -> (Arc<dyn Repository>, Vec<JobId>, tempfile::
                 owner: owner.id,
                 actor: Actor::User("ops".into()),
                 live_store_limit: None,
+                restore_from: None,
                 max_attempts: 5,
                 idempotency: None,
                 now: Utc::now(),

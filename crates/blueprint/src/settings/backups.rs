@@ -28,6 +28,10 @@ pub struct BackupSettings {
     pub keep_after_delete_days: u32,
     /// Seconds a backup Job may run before it is failed.
     pub deadline_seconds: u64,
+    /// The namespace that keeps every store's repository key (the platform's own, where
+    /// storeplane runs): a key must outlive its store's namespace, so that a deleted
+    /// store's backups can still be restored.
+    pub keys_namespace: String,
     /// The web server that shows a store's maintenance page while a backup is restored
     /// into it (any nginx that runs as non-root and keeps its temporary files in /tmp).
     pub maintenance_image: String,
@@ -42,6 +46,7 @@ impl Default for BackupSettings {
             retention: Retention::default(),
             keep_after_delete_days: 30,
             deadline_seconds: 3600,
+            keys_namespace: "storeplane".to_owned(),
             maintenance_image: "docker.io/nginxinc/nginx-unprivileged:1.29-alpine".to_owned(),
             repository: Repository::default(),
         }
@@ -163,6 +168,21 @@ fn invalid(field: &str, reason: impl Into<String>) -> BuildError {
     }
 }
 
+fn check_label(field: &str, value: &str) -> Result<(), BuildError> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(field, "must be a DNS label"))
+    }
+}
+
 impl BackupSettings {
     /// The schedule the `schedule` field says (checked by [`BackupSettings::check`]; off
     /// when it does not parse).
@@ -212,6 +232,7 @@ impl BackupSettings {
                 "must keep something: set keep_last, keep_daily or keep_weekly above 0",
             ));
         }
+        check_label("keys_namespace", &self.keys_namespace)?;
         if self.deadline_seconds < 60 {
             return Err(invalid("deadline_seconds", "must be at least 60 seconds"));
         }
@@ -243,19 +264,8 @@ impl BackupSettings {
                 }
             }
             Repository::Rest(rest) => {
-                for (field, value) in [
-                    ("repository.rest.service", &rest.service),
-                    ("repository.rest.namespace", &rest.namespace),
-                ] {
-                    let ok = !value.is_empty()
-                        && value.len() <= 63
-                        && value
-                            .bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-                    if !ok {
-                        return Err(invalid(field, "must be a DNS label"));
-                    }
-                }
+                check_label("repository.rest.service", &rest.service)?;
+                check_label("repository.rest.namespace", &rest.namespace)?;
                 if rest.port == 0 {
                     return Err(invalid("repository.rest.port", "must be a port"));
                 }

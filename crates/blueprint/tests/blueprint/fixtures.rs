@@ -179,6 +179,8 @@ pub fn restore_request(
     storeplane_blueprint::RestoreRequest {
         revision: 3,
         snapshot: "4f1c2a9b0e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b",
+        source: store_id(),
+        source_key: &secrets.key,
         secrets,
     }
 }

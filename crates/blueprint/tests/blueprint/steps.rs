@@ -464,7 +464,7 @@ fn a_backup_dumps_with_the_engines_own_container_then_copies_dump_and_files_with
 }
 
 #[test]
-fn a_backups_key_is_a_secret_created_once_and_read_from_it() {
+fn a_backups_key_and_credentials_reach_the_job_through_secrets_only() {
     let step = backup_step(fixtures::s3_backups(), Engine::WooCommerce);
     let restic = &pod(&step).containers[0];
     let from_secret = |name: &str| {
@@ -495,11 +495,11 @@ fn a_backups_key_is_a_secret_created_once_and_read_from_it() {
             .unwrap()
             .clone()
     };
-    // The key is generated once and never replaced; the platform's credentials follow
-    // a rotation.
+    // The namespace's copies follow the platform's: the key (generated once in the keys
+    // namespace), and the credentials through a rotation.
     assert_eq!(
         secret("backup-key").apply_mode(),
-        storeplane_blueprint::ApplyMode::CreateIfAbsent
+        storeplane_blueprint::ApplyMode::Apply
     );
     assert_eq!(
         secret("backup-repository").apply_mode(),
@@ -705,4 +705,37 @@ fn the_maintenance_page_takes_the_web_pods_place_on_their_port() {
                 .contains("demo is down for maintenance")
         );
     }
+}
+
+#[test]
+fn a_stores_key_is_created_once_in_the_keys_namespace_outside_the_store() {
+    let blueprint = Blueprint::new(PlatformSettings::default()).unwrap();
+    let objects = storeplane_blueprint::backup_key_objects(
+        blueprint.settings(),
+        fixtures::store_id(),
+        "fresh-key-0123456789",
+    );
+    let [namespace, secret] = objects.as_slice() else {
+        panic!("a namespace and a Secret: {objects:?}");
+    };
+    assert_eq!(
+        (namespace.kind(), namespace.name()),
+        ("Namespace", "storeplane")
+    );
+    assert_eq!(secret.kind(), "Secret");
+    assert_eq!(secret.namespace(), Some("storeplane"));
+    assert_ne!(
+        secret.namespace(),
+        Some(fixtures::store_id().namespace().as_str()),
+        "a key outlives its store's namespace"
+    );
+    assert_eq!(
+        secret.name(),
+        format!("backup-key-{}", fixtures::store_id())
+    );
+    assert_eq!(
+        secret.apply_mode(),
+        storeplane_blueprint::ApplyMode::CreateIfAbsent,
+        "never replaced: every backup of the store is read with it"
+    );
 }

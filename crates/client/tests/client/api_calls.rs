@@ -20,6 +20,7 @@ fn acme() -> CreateStoreRequest {
         name: "acme".into(),
         engine: "woocommerce".into(),
         plan: "medium".into(),
+        from_backup: None,
     }
 }
 

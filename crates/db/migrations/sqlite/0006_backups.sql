@@ -28,3 +28,6 @@ CREATE INDEX backups_by_store ON backups (store_id, created_at);
 -- The backup a revision restores before it is applied (a restore in place); NULL for
 -- every other revision, those of earlier releases included.
 ALTER TABLE store_revisions ADD COLUMN restores_backup TEXT;
+-- The backup a store is created from (a copy of another store, or of a deleted one):
+-- its first provisioning restores it. NULL for every other store.
+ALTER TABLE stores ADD COLUMN restore_from TEXT;

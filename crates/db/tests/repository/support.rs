@@ -188,6 +188,7 @@ pub fn new_store(owner: &User, name: &str) -> CreateStore {
         owner: owner.id,
         actor: Actor::User(owner.name.to_string()),
         live_store_limit: None,
+        restore_from: None,
         max_attempts: 3,
         idempotency: None,
         now: t0(),

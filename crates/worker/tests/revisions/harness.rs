@@ -231,6 +231,7 @@ impl Harness {
                 owner: owner.id,
                 actor: Actor::User("alice".into()),
                 live_store_limit: None,
+                restore_from: None,
                 max_attempts,
                 idempotency: None,
                 now: Utc::now(),
