@@ -158,3 +158,47 @@ pub async fn restore(
         }),
     ))
 }
+
+/// Purge a deleted store's backups (admins only).
+///
+/// Its backups would be kept until `expires_at` (the platform's retention after deletion);
+/// this makes them expire now, and a worker then deletes the store's repository key, which
+/// leaves every snapshot unreadable, and their rows. It cannot be undone.
+#[utoipa::path(
+    delete, path = "/api/v1/stores/{id}/backups", tag = "backups",
+    params(("id" = StoreId, Path, description = "Store id")),
+    responses(
+        (status = 202, description = "The backups expire now; a worker purges them", body = BackupList),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 403, description = "Only an admin may purge backups", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`not_deleted`: a live store's backups follow its retention", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(store.id = %id))]
+pub async fn purge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, ApiJson<BackupList>), ApiError> {
+    let store = caller.visible_store(&state, store_id(&id)?).await?;
+    if !caller.user.is_admin() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only an admin may purge a store's backups; they expire by themselves after the retention period",
+        ));
+    }
+    state.limiter.check(&caller.identity)?;
+    state
+        .repo
+        .expire_backups_now(store.id, &caller.actor(), Utc::now())
+        .await?;
+    let backups = state.repo.store_backups(store.id, LIST_LIMIT).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(BackupList {
+            items: backups.iter().map(BackupView::from).collect(),
+        }),
+    ))
+}

@@ -175,6 +175,7 @@ impl From<DbError> for ApiError {
                     storeplane_db::BackupRefused::ResetInProgress => "password_reset_in_progress",
                     storeplane_db::BackupRefused::NotRestorable { .. } => "backup_not_restorable",
                     storeplane_db::BackupRefused::OtherStore { .. } => "backup_of_another_store",
+                    storeplane_db::BackupRefused::NotDeleted { .. } => "not_deleted",
                 };
                 Self::conflict(code, e.to_string())
             }

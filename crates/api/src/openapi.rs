@@ -26,7 +26,7 @@ use crate::{backups, catalog, credentials, feed, revisions, session, stores};
         stores::create, stores::list, stores::get, stores::delete, stores::retry, stores::events,
         credentials::reveal, credentials::reset, feed::stream, session::whoami, session::cluster,
         catalog::engines, catalog::plans, revisions::releases, revisions::change, revisions::rollback,
-        revisions::list, revisions::get, revisions::diff, backups::create, backups::list, backups::restore,
+        revisions::list, revisions::get, revisions::diff, backups::create, backups::list, backups::restore, backups::purge,
     ),
     components(schemas(ClusterView, EngineView, PlanView, StoreView, CreateStoreRequest, EventView, Page<StoreView>, Page<EventView>, CredentialsView, ResetResponse, SessionView, UserView, ErrorBody, ErrorDetail, OperationView, OperationKind, ReleaseView, ChangeStoreRequest, RollbackRequest, ChangeResponse, CheckpointView, RevisionView, RevisionDetail, RevisionDiff, Page<RevisionView>, BackupView, BackupList, BackupSummaryView, CreateBackupRequest, RestoreRequest, storeplane_domain::BackupKind, storeplane_domain::BackupStatus)),
     modifiers(&Security, &SignInErrors),

@@ -44,7 +44,9 @@ pub fn router(state: AppState) -> Router {
         .route("/stores/{id}/credentials/reset", post(credentials::reset))
         .route(
             "/stores/{id}/backups",
-            get(backups::list).post(backups::create),
+            get(backups::list)
+                .post(backups::create)
+                .delete(backups::purge),
         )
         .route("/stores/{id}/restore", post(backups::restore))
         .route("/events", get(feed::stream));

@@ -44,6 +44,11 @@ pub enum BackupRefused {
         backup: BackupId,
         status: storeplane_domain::BackupStatus,
     },
+    /// Only a deleted store's backups are purged; a live store's follow its retention.
+    #[error(
+        "the store is {status}: only a deleted store's backups can be purged (a live store's are pruned by retention)"
+    )]
+    NotDeleted { status: StoreStatus },
     /// A backup of another store is restored as a new store, not in place.
     #[error(
         "backup {backup} is another store's: restore it as a new store (`from_backup` when creating one)"
@@ -94,6 +99,9 @@ const READY_STORES: &str = "SELECT id, created_at, \
      (SELECT MAX(b.created_at) FROM backups b WHERE b.store_id = stores.id \
      AND b.kind = 'scheduled') AS last_scheduled \
      FROM stores WHERE status = 'ready'";
+const EXPIRE_NOW: &str = "UPDATE backups SET expires_at = $2 WHERE store_id = $1 AND (expires_at IS NULL OR expires_at > $2)";
+const EXPIRED_STORES: &str = "SELECT DISTINCT store_id AS id FROM backups WHERE expires_at <= $1";
+const PURGE: &str = "DELETE FROM backups WHERE store_id = $1 AND expires_at <= $2";
 const KEPT: &str =
     "SELECT COUNT(*) AS count FROM backups WHERE store_id = $1 AND status = 'succeeded'";
 const EXPIRE: &str =
@@ -452,4 +460,90 @@ pub(crate) async fn expire<B: SqlBackend>(
     let kept: Option<CountRow> = tx.fetch_optional(KEPT, args![store.to_string()]).await?;
     B::commit(tx).await?;
     Ok(kept.map_or(0, |row| u64::try_from(row.count).unwrap_or(0)))
+}
+
+/// Expires a deleted store's backups now, for an admin's purge; refused for a store that
+/// is not deleted (its backups are kept by retention). Returns how many will be purged.
+pub(crate) async fn expire_now<B: SqlBackend>(
+    backend: &B,
+    store: StoreId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let mut tx = backend.begin().await?;
+    let conn = &mut *tx;
+    let locked = lock_store::<B, _>(conn, store).await?;
+    if locked.status != StoreStatus::Deleted {
+        return Err(BackupRefused::NotDeleted {
+            status: locked.status,
+        }
+        .into());
+    }
+    let purged = conn
+        .execute(EXPIRE_NOW, args![store.to_string(), millis(now)])
+        .await?;
+    let event = NewStoreEvent::new(
+        store,
+        now,
+        EventKind::Step,
+        actor.clone(),
+        format!("the store's backups were purged by {actor}; they cannot be restored any more"),
+    )
+    .with_detail(json!({"step": "backup", "status": "purging", "backups": purged}));
+    timeline::insert(conn, &event).await?;
+    B::commit(tx).await?;
+    backend.announce_events();
+    Ok(purged)
+}
+
+/// The stores that have backups past their expiry.
+pub(crate) async fn expired<B: SqlBackend>(
+    backend: &B,
+    now: DateTime<Utc>,
+) -> Result<Vec<StoreId>, DbError> {
+    let rows: Vec<crate::rows::IdRow> = backend
+        .reader()
+        .await?
+        .fetch_all(EXPIRED_STORES, args![millis(now)])
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            row.id
+                .parse()
+                .map_err(|e| crate::rows::corrupt("backup", format_args!("store_id: {e}")))
+        })
+        .collect()
+}
+
+/// Deletes the store's backups past their expiry (the caller has deleted its key first,
+/// which makes their snapshots unreadable), with an event. Returns how many went.
+pub(crate) async fn purge<B: SqlBackend>(
+    backend: &B,
+    store: StoreId,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let mut tx = backend.begin().await?;
+    let conn = &mut *tx;
+    let purged = conn
+        .execute(PURGE, args![store.to_string(), millis(now)])
+        .await?;
+    if purged == 0 {
+        return Ok(0);
+    }
+    let event = NewStoreEvent::new(
+        store,
+        now,
+        EventKind::Step,
+        actor.clone(),
+        format!(
+            "{purged} expired backup{} purged: the store's key is deleted, so nothing can read them",
+            if purged == 1 { "" } else { "s" }
+        ),
+    )
+    .with_detail(json!({"step": "backup", "status": "purged", "backups": purged}));
+    timeline::insert(conn, &event).await?;
+    B::commit(tx).await?;
+    backend.announce_events();
+    Ok(purged)
 }

@@ -558,6 +558,31 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
     /// (409), and `NotFound`/`BackupRefused` for a backup that cannot be restored here.
     async fn record_restore(&self, restore: RecordRestore) -> Result<Revision, DbError>;
 
+    /// An admin's purge of a deleted store's backups: they expire now (refused,
+    /// `BackupRefused::NotDeleted`, for a store that is not deleted), with an event; the
+    /// worker then deletes the store's key and the rows. Returns how many expire.
+    async fn expire_backups_now(
+        &self,
+        store: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError>;
+
+    /// The stores with backups past their expiry.
+    async fn stores_with_expired_backups(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoreId>, DbError>;
+
+    /// Deletes the store's backups past their expiry, with an event (its key is deleted
+    /// first by the caller). Returns how many.
+    async fn purge_backups(
+        &self,
+        store: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError>;
+
     /// For a store being torn down: its backups expire `retention` after `now`, and an
     /// active one fails. Returns how many successful backups it keeps until then.
     async fn expire_backups(

@@ -426,6 +426,31 @@ impl<B: SqlBackend> Repository for B {
         revisions::record_restore(self, restore).await
     }
 
+    async fn expire_backups_now(
+        &self,
+        store: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError> {
+        backups::expire_now(self, store, actor, now).await
+    }
+
+    async fn stores_with_expired_backups(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoreId>, DbError> {
+        backups::expired(self, now).await
+    }
+
+    async fn purge_backups(
+        &self,
+        store: StoreId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, DbError> {
+        backups::purge(self, store, actor, now).await
+    }
+
     async fn expire_backups(
         &self,
         store: StoreId,

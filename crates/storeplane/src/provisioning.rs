@@ -326,10 +326,12 @@ impl ProvisioningArgs {
         };
         settings.retry.max_attempts = self.max_attempts.get();
         let max_attempts = settings.retry.max_attempts;
-        let worker = Worker::new(repo.clone(), Arc::new(runner), settings).run(stop.clone());
+        let runner = Arc::new(runner);
+        let worker = Worker::new(repo.clone(), runner.clone(), settings).run(stop.clone());
         let drift_interval = Duration::from_secs(self.drift_interval);
         let backups = schedule_backups(
             repo.clone(),
+            runner,
             schedule,
             Duration::from_secs(self.backup_tick),
             stop.clone(),

@@ -133,6 +133,38 @@ impl ProvisionRunner {
         }
     }
 
+    /// Purges the backups past their expiry (a deleted store's, once its retention is over
+    /// or an admin asked): each store's key deleted from the keys namespace first, which
+    /// makes every snapshot in its repository unreadable, then their rows. Returns how many
+    /// backups went.
+    pub async fn purge_expired_backups(&self) -> Result<u64, RunError> {
+        let now = Utc::now();
+        let mut purged = 0;
+        let stores = self
+            .repo
+            .stores_with_expired_backups(now)
+            .await
+            .map_err(db_failure)?;
+        for store in stores {
+            // The key's Secret as it was made; only its name and namespace matter here.
+            let key =
+                storeplane_blueprint::backup_key_objects(self.blueprint.settings(), store, "")
+                    .into_iter()
+                    .filter(|object| object.kind() == "Secret")
+                    .collect::<Vec<_>>();
+            self.applier
+                .remove(&key)
+                .await
+                .map_err(|e| failure(&e, e.is_transient()))?;
+            purged += self
+                .repo
+                .purge_backups(store, &actor(), now)
+                .await
+                .map_err(db_failure)?;
+        }
+        Ok(purged)
+    }
+
     /// What restic reported of the snapshot, from the restic container's termination
     /// message; why the backup failed when it reported nothing usable.
     async fn figures(

@@ -1,5 +1,6 @@
 //! Scheduled backups: every tick, each ready store whose scheduled backup is due gets one
-//! requested (the repository queues its job, and the worker takes it on that pass).
+//! requested (the repository queues its job, and the worker takes it on that pass); and
+//! backups past their expiry are purged.
 //!
 //! Storeplane's own queue drives the schedule, not a CronJob per store: when a backup is
 //! due is computed from the metadata store (one interval after the store's last scheduled
@@ -17,19 +18,22 @@ use storeplane_db::{Repository, RequestBackup};
 use storeplane_domain::{Actor, BackupKind, BackupSchedule};
 use tokio::sync::watch;
 
-/// Requests the scheduled backups that are due, every `tick` (jittered by up to a
-/// quarter), until `stop` turns true. Nothing at all when `schedule` is off.
+use crate::ProvisionRunner;
+
+/// Every `tick` (jittered by up to a quarter) until `stop` turns true: requests the
+/// scheduled backups that are due (none when `schedule` is off), and purges the backups
+/// past their expiry through `runner`.
 pub async fn schedule_backups(
     repo: Arc<dyn Repository>,
+    runner: Arc<ProvisionRunner>,
     schedule: BackupSchedule,
     tick: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    let Some(every) = schedule.describe() else {
-        tracing::info!("scheduled backups are off (backups.schedule: off)");
-        return;
-    };
-    tracing::info!(every, "scheduled backups on");
+    match schedule.describe() {
+        Some(every) => tracing::info!(every, "scheduled backups on"),
+        None => tracing::info!("scheduled backups are off (backups.schedule: off)"),
+    }
     loop {
         let jitter: f64 = rand::random();
         tokio::select! {
@@ -43,6 +47,13 @@ pub async fn schedule_backups(
                 tracing::warn!(%error, "could not request scheduled backups; trying again next tick");
             }
         }
+        match runner.purge_expired_backups().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired backups purged"),
+            Err(error) => {
+                tracing::warn!(%error, "could not purge expired backups; trying again next tick");
+            }
+        }
     }
 }
 
@@ -51,6 +62,9 @@ pub async fn request_due(
     repo: &dyn Repository,
     schedule: BackupSchedule,
 ) -> Result<usize, storeplane_db::DbError> {
+    if schedule.describe().is_none() {
+        return Ok(0);
+    }
     let mut requested = 0;
     for store in repo.stores_due_for_backup(schedule, Utc::now()).await? {
         let request = RequestBackup {
