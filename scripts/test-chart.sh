@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Tests the Helm chart and the shell scripts without a cluster or a container engine:
 #   1. helm lint --strict and helm template with the default, local, k3s and prod values
-#      (and a PostgreSQL variant with an inline URL), plus value combinations that must
-#      fail;
+#      (and a PostgreSQL variant with an inline URL, and backups to an in-cluster S3 with
+#      the credentials Secret), plus value combinations that must fail;
 #   2. each rendered chart applied to kube-sim with `kubectl apply --server-side`, read
 #      back, and a few fields checked; the platform settings each values file renders are
 #      loaded by `storeplane render`, which rejects unknown or invalid settings; the
 #      Gateway and HTTPRoutes (the chart's and the stores') validated against the Gateway
 #      API's published schemas (scripts/validate-gateway-api.sh); every store object
-#      `storeplane render` makes (every engine, plan and front door) and every golden file
-#      validated strictly against the official Kubernetes 1.33 schemas
-#      (scripts/validate-manifests.sh); values-prod rendered with and without the
-#      ServiceMonitor API (it is there in one, absent in the other);
+#      `storeplane render` makes (every engine, plan and front door), every golden file and
+#      every object of each chart render validated strictly against the official
+#      Kubernetes 1.33 schemas (scripts/validate-manifests.sh); values-prod rendered with
+#      and without the ServiceMonitor API (it is there in one, absent in the other);
+#      backups: the repository storeplane reads from each render's settings (the REST
+#      server in the release's namespace, or S3) and the keys' namespace (the release's);
+#      the chart's REST server where it is the repository (hardened, Recreate, on its
+#      claim, behind the Service the settings name, admitting exactly the backup step's
+#      pods of the golden steps from store namespaces); the object store's credentials
+#      from their Secret, only in the pods that run workers;
 #   3. shellcheck on every script in scripts/; dev-cluster.sh and e2e-kind.sh make no
 #      request that needs public DNS (every curl pins the front door at 127.0.0.1 with
 #      --connect-to) and fail only through fail(), which prints `FAIL:`;
@@ -69,6 +75,7 @@ value_sets=(
     "k3s|-f ${CHART}/values-k3s.yaml"
     "prod|-f ${CHART}/values-prod.yaml"
     "postgres-url|--set database.mode=postgres --set database.postgres.url=postgres://app:secret@db:5432/storeplane --set replicaCount=3 --set workers.enabled=true"
+    "s3|--set platform.backups.repository.s3.endpoint=http://minio.minio.svc:9000 --set platform.backups.repository.s3.bucket=shops --set platform.backups.repository.s3.namespace=minio --set backups.s3.credentialsSecret=storeplane-backups-s3"
 )
 for entry in "${value_sets[@]}"; do
     name="${entry%%|*}"
@@ -89,6 +96,9 @@ refused=(
     "needs gateway.tls.secretName|--set gateway.create=true --set gateway.className=traefik --set gateway.listeners.https.enabled=true"
     "needs gateway.className|--set gateway.create=true"
     "platform.cluster_issuer is for platform.front_door: ingress|--set platform.tls=true --set platform.cluster_issuer=letsencrypt"
+    "needs backups.s3.credentialsSecret|--set platform.backups.repository.s3.endpoint=https://s3.example.com --set platform.backups.repository.s3.bucket=shops"
+    "backups.s3.credentialsSecret is for an s3 repository|--set backups.s3.credentialsSecret=storeplane-backups-s3"
+    "platform.backups.repository.rest.namespace must be the release's namespace (default)|--set platform.backups.repository.rest.namespace=storeplane"
 )
 for entry in "${refused[@]}"; do
     reason="${entry%%|*}"
@@ -126,6 +136,32 @@ field() {
 expect() {
     local what="$1" want="$2" got="$3"
     [ "${got}" = "${want}" ] || fail "${what}: expected '${want}', got '${got}'"
+}
+# The backup repository of platform settings FILE as storeplane reads them (defaults
+# filled in), on one line: "rest: service: ... namespace: ... port: ..." or "s3: ...".
+backup_repository() {
+    "${storeplane}" render --print-settings --platform-config "$1" | awk '
+        /^backups:/ { b = 1; next }
+        b && /^[^ ]/ { b = 0 }
+        b && /^  repository:/ { r = 1; next }
+        b && r && /^  [^ ]/ { r = 0 }
+        b && r { gsub(/^ +/, ""); printf "%s%s", sep, $0; sep = " " }
+        END { print "" }'
+}
+# The k=v lines of a label map, from kubectl (ARGS...) through the go-template PATH.
+label_lines() {
+    local path="$1"
+    shift
+    kubectl "$@" -o go-template="{{range \$k, \$v := ${path}}}{{\$k}}={{\$v}}{{\"\\n\"}}{{end}}" 2>&1 ||
+        fail "kubectl $* failed"
+}
+# Whether every k=v line of SELECTOR is among LABELS (a k=v line each).
+selects() {
+    local selector="$1" labels="$2" line
+    while IFS= read -r line; do
+        [ -n "${line}" ] || continue
+        grep -qxF -- "${line}" <<<"${labels}" || return 1
+    done <<<"${selector}"
 }
 
 for entry in "${value_sets[@]}"; do
@@ -240,11 +276,123 @@ for entry in "${value_sets[@]}"; do
         ;;
     esac
 
+    # Store backups: the repository storeplane reads from the settings; the chart's REST
+    # server where that is the repository, its object-store credentials where it is S3.
+    repository="$(backup_repository "${work}/${name}-platform.yaml")"
+    expect "${name}: backup keys kept in the release's namespace" "  keys_namespace: ${ns}" \
+        "$("${storeplane}" render --print-settings --platform-config "${work}/${name}-platform.yaml" | grep '^  keys_namespace:')"
+    backups="${release}-storeplane-backups"
+    case "${name}" in
+    prod | s3)
+        case "${name}" in
+        prod) want="s3: endpoint: https://s3.eu-central-1.amazonaws.com bucket: example-shops-backups prefix: storeplane region: eu-central-1 namespace: null" ;;
+        s3) want="s3: endpoint: http://minio.minio.svc:9000 bucket: shops prefix: storeplane region: null namespace: minio" ;;
+        esac
+        expect "${name}: backup repository" "${want}" "${repository}"
+        if grep -qE 'rest-server|^  name: storeplane-backups$' "${rendered}"; then
+            fail "${name}: the REST server is rendered beside an S3 repository"
+        fi
+        # The processes that run workers, and only they, read the key from the Secret.
+        case "${name}" in
+        prod) with_key="deployment/${release}-storeplane-worker" without_key="${deploy}" ;;
+        s3) with_key="${deploy}" without_key="" ;;
+        esac
+        for variable in STOREPLANE_BACKUP_S3_ACCESS_KEY_ID:access-key-id STOREPLANE_BACKUP_S3_SECRET_ACCESS_KEY:secret-access-key; do
+            ref=".spec.template.spec.containers[0].env[?(@.name==\"${variable%%:*}\")].valueFrom.secretKeyRef"
+            expect "${name}: ${variable%%:*} from the credentials Secret" "storeplane-backups-s3 ${variable#*:}" \
+                "$(field -n "${ns}" "${with_key}" -o "jsonpath={${ref}.name} {${ref}.key}")"
+        done
+        if [ -n "${without_key}" ]; then
+            expect "${name}: no object-store key in ${without_key}, which runs no workers" "" \
+                "$(field -n "${ns}" "${without_key}" -o 'jsonpath={.spec.template.spec.containers[*].env[?(@.name=="STOREPLANE_BACKUP_S3_ACCESS_KEY_ID")].name}')"
+        fi
+        expect "${name}: containers with the object-store key" "1" "$(grep -c 'name: STOREPLANE_BACKUP_S3_ACCESS_KEY_ID$' "${rendered}")"
+        if grep -qE '(access-key-id|secret-access-key): ' "${rendered}"; then
+            fail "${name}: the render holds an object-store key, not only a reference to its Secret"
+        fi
+        ;;
+    *)
+        expect "${name}: backup repository (the chart's REST server, in the release's namespace)" \
+            "rest: service: storeplane-backups namespace: ${ns} port: 8000" "${repository}"
+        if grep -q 'STOREPLANE_BACKUP_S3_' "${rendered}"; then fail "${name}: object-store credentials without an S3 repository"; fi
+        server="deployment/${backups}"
+        expect "${name}: REST server rollout" "Recreate 1" \
+            "$(field -n "${ns}" "${server}" -o 'jsonpath={.spec.strategy.type} {.spec.replicas}')"
+        expect "${name}: REST server image and arguments" "docker.io/restic/rest-server:0.14.0 rest-server --path /data --listen :8000 --no-auth" \
+            "$(field -n "${ns}" "${server}" -o 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].command[*]} {.spec.template.spec.containers[0].args[*]}')"
+        expect "${name}: REST server hardening (restricted)" "true 65532 RuntimeDefault false true ALL RuntimeDefault false" \
+            "$(field -n "${ns}" "${server}" -o 'jsonpath={.spec.template.spec.securityContext.runAsNonRoot} {.spec.template.spec.securityContext.runAsUser} {.spec.template.spec.securityContext.seccompProfile.type} {.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation} {.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem} {.spec.template.spec.containers[0].securityContext.capabilities.drop[*]} {.spec.template.spec.containers[0].securityContext.seccompProfile.type} {.spec.template.spec.automountServiceAccountToken}')"
+        expect "${name}: REST server probes" "http http 8000" \
+            "$(field -n "${ns}" "${server}" -o 'jsonpath={.spec.template.spec.containers[0].readinessProbe.tcpSocket.port} {.spec.template.spec.containers[0].livenessProbe.tcpSocket.port} {.spec.template.spec.containers[0].ports[?(@.name=="http")].containerPort}')"
+        expect "${name}: REST server data on its claim" "/data ${backups}" \
+            "$(field -n "${ns}" "${server}" -o 'jsonpath={.spec.template.spec.containers[0].volumeMounts[?(@.name=="data")].mountPath} {.spec.template.spec.volumes[?(@.name=="data")].persistentVolumeClaim.claimName}')"
+        expect "${name}: REST server claim, kept on uninstall" "20Gi keep" \
+            "$(field -n "${ns}" "persistentvolumeclaim/${backups}" -o 'jsonpath={.spec.resources.requests.storage} {.metadata.annotations.helm\.sh/resource-policy}')"
+        pod_labels="$(label_lines .spec.template.metadata.labels get -n "${ns}" "${server}")"
+        expect "${name}: REST server Service (named by the settings)" "8000 http" \
+            "$(field -n "${ns}" service/storeplane-backups -o 'jsonpath={.spec.ports[0].port} {.spec.ports[0].targetPort}')"
+        selects "$(label_lines .spec.selector get -n "${ns}" service/storeplane-backups)" "${pod_labels}" ||
+            fail "${name}: the storeplane-backups Service does not select the REST server's pods"
+        policy="networkpolicy/${backups}"
+        selects "$(label_lines .spec.podSelector.matchLabels get -n "${ns}" "${policy}")" "${pod_labels}" ||
+            fail "${name}: the REST server's NetworkPolicy does not select its pods"
+        expect "${name}: REST server policy: types, port" "Ingress Egress TCP 8000" \
+            "$(field -n "${ns}" "${policy}" -o 'jsonpath={.spec.policyTypes[*]} {.spec.ingress[0].ports[0].protocol} {.spec.ingress[0].ports[0].port}')"
+        expect "${name}: REST server policy: one ingress rule from one peer, no egress rule" "1 1 0" \
+            "$(for rules in '.spec.ingress[*]' '.spec.ingress[*].from[*]' '.spec.egress[*]'; do
+                field -n "${ns}" "${policy}" -o "jsonpath={range ${rules}}x {end}" | wc -w | tr -d ' '
+            done | paste -sd' ' -)"
+        ;;
+    esac
+
     # A second apply of the same render changes nothing.
     kubectl apply --server-side --field-manager=helm -n "${ns}" -f "${rendered}" >"${work}/${name}.reapplied"
     grep -qv 'serverside-applied' "${work}/${name}.reapplied" && fail "${name}: re-apply reported something other than serverside-applied"
     echo "    ${rendered_count} objects applied and read back"
 done
+
+# --- the REST server admits the stores' backup step, and nothing else ---
+# Its policy's one peer, against what storeplane makes: the labels of a store's Namespace
+# (`storeplane render`) and the pod labels of every Job in the golden steps of the
+# blueprint: the Jobs that use the repository (RESTIC_REPOSITORY: the backup, a restore's
+# fetch) are admitted, the other steps' are not; the stores' backup egress policy selects
+# the same pods and allows the server's port.
+echo "==> REST server: admits the backup step's pods from store namespaces, and no other pods"
+policy="networkpolicy/sp-default-storeplane-backups"
+peer='(index (index .spec.ingress 0).from 0)'
+namespace_selector="$(label_lines "${peer}.namespaceSelector.matchLabels" get -n chart-default "${policy}")"
+pod_selector="$(label_lines "${peer}.podSelector.matchLabels" get -n chart-default "${policy}")"
+if [ -z "${namespace_selector}" ] || [ -z "${pod_selector}" ]; then
+    fail "the REST server's policy peer selects no namespace or no pods"
+fi
+# shellcheck disable=SC2016 # go-templates, not expansions
+namespace_labels="$(kubectl create --dry-run=client -f "${work}/default-store.yaml" \
+    -o go-template='{{if eq .kind "Namespace"}}{{range $k, $v := .metadata.labels}}{{$k}}={{$v}}{{"\n"}}{{end}}{{end}}')" ||
+    fail "could not read the store's Namespace"
+selects "${namespace_selector}" "${namespace_labels}" ||
+    fail "the REST server's policy does not admit store namespaces (${namespace_selector//$'\n'/,}; a store's: ${namespace_labels//$'\n'/,})"
+admitted=0
+for steps in crates/blueprint/tests/golden/*-steps.yaml; do
+    # shellcheck disable=SC2016
+    jobs="$(kubectl create --dry-run=client -f "${steps}" -o go-template='{{if eq .kind "Job"}}{{.metadata.name}} {{$repo := "-"}}{{range .spec.template.spec.initContainers}}{{range .env}}{{if eq .name "RESTIC_REPOSITORY"}}{{$repo = "repository"}}{{end}}{{end}}{{end}}{{range .spec.template.spec.containers}}{{range .env}}{{if eq .name "RESTIC_REPOSITORY"}}{{$repo = "repository"}}{{end}}{{end}}{{end}}{{$repo}} {{range $k, $v := .spec.template.metadata.labels}}{{$k}}={{$v}},{{end}}{{"\n"}}{{end}}')" ||
+        fail "could not read the Jobs of ${steps}"
+    while read -r job uses labels; do
+        [ -n "${job}" ] || continue
+        if selects "${pod_selector}" "$(tr ',' '\n' <<<"${labels}")"; then
+            [ "${uses}" = repository ] || fail "the REST server admits ${steps##*/}'s ${job}, which does not use the repository"
+            admitted=$((admitted + 1))
+        else
+            [ "${uses}" != repository ] || fail "the REST server does not admit ${steps##*/}'s ${job}, which uses the repository"
+        fi
+    done <<<"${jobs}"
+    # shellcheck disable=SC2016
+    egress="$(kubectl create --dry-run=client -f "${steps}" -o go-template='{{if and (eq .kind "NetworkPolicy") (eq .metadata.name "backup-egress")}}{{range .spec.egress}}{{range .ports}}{{.port}}{{end}}{{end}}|{{range $k, $v := .spec.podSelector.matchLabels}}{{$k}}={{$v}},{{end}}{{"\n"}}{{end}}' | sort -u)"
+    expect "${steps##*/}: the stores' backup egress port is the REST server's" "8000" "${egress%%|*}"
+    expect "${steps##*/}: the stores' backup egress selects the pods the REST server admits" \
+        "$(paste -sd, - <<<"${pod_selector}")," "${egress#*|}"
+done
+[ "${admitted}" -ge 4 ] || fail "the REST server admits ${admitted} Jobs of the golden steps (a backup and a restore per engine expected)"
+echo "    a store's namespace and ${admitted} backup and restore Jobs admitted; every other step's pods refused"
 
 # --- the ServiceMonitor exists only where its API is served ---
 # values-prod turns it on; a fresh k3s has no Prometheus operator, so the chart must leave
@@ -273,8 +421,12 @@ echo "    without the API: no ServiceMonitor; with it: one, applied and read bac
 # --- Gateway API schemas: the stores' HTTPRoutes and the chart's Gateway and HTTPRoute ---
 STOREPLANE_BIN="${storeplane}" scripts/validate-gateway-api.sh "${work}/local.yaml" "${work}/k3s.yaml" "${work}/prod.yaml"
 
-# --- Kubernetes schemas: every store object, strictly, for Kubernetes 1.33 ---
-STOREPLANE_BIN="${storeplane}" scripts/validate-manifests.sh
+# --- Kubernetes schemas: every store object and every chart render, strictly, for 1.33 ---
+chart_renders=()
+for entry in "${value_sets[@]}"; do
+    chart_renders+=("${work}/${entry%%|*}.yaml")
+done
+STOREPLANE_BIN="${storeplane}" scripts/validate-manifests.sh "${chart_renders[@]}"
 
 # --- shell scripts ---
 echo "==> shellcheck"

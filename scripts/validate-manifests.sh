@@ -7,12 +7,14 @@
 #   - `storeplane render` for every engine and every plan, with the Gateway and the
 #     Ingress front door, and for every engine with TLS, a cert-manager ClusterIssuer and
 #     internet egress;
-#   - every file in crates/blueprint/tests/golden/ (with the engine steps' objects).
-# HTTPRoutes (Gateway API CRDs, in no core schema) are set aside by kind and counted:
-# scripts/validate-gateway-api.sh validates them. Any other object the schemas do not
-# know fails: kubernetes-validate itself only warns about those.
+#   - every file in crates/blueprint/tests/golden/ (with the engine steps' objects);
+#   - every extra FILE given: the chart's renders (scripts/test-chart.sh passes them).
+# HTTPRoutes, and in the chart's renders its Gateway (Gateway API CRDs, in no core
+# schema), are set aside by kind and counted: scripts/validate-gateway-api.sh validates
+# them. Any other object the schemas do not know fails: kubernetes-validate itself only
+# warns about those.
 #
-#   scripts/validate-manifests.sh
+#   scripts/validate-manifests.sh [FILE...]
 #
 # Needs python3 with venv. kubernetes-validate is installed once into a venv in
 # $STOREPLANE_TOOLS_CACHE (default ~/.cache/storeplane-tools), through pip's cache.
@@ -43,9 +45,10 @@ kv="${venv}/bin/kubernetes-validate"
     fail "the venv's kubernetes-validate is not ${KUBERNETES_VALIDATE_VERSION}"
 echo "==> kubernetes-validate $("${kv}" --version), Kubernetes ${KUBERNETES_VERSION} schemas, strict"
 
-# Splits the documents of FILEs: every one but the HTTPRoutes goes to OUT/NAME (NAME: the
+# Splits the documents of FILEs: every one but the Gateway API objects of the KINDS set
+# aside (comma-separated: HTTPRoute, or HTTPRoute,Gateway) goes to OUT/NAME (NAME: the
 # file's path if relative, else its base name, so the tool's messages name it), and the
-# line "DOCUMENTS FILES HTTPROUTES" is printed. Fails on a document that is not an object
+# line "DOCUMENTS FILES SET-ASIDE" is printed. Fails on a document that is not an object
 # with an apiVersion and a kind, and on a file with no object.
 cat >"${work}/split.py" <<'EOF'
 import os
@@ -53,7 +56,7 @@ import sys
 
 import yaml
 
-out, files = sys.argv[1], sys.argv[2:]
+out, kinds, files = sys.argv[1], set(sys.argv[2].split(",")), sys.argv[3:]
 documents = routes = 0
 names = set()
 for path in files:
@@ -69,7 +72,7 @@ for path in files:
     for i, doc in enumerate(docs, 1):
         if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
             sys.exit("%s: document %d is not an object with an apiVersion and a kind" % (path, i))
-        if doc["kind"] == "HTTPRoute" and str(doc["apiVersion"]).startswith("gateway.networking.k8s.io/"):
+        if doc["kind"] in kinds and str(doc["apiVersion"]).startswith("gateway.networking.k8s.io/"):
             routes += 1
         else:
             kept.append(doc)
@@ -81,18 +84,20 @@ for path in files:
 print(documents, len(files), routes)
 EOF
 
-# strict FILE...: validates every document of FILEs but their HTTPRoutes, strictly, for
-# KUBERNETES_VERSION. Adds to the counts `validated`, `files` and `routes`; on a failure
+# strict FILE...: validates every document of FILEs but their Gateway API objects of the
+# kinds in `set_aside`, strictly, for KUBERNETES_VERSION. Adds to the counts `validated`,
+# `files` and `routes` (the objects set aside); on a failure
 # returns 1 with the tool's complaints (or the splitter's) in ${work}/problems. Every
 # document must have an "INFO ... passed" line from the tool: a WARN (no schema for the
 # kind, or for its apiVersion, in that release) fails like an ERROR.
 validated=0
 files=0
 routes=0
+set_aside=HTTPRoute
 strict() {
     local out counts docs nfiles nroutes passed
     out="$(mktemp -d "${work}/strict.XXXXXX")"
-    counts="$("${venv}/bin/python" "${work}/split.py" "${out}" "$@" 2>"${work}/problems")" || return 1
+    counts="$("${venv}/bin/python" "${work}/split.py" "${out}" "${set_aside}" "$@" 2>"${work}/problems")" || return 1
     read -r docs nfiles nroutes <<<"${counts}"
     local inputs=()
     mapfile -t inputs < <(cd "${out}" && find . -type f -name '*.yaml' | sed 's|^\./||' | sort)
@@ -222,4 +227,12 @@ echo "==> golden files (${#goldens[@]} in crates/blueprint/tests/golden)"
 strict "${goldens[@]}" || fail "a golden file's objects do not match the Kubernetes ${kubernetes_minor} schemas:
 $(cat "${work}/problems")"
 
-echo "validated ${validated} documents (${files} files) strictly against Kubernetes ${kubernetes_minor}; ${routes} HTTPRoutes left to the Gateway API check"
+# --- the chart's renders (every object but its Gateway and HTTPRoute) ---
+if [ "$#" -gt 0 ]; then
+    echo "==> chart renders ($#: $(for file in "$@"; do basename "${file}" .yaml; done | paste -sd, -))"
+    set_aside=HTTPRoute,Gateway
+    strict "$@" || fail "a chart render's objects do not match the Kubernetes ${kubernetes_minor} schemas:
+$(cat "${work}/problems")"
+fi
+
+echo "validated ${validated} documents (${files} files) strictly against Kubernetes ${kubernetes_minor}; ${routes} HTTPRoutes and Gateways left to the Gateway API check"

@@ -73,6 +73,71 @@ database-url
 {{- and .Values.httpRoute.enabled .Values.gateway.create .Values.gateway.listeners.https.enabled | toString -}}
 {{- end -}}
 
+{{/* The platform settings as the ConfigMap holds them: the `platform` value, with
+     backups.keys_namespace and backups.repository.rest.namespace defaulting to the
+     release's namespace, and rest left out when an s3 repository is set (values files
+     merge into the default rest). */}}
+{{- define "storeplane.platformSettings" -}}
+{{- $platform := deepCopy .Values.platform -}}
+{{- $backups := $platform.backups | default dict -}}
+{{- $_ := set $backups "keys_namespace" ($backups.keys_namespace | default .Release.Namespace) -}}
+{{- $repository := $backups.repository | default dict -}}
+{{- if $repository.s3 -}}
+{{- $_ := unset $repository "rest" -}}
+{{- else -}}
+{{- $rest := $repository.rest | default dict -}}
+{{- $_ := set $rest "namespace" ($rest.namespace | default .Release.Namespace) -}}
+{{- $_ := set $repository "rest" $rest -}}
+{{- end -}}
+{{- $_ := set $backups "repository" $repository -}}
+{{- $_ := set $platform "backups" $backups -}}
+{{- toYaml $platform -}}
+{{- end -}}
+
+{{/* The backup repository of the rendered settings: {rest: {...}} or {s3: {...}}. */}}
+{{- define "storeplane.backupRepository" -}}
+{{- toYaml (include "storeplane.platformSettings" . | fromYaml).backups.repository -}}
+{{- end -}}
+
+{{/* "true" when the chart renders its restic REST server. */}}
+{{- define "storeplane.restServer" -}}
+{{- $repository := include "storeplane.backupRepository" . | fromYaml -}}
+{{- and .Values.backups.restServer.enabled (not $repository.s3) | toString -}}
+{{- end -}}
+
+{{/* The REST server's Service name and port, as the settings name them (the binary's
+     defaults where they leave them out). */}}
+{{- define "storeplane.restServiceName" -}}
+{{- (include "storeplane.backupRepository" . | fromYaml).rest.service | default "storeplane-backups" -}}
+{{- end -}}
+
+{{- define "storeplane.restServicePort" -}}
+{{- (include "storeplane.backupRepository" . | fromYaml).rest.port | default 8000 | int -}}
+{{- end -}}
+
+{{/* The REST server's selector: this release's backup-server pods. */}}
+{{- define "storeplane.restServerSelectorLabels" -}}
+{{ include "storeplane.selectorLabels" . }}
+app.kubernetes.io/component: backup-server
+{{- end -}}
+
+{{/* The object store's credentials for backups to S3, from the platform's Secret, for
+     the processes that run workers (never flags: they would show in the arguments). */}}
+{{- define "storeplane.backupEnv" -}}
+{{- with .Values.backups.s3.credentialsSecret -}}
+- name: STOREPLANE_BACKUP_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: access-key-id
+- name: STOREPLANE_BACKUP_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: secret-access-key
+{{- end }}
+{{- end -}}
+
 {{/* Checks that the values make sense together; fails the render otherwise. */}}
 {{- define "storeplane.validate" -}}
 {{- $mode := .Values.database.mode -}}
@@ -96,6 +161,16 @@ database-url
 {{- end -}}
 {{- if and .Values.ingress.tls.enabled (not .Values.ingress.tls.secretName) -}}
 {{- fail "ingress.tls.enabled needs ingress.tls.secretName (cert-manager fills it when ingress.tls.clusterIssuer is set)" -}}
+{{- end -}}
+{{- $repository := include "storeplane.backupRepository" . | fromYaml -}}
+{{- if and $repository.s3 (not .Values.backups.s3.credentialsSecret) -}}
+{{- fail "platform.backups.repository.s3 needs backups.s3.credentialsSecret: an existing Secret with keys access-key-id and secret-access-key (without it every backup fails)" -}}
+{{- end -}}
+{{- if and .Values.backups.s3.credentialsSecret (not $repository.s3) -}}
+{{- fail "backups.s3.credentialsSecret is for an s3 repository: set platform.backups.repository.s3, or leave the credentials out" -}}
+{{- end -}}
+{{- if and (eq (include "storeplane.restServer" .) "true") (ne $repository.rest.namespace .Release.Namespace) -}}
+{{- fail (printf "platform.backups.repository.rest.namespace must be the release's namespace (%s) while backups.restServer.enabled runs the REST server here: leave it empty, or turn the chart's server off to use one elsewhere" .Release.Namespace) -}}
 {{- end -}}
 {{- end -}}
 
