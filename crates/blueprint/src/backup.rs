@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     Affinity, Container, EnvVar, PodAffinity, PodAffinityTerm, Secret, SecurityContext,
@@ -69,6 +70,15 @@ const DUMP_DIR: &str = "/checkpoints";
 /// The step label of backup pods, which the repository egress rule selects.
 const STEP: &str = "backup";
 
+/// A Secret's values as `data`, not `stringData`: the API server folds `stringData` into
+/// `data`, so a server-side apply of `stringData` would never look settled.
+fn bytes(values: BTreeMap<String, String>) -> BTreeMap<String, ByteString> {
+    values
+        .into_iter()
+        .map(|(key, value)| (key, ByteString(value.into_bytes())))
+        .collect()
+}
+
 /// The name of store `id`'s key Secret in the keys namespace.
 pub fn key_secret_name(id: StoreId) -> String {
     format!("backup-key-{id}")
@@ -91,7 +101,7 @@ pub fn key_objects(settings: &ValidatedSettings, id: StoreId, fresh: &str) -> Ve
             labels: Some(labels),
             ..ObjectMeta::default()
         },
-        string_data: Some(BTreeMap::from([(KEY.to_owned(), fresh.to_owned())])),
+        data: Some(bytes(BTreeMap::from([(KEY.to_owned(), fresh.to_owned())]))),
         type_: Some("Opaque".to_owned()),
         ..Secret::default()
     };
@@ -161,7 +171,7 @@ fn secret(
     }
     Secret {
         metadata,
-        string_data: Some(data),
+        data: Some(bytes(data)),
         type_: Some("Opaque".to_owned()),
         ..Secret::default()
     }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use chrono::Utc;
 use rand::distr::{Alphanumeric, SampleString};
 use storeplane_blueprint::{BackupRequest, BackupSecrets, Resource, Step};
-use storeplane_domain::{Backup, BackupFigures, Revision, Store};
+use storeplane_domain::{Backup, BackupFigures, Revision, Store, StoreStatus};
 
 use crate::RunError;
 use crate::provision::{ProvisionRunner, actor, db_failure, failure};
@@ -38,6 +38,9 @@ const SUMMARY: &[&str] = &["snapshot_id", "bytes_added", "bytes_processed"];
 /// Time a backup Job gets beyond its own deadline before the wait gives up on it: the
 /// Job controller fails it at its deadline, which is then read as the reason.
 const GRACE: Duration = Duration::from_secs(60);
+
+/// How often a wait on a backup Job looks whether its store is being deleted.
+const LOOK_AGAIN: Duration = Duration::from_secs(5);
 
 impl ProvisionRunner {
     /// Takes `store`'s active backup, if it has one; `deployed` is the revision it runs.
@@ -80,10 +83,31 @@ impl ProvisionRunner {
             .await
             .map_err(|e| failure(&e, e.is_transient()))?;
         let deadline = Duration::from_secs(self.blueprint.settings().backups.deadline_seconds);
-        let waited = self
-            .applier
-            .wait_ready(&store.namespace(), &[step.readiness()], deadline + GRACE)
-            .await;
+        let until = tokio::time::Instant::now() + deadline + GRACE;
+        let waited = loop {
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            let waited = self
+                .applier
+                .wait_ready(
+                    &store.namespace(),
+                    &[step.readiness()],
+                    left.min(LOOK_AGAIN),
+                )
+                .await;
+            match waited {
+                Err(e)
+                    if e.cause == storeplane_kube::NotReadyCause::TimedOut && !left.is_zero() =>
+                {
+                    // Still running: a store being deleted meanwhile does not wait for it.
+                    let now = self.repo.get_store(store.id).await.map_err(db_failure)?;
+                    if matches!(now.status, StoreStatus::Deleting | StoreStatus::Deleted) {
+                        let reason = "the store is being deleted".to_owned();
+                        return self.finish(&backup, Err(reason)).await;
+                    }
+                }
+                waited => break waited,
+            }
+        };
         let outcome = match waited {
             Ok(()) => self.figures(store, &backup, &name).await?,
             Err(e) if e.cause == storeplane_kube::NotReadyCause::Watch => {
