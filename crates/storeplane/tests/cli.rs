@@ -6,6 +6,8 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/backups.rs"]
+mod backups;
 #[path = "cli/password_reset.rs"]
 mod password_reset;
 #[path = "cli/pipeline.rs"]

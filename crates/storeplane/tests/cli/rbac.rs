@@ -123,6 +123,33 @@ fn the_whole_store_lifecycle_runs_as_the_chart_s_service_account() {
 
     succeeds(&server, &alice, &[&["create", "acme"][..], &wait].concat());
     succeeds(&server, &alice, &["reveal", "acme"]);
+    // Backups: the key made in the chart's namespace, the backup Job, a restore behind
+    // the maintenance page, a copy as a new store; after the delete, another copy.
+    succeeds(&server, &alice, &[&["backup", "acme"][..], &wait].concat());
+    let listed = succeeds(&server, &alice, &["backups", "acme", "--output", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("JSON backups");
+    let backup = listed["items"][0]["id"]
+        .as_str()
+        .expect("a backup")
+        .to_owned();
+    succeeds(
+        &server,
+        &alice,
+        &[
+            &["restore", "acme", "--backup", &backup, "--yes"][..],
+            &wait,
+        ]
+        .concat(),
+    );
+    succeeds(
+        &server,
+        &alice,
+        &[
+            &["create", "acme-copy", "--from-backup", &backup][..],
+            &wait,
+        ]
+        .concat(),
+    );
     succeeds(
         &server,
         &alice,
@@ -139,9 +166,20 @@ fn the_whole_store_lifecycle_runs_as_the_chart_s_service_account() {
         &[&["rollback", "acme", "--yes"][..], &wait].concat(),
     );
     succeeds(&server, &alice, &[&["delete", "acme"][..], &wait].concat());
+    succeeds(
+        &server,
+        &alice,
+        &[
+            &["create", "acme-again", "--from-backup", &backup][..],
+            &wait,
+        ]
+        .concat(),
+    );
 
-    let (_, events, _) = store(&server, &alice, &["events", "acme"]);
-    assert!(!events.contains("forbidden"), "{events}");
+    for name in ["acme", "acme-copy", "acme-again"] {
+        let (_, events, _) = store(&server, &alice, &["events", name]);
+        assert!(!events.contains("forbidden"), "{events}");
+    }
 }
 
 #[test]
