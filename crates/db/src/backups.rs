@@ -269,6 +269,39 @@ pub(crate) async fn request<B: SqlBackend>(
     Ok(backup)
 }
 
+/// Requests the checkpoint backup taken before revision `before` is applied (by the
+/// worker, in that revision's pass: no refusal applies, the revision being its reason);
+/// the one already requested when there is one.
+pub(crate) async fn request_checkpoint<B: SqlBackend>(
+    backend: &B,
+    store: StoreId,
+    before: storeplane_domain::RevisionNumber,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Backup, DbError> {
+    let mut tx = backend.begin().await?;
+    let conn = &mut *tx;
+    lock_store::<B, _>(conn, store).await?;
+    if let Some(active) = active(conn, store).await? {
+        return Ok(active);
+    }
+    let backup = insert(
+        conn,
+        &RequestBackup {
+            store,
+            kind: BackupKind::Checkpoint,
+            actor: actor.clone(),
+            reason: format!("before revision {before}"),
+            now,
+        },
+    )
+    .await?;
+    B::commit(tx).await?;
+    backend.announce_events();
+    backend.announce_jobs();
+    Ok(backup)
+}
+
 /// Requests the store's scheduled backup if it is due at `request.now` by `schedule`;
 /// `None` when it is not due (another replica requested it first), or the store cannot
 /// take one now (the next tick tries again).

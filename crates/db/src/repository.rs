@@ -511,6 +511,16 @@ pub trait Repository: Send + Sync + std::fmt::Debug {
     /// reset in progress.
     async fn request_backup(&self, request: crate::RequestBackup) -> Result<Backup, DbError>;
 
+    /// Requests the checkpoint backup taken before revision `before` is applied, in that
+    /// revision's pass (nothing refuses it); the store's active backup if it has one.
+    async fn request_checkpoint_backup(
+        &self,
+        store: StoreId,
+        before: RevisionNumber,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Backup, DbError>;
+
     /// Requests the store's scheduled backup if `schedule` says it is due at
     /// `request.now`; `None` when it is not, or the store cannot take one now.
     async fn schedule_backup(

@@ -375,6 +375,16 @@ impl<B: SqlBackend> Repository for B {
         backups::request(self, request).await
     }
 
+    async fn request_checkpoint_backup(
+        &self,
+        store: StoreId,
+        before: RevisionNumber,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Backup, DbError> {
+        backups::request_checkpoint(self, store, before, actor, now).await
+    }
+
     async fn schedule_backup(
         &self,
         schedule: BackupSchedule,

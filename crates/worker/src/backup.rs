@@ -52,9 +52,21 @@ impl ProvisionRunner {
         let Some(active) = store.backups.active else {
             return Ok(());
         };
+        self.take_backup(store, deployed, active.id).await
+    }
+
+    /// Takes backup `id` of `store`, which runs `deployed`: starts it, runs its Job, and
+    /// records its outcome. A backup that fails fails only itself (`Ok`); an error is one
+    /// the job queue retries.
+    pub(crate) async fn take_backup(
+        &self,
+        store: &Store,
+        deployed: &Revision,
+        id: storeplane_domain::BackupId,
+    ) -> Result<(), RunError> {
         let backup = self
             .repo
-            .start_backup(active.id, &actor(), Utc::now())
+            .start_backup(id, &actor(), Utc::now())
             .await
             .map_err(db_failure)?;
         let name = format!("backup-{}", backup.id.short());

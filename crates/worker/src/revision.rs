@@ -183,6 +183,24 @@ impl ProvisionRunner {
                 .record_checkpoint(store.id, n, &checkpoint, &actor(), Utc::now())
                 .await
                 .map_err(db_failure)?;
+            // The same dump, kept off the cluster too: a backup of kind `checkpoint`.
+            self.repo
+                .request_checkpoint_backup(store.id, n, &actor(), Utc::now())
+                .await
+                .map_err(db_failure)?;
+        }
+        if revision.migrates_data {
+            // The checkpoint backup requested above (or by a pass cut short): a failed one
+            // fails only itself, since the checkpoint on the store's volume is taken.
+            let active = self
+                .repo
+                .active_backup(store.id)
+                .await
+                .map_err(db_failure)?
+                .filter(|b| b.kind == storeplane_domain::BackupKind::Checkpoint);
+            if let Some(backup) = active {
+                self.take_backup(store, deployed, backup.id).await?;
+            }
         }
         if let Some(backup) = revision.restores_backup {
             self.restore_backup(store, deployed, revision, backup, deadline, &pass)

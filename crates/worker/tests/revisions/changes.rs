@@ -145,10 +145,33 @@ async fn a_release_upgrade_checkpoints_then_upgrades_and_rolling_back_to_1_needs
             && e.message.ends_with(" configured")
     });
     let upgrade_done = position(&|e| e.message == "upgrade step of revision 2 done");
+    // The same dump kept off the cluster too, before anything of revision 2 is applied:
+    // a backup of kind checkpoint, of the data revision 1 ran.
+    let backed_up = position(&|e| {
+        e.detail["step"] == "backup"
+            && e.detail["kind"] == "checkpoint"
+            && e.detail["status"] == "succeeded"
+    });
     assert!(
-        checkpoint_taken < web_applied && web_applied < upgrade_done,
+        checkpoint_taken < backed_up && backed_up < web_applied && web_applied < upgrade_done,
         "{}",
         lines(&events)
+    );
+    let backups = harness.repo.store_backups(store.id, 10).await.unwrap();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(
+        (
+            backups[0].kind,
+            backups[0].status,
+            backups[0].revision.map(|r| r.get()),
+            backups[0].reason.as_str()
+        ),
+        (
+            storeplane_domain::BackupKind::Checkpoint,
+            storeplane_domain::BackupStatus::Succeeded,
+            Some(1),
+            "before revision 2"
+        )
     );
     for job in ["checkpoint-r2", "upgrade-r2"] {
         let live = harness.object(&store, "batch/v1", "Job", job).await;
