@@ -87,6 +87,7 @@ export function aStore(overrides: Partial<Store> = {}): Store {
       last_succeeded_at: "2026-01-01T01:00:00Z",
       next_scheduled_at: "2026-01-02T01:00:00Z",
       warning: null,
+      keep_after_delete_days: 30,
     },
     ...overrides,
   };

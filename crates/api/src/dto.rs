@@ -76,12 +76,21 @@ pub struct BackupSummaryView {
     pub next_scheduled_at: Option<DateTime<Utc>>,
     /// Set when the last successful backup is older than twice the schedule.
     pub warning: Option<String>,
+    /// Days the store's backups are kept once it is deleted (restorable as a new store
+    /// until then).
+    #[serde(default)]
+    pub keep_after_delete_days: u32,
 }
 
 impl BackupSummaryView {
     /// `store`'s summary under `schedule` at `now`. Only a store that runs has a schedule
     /// to keep: a deleted one, or one not yet provisioned, shows none.
-    pub fn of(store: &Store, schedule: BackupSchedule, now: DateTime<Utc>) -> Self {
+    pub fn of(
+        store: &Store,
+        schedule: BackupSchedule,
+        keep_after_delete_days: u32,
+        now: DateTime<Utc>,
+    ) -> Self {
         let runs = !matches!(
             store.status,
             StoreStatus::Pending | StoreStatus::Deleting | StoreStatus::Deleted
@@ -98,6 +107,7 @@ impl BackupSummaryView {
             last_succeeded_at: store.backups.last_succeeded_at,
             next_scheduled_at: health.next_scheduled_at,
             warning: health.warning,
+            keep_after_delete_days,
         }
     }
 }
@@ -290,7 +300,7 @@ impl StoreUrls {
         &self,
         store: &Store,
         default_release: Option<&ReleaseName>,
-        schedule: BackupSchedule,
+        backups: (BackupSchedule, u32),
     ) -> StoreView {
         let base = format!("{}://{}.{}", self.scheme, store.spec.name, self.base_domain);
         let paths = self
@@ -333,7 +343,7 @@ impl StoreUrls {
                 (Some(release), Some(default)) => release == default,
                 _ => true,
             },
-            backup: BackupSummaryView::of(store, schedule, Utc::now()),
+            backup: BackupSummaryView::of(store, backups.0, backups.1, Utc::now()),
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct ApiSettings {
     pub plans: Vec<PlanView>,
     /// How often stores are backed up by schedule (`backups.schedule`).
     pub backup_schedule: storeplane_domain::BackupSchedule,
+    /// Days a deleted store's backups are kept (`backups.keep_after_delete_days`).
+    pub keep_backups_after_delete_days: u32,
 }
 
 impl Default for ApiSettings {
@@ -76,6 +78,7 @@ impl Default for ApiSettings {
             cluster: ClusterView::default(),
             plans: Vec::new(),
             backup_schedule: storeplane_domain::BackupSchedule::hours(24),
+            keep_backups_after_delete_days: 30,
         }
     }
 }

@@ -60,6 +60,7 @@ impl AppState {
             urls: settings.urls.clone(),
             renderer: renderer.clone(),
             schedule: settings.backup_schedule,
+            keep_after_delete_days: settings.keep_backups_after_delete_days,
         };
         let (feed, closer) = EventFeed::start(repo.clone(), pages.clone());
         let limiter = Limiter::new(settings.rate_limit);
@@ -96,11 +97,16 @@ pub(crate) struct StoreViews {
     pub urls: StoreUrls,
     pub renderer: Arc<dyn StoreRenderer>,
     pub schedule: storeplane_domain::BackupSchedule,
+    pub keep_after_delete_days: u32,
 }
 
 impl StoreViews {
     pub fn view(&self, store: &Store) -> StoreView {
         let default = self.renderer.default_release(store.spec.engine);
-        self.urls.view(store, default.as_ref(), self.schedule)
+        self.urls.view(
+            store,
+            default.as_ref(),
+            (self.schedule, self.keep_after_delete_days),
+        )
     }
 }

@@ -179,6 +179,7 @@ impl ServeArgs {
             },
             plans: plan_views(platform),
             backup_schedule: platform.backups.schedule(),
+            keep_backups_after_delete_days: platform.backups.keep_after_delete_days,
             ..ApiSettings::default()
         })
     }

@@ -65,6 +65,8 @@ export interface BackupSummary {
   /** Set when backups fell behind: "no successful backup for 2 days, more than twice the
    * schedule (every 24 h)". */
   warning: string | null;
+  /** Days the store's backups are kept once it is deleted (restorable as a new store). */
+  keep_after_delete_days: number;
 }
 
 export interface StoreEvent {

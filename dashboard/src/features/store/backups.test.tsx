@@ -66,7 +66,7 @@ describe("the backups section", () => {
   });
 
   it("says when scheduled backups are off, and when none succeeded yet", async () => {
-    renderSection(aStore({ backup: { schedule: null, next_scheduled_at: null, last_succeeded_at: null, warning: null } }), []);
+    renderSection(aStore({ backup: { schedule: null, next_scheduled_at: null, last_succeeded_at: null, warning: null, keep_after_delete_days: 30 } }), []);
     expect(await screen.findByText("No backup yet.")).toBeInTheDocument();
     expect(screen.getByTestId("backup-schedule")).toHaveTextContent(/^Scheduled backups off$/);
     expect(screen.getByTestId("backup-last-succeeded")).toHaveTextContent("none yet");
