@@ -28,12 +28,14 @@ const LIST_LIMIT: u32 = 200;
 #[utoipa::path(
     post, path = "/api/v1/stores/{id}/backups", tag = "backups",
     params(("id" = StoreId, Path, description = "Store id")),
-    request_body(content = CreateBackupRequest, description = "Optional: why, for the timeline"),
+    request_body(content = Option<CreateBackupRequest>, description = "Optional: why, for the timeline"),
     responses(
         (status = 202, description = "The backup is queued", body = BackupView),
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "`not_ready`: the store is not ready; `backup_in_progress`, `revision_in_flight`, `password_reset_in_progress`: something else is in progress", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "A body not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`invalid_reason`, or a field unknown or of the wrong type", body = ErrorBody),
         (status = 429, description = "Too many changes at once", body = ErrorBody),
     )
@@ -103,7 +105,9 @@ pub async fn list(
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 404, description = "No such store, or no such backup", body = ErrorBody),
         (status = 409, description = "`operation_in_progress`, `backup_in_progress`, `not_changeable`: the store cannot take it now; `backup_not_restorable`: the backup did not succeed; `backup_of_another_store`: restore it as a new store instead", body = ErrorBody),
-        (status = 422, description = "`invalid_reason`, or a field unknown or of the wrong type", body = ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "The body is not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_reason`, or a field missing, unknown or of the wrong type", body = ErrorBody),
         (status = 429, description = "Too many changes at once", body = ErrorBody),
     )
 )]

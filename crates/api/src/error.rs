@@ -332,9 +332,9 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     }
 }
 
-/// An optional JSON body: none at all (no `Content-Type`, nothing sent) is `None`, so a
-/// bare `POST` works where every field is optional; anything sent is read as [`ApiJson`]
-/// reads it, with the same errors.
+/// An optional JSON body: none at all (no `Content-Type`, nothing sent) or `null` is
+/// `None`, so a bare `POST` works where every field is optional; anything else sent is
+/// read as [`ApiJson`] reads it, with the same errors.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -347,8 +347,9 @@ where
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         if request.headers().contains_key(header::CONTENT_TYPE) {
-            let ApiJson(value) = ApiJson::<T>::from_request(request, state).await?;
-            return Ok(Self(Some(value)));
+            // JSON `null` is no body too.
+            let ApiJson(value) = ApiJson::<Option<T>>::from_request(request, state).await?;
+            return Ok(Self(value));
         }
         let body = axum::body::Bytes::from_request(request, state)
             .await

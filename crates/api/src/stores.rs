@@ -109,7 +109,8 @@ fn idempotency_key(
     responses(
         (status = 202, description = "Accepted; provisioning is queued", body = StoreView),
         (status = 400, description = "The body is not JSON, or the Idempotency-Key is malformed", body = ErrorBody),
-        (status = 409, description = "Name taken, quota reached or idempotency key reused", body = ErrorBody),
+        (status = 404, description = "`unknown_backup`: `from_backup` names no backup of yours", body = ErrorBody),
+        (status = 409, description = "Name taken, quota reached or idempotency key reused; `from_backup` names a backup that did not succeed (`backup_not_restorable`), expired (`backup_expired`), or is of another engine (`engine_mismatch`)", body = ErrorBody),
         (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "The body is not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "Invalid name, engine or plan, or a field missing or unknown", body = ErrorBody),
@@ -157,7 +158,8 @@ async fn restorable_as_new(
     spec: &StoreSpec,
 ) -> Result<(), ApiError> {
     let unknown = || {
-        ApiError::unprocessable(
+        ApiError::new(
+            StatusCode::NOT_FOUND,
             "unknown_backup",
             format!("there is no backup {id} of yours"),
         )
@@ -188,7 +190,7 @@ async fn restorable_as_new(
         ));
     }
     if source.spec.engine != spec.engine {
-        return Err(ApiError::unprocessable(
+        return Err(ApiError::conflict(
             "engine_mismatch",
             format!(
                 "backup {id} is of a {} store: create the new store with engine {}",

@@ -8,6 +8,8 @@ mod support;
 
 #[path = "api/auth.rs"]
 mod auth;
+#[path = "api/backups.rs"]
+mod backups;
 #[path = "api/dashboard.rs"]
 mod dashboard;
 #[path = "api/events.rs"]

@@ -236,20 +236,26 @@ fn restic_env(
     if let Some(revision) = request.revision {
         vars.push(env("BACKUP_REVISION", revision.to_string()));
     }
-    if let Repository::S3(s3) = &backups.repository {
-        vars.push(secret_env(
-            "AWS_ACCESS_KEY_ID",
-            REPOSITORY_SECRET,
-            "access-key-id",
-        ));
-        vars.push(secret_env(
+    vars.extend(s3_env(&backups.repository));
+    vars
+}
+
+/// The object store's credentials (from the store's copy of them) and region, for restic
+/// containers of an S3 repository; nothing for another.
+fn s3_env(repository: &Repository) -> Vec<EnvVar> {
+    let Repository::S3(s3) = repository else {
+        return Vec::new();
+    };
+    let mut vars = vec![
+        secret_env("AWS_ACCESS_KEY_ID", REPOSITORY_SECRET, "access-key-id"),
+        secret_env(
             "AWS_SECRET_ACCESS_KEY",
             REPOSITORY_SECRET,
             "secret-access-key",
-        ));
-        if let Some(region) = &s3.region {
-            vars.push(env("AWS_DEFAULT_REGION", region.clone()));
-        }
+        ),
+    ];
+    if let Some(region) = &s3.region {
+        vars.push(env("AWS_DEFAULT_REGION", region.clone()));
     }
     vars
 }
@@ -379,33 +385,16 @@ fn repository_secrets(
 /// The dump container of the engine's checkpoint Job, made to write `<DUMP_DIR>/database
 /// .<ext>` (the engine's own extension) on the pod's emptyDir.
 fn dump_container(checkpoint: &Job) -> Result<Container, BuildError> {
-    let pod = checkpoint
-        .spec
-        .as_ref()
-        .and_then(|spec| spec.template.spec.as_ref());
-    let mut container =
-        pod.and_then(|pod| pod.containers.first().cloned())
-            .ok_or(BuildError::Step {
-                step: "backup",
-                reason: "the engine's checkpoint Job has no container",
-            })?;
-    for var in container.env.iter_mut().flatten() {
-        if var.name == "CHECKPOINT"
-            && let Some(path) = var.value.as_mut()
-        {
-            let file = path.rsplit('/').next().unwrap_or_default();
-            let extension = file.split_once('.').map_or("", |(_, ext)| ext);
-            *path = format!("{DUMP_DIR}/database.{extension}");
-        }
-    }
     // The pod's user may differ from the dump's (restic reads the files as their owner):
     // the dump runs as the user its image expects.
-    if let Some(security) = pod.and_then(|pod| pod.security_context.as_ref()) {
-        container.security_context = Some(SecurityContext {
-            run_as_user: security.run_as_user,
-            run_as_group: security.run_as_group,
-            ..container_security()
-        });
+    let mut container = first_container(checkpoint, "backup")?;
+    for var in container.env.iter_mut().flatten() {
+        if var.name == "CHECKPOINT" {
+            var.value = Some(format!(
+                "{DUMP_DIR}/database.{}",
+                dump_extension(checkpoint)
+            ));
+        }
     }
     Ok(container)
 }
@@ -538,21 +527,7 @@ pub fn restore(
         env("SNAPSHOT", request.snapshot),
         env("RESTORE_DIR", FETCHED),
     ];
-    if let Repository::S3(s3) = &backups.repository {
-        restic_vars.push(secret_env(
-            "AWS_ACCESS_KEY_ID",
-            REPOSITORY_SECRET,
-            "access-key-id",
-        ));
-        restic_vars.push(secret_env(
-            "AWS_SECRET_ACCESS_KEY",
-            REPOSITORY_SECRET,
-            "secret-access-key",
-        ));
-        if let Some(region) = &s3.region {
-            restic_vars.push(env("AWS_DEFAULT_REGION", region.clone()));
-        }
-    }
+    restic_vars.extend(s3_env(&backups.repository));
     let as_files_owner = SecurityContext {
         run_as_user: Some(files.uid),
         run_as_group: Some(files.uid),

@@ -280,9 +280,13 @@ impl Blueprint {
 }
 
 impl Blueprint {
-    /// Whether `spec`'s engine rewrites the address in data restored from another store
-    /// ([`Step::Rehome`]).
-    pub fn has_rehome(&self, id: StoreId, spec: &StoreSpec) -> Result<bool, BuildError> {
+    /// Runs `f` with store `id` of `spec`'s engine and context (its release resolved).
+    fn with_store<T>(
+        &self,
+        id: StoreId,
+        spec: &StoreSpec,
+        f: impl FnOnce(&dyn crate::EngineBlueprint, &StoreContext<'_>) -> Result<T, BuildError>,
+    ) -> Result<T, BuildError> {
         let engine = blueprint_for(spec.engine)?;
         let release = self.release(spec)?;
         let store = StoreContext {
@@ -291,7 +295,15 @@ impl Blueprint {
             settings: &self.settings,
             release: &release,
         };
-        Ok(engine.rehome(&store, 0, "")?.is_some())
+        f(engine, &store)
+    }
+
+    /// Whether `spec`'s engine rewrites the address in data restored from another store
+    /// ([`Step::Rehome`]).
+    pub fn has_rehome(&self, id: StoreId, spec: &StoreSpec) -> Result<bool, BuildError> {
+        self.with_store(id, spec, |engine, store| {
+            Ok(engine.rehome(store, 0, "")?.is_some())
+        })
     }
 
     /// The maintenance page store `id` of `spec` shows while a backup is restored into it
@@ -303,18 +315,12 @@ impl Blueprint {
         id: StoreId,
         spec: &StoreSpec,
     ) -> Result<(Resource, ReadinessCheck), BuildError> {
-        let engine = blueprint_for(spec.engine)?;
-        let release = self.release(spec)?;
-        let store = StoreContext {
-            id,
-            spec,
-            settings: &self.settings,
-            release: &release,
-        };
-        Ok((
-            crate::parts::maintenance_page::maintenance_page(&store, engine.web_port()),
-            crate::parts::maintenance_page::readiness(),
-        ))
+        self.with_store(id, spec, |engine, store| {
+            Ok((
+                crate::parts::maintenance_page::maintenance_page(store, engine.web_port()),
+                crate::parts::maintenance_page::readiness(),
+            ))
+        })
     }
 }
 

@@ -169,18 +169,7 @@ fn invalid(field: &str, reason: impl Into<String>) -> BuildError {
 }
 
 fn check_label(field: &str, value: &str) -> Result<(), BuildError> {
-    let ok = !value.is_empty()
-        && value.len() <= 63
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !value.starts_with('-')
-        && !value.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(field, "must be a DNS label"))
-    }
+    super::check_dns_label(&format!("backups.{field}"), value)
 }
 
 impl BackupSettings {

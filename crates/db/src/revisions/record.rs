@@ -89,6 +89,18 @@ fn changeable(status: StoreStatus) -> Result<(), ChangeRefused> {
     }
 }
 
+/// Locks the store (in the caller's transaction) to record a revision: refused while it is
+/// being deleted, or an admin password reset or a backup is in progress.
+async fn lock_for_revision<B: SqlBackend, C: Conn>(
+    conn: &mut C,
+    store: StoreId,
+) -> Result<(), DbError> {
+    let locked = lock_store::<B, _>(conn, store).await?;
+    changeable(locked.status)?;
+    crate::password_reset::refuse_while_resetting(conn, store).await?;
+    crate::backups::refuse_while_backing_up(conn, store).await
+}
+
 fn with_reason(message: String, reason: &str) -> String {
     if reason.is_empty() {
         message
@@ -103,10 +115,7 @@ pub(crate) async fn record_change<B: SqlBackend>(
 ) -> Result<ChangeOutcome, DbError> {
     let mut tx = backend.begin().await?;
     let conn = &mut *tx;
-    let store = lock_store::<B, _>(conn, change.store).await?;
-    changeable(store.status)?;
-    crate::password_reset::refuse_while_resetting(conn, change.store).await?;
-    crate::backups::refuse_while_backing_up(conn, change.store).await?;
+    lock_for_revision::<B, _>(conn, change.store).await?;
     let heads = heads(conn, change.store).await?;
     let (Some(deployed), Some(latest)) = (heads.deployed, heads.latest.clone()) else {
         return Err(ChangeRefused::InProgress {
@@ -190,10 +199,7 @@ pub(crate) async fn record_rollback<B: SqlBackend>(
 ) -> Result<RollbackRecorded, DbError> {
     let mut tx = backend.begin().await?;
     let conn = &mut *tx;
-    let store = lock_store::<B, _>(conn, rollback.store).await?;
-    changeable(store.status)?;
-    crate::password_reset::refuse_while_resetting(conn, rollback.store).await?;
-    crate::backups::refuse_while_backing_up(conn, rollback.store).await?;
+    lock_for_revision::<B, _>(conn, rollback.store).await?;
     let history = history(conn, rollback.store).await?;
     let decision = decide_rollback(&history, rollback.target, rollback.restore_checkpoint)?;
     let target = history.iter().find(|r| r.number == rollback.target).ok_or(
@@ -431,10 +437,7 @@ pub(crate) async fn record_restore<B: SqlBackend>(
 ) -> Result<Revision, DbError> {
     let mut tx = backend.begin().await?;
     let conn = &mut *tx;
-    let store = lock_store::<B, _>(conn, restore.store).await?;
-    changeable(store.status)?;
-    crate::password_reset::refuse_while_resetting(conn, restore.store).await?;
-    crate::backups::refuse_while_backing_up(conn, restore.store).await?;
+    lock_for_revision::<B, _>(conn, restore.store).await?;
     let heads = heads(conn, restore.store).await?;
     let (Some(deployed), Some(latest)) = (heads.deployed, heads.latest) else {
         return Err(ChangeRefused::InProgress { revision: None }.into());
