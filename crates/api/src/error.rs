@@ -347,9 +347,25 @@ where
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
         if request.headers().contains_key(header::CONTENT_TYPE) {
-            // JSON `null` is no body too.
-            let ApiJson(value) = ApiJson::<Option<T>>::from_request(request, state).await?;
-            return Ok(Self(value));
+            // JSON `null` is no body too; anything but an object is refused (serde would
+            // read a struct of optional fields from `[]`).
+            let ApiJson(value) =
+                ApiJson::<serde_json::Value>::from_request(request, state).await?;
+            return match value {
+                serde_json::Value::Null => Ok(Self(None)),
+                serde_json::Value::Object(_) => serde_json::from_value(value)
+                    .map(|body| Self(Some(body)))
+                    .map_err(|e| {
+                        ApiError::unprocessable(
+                            "invalid_body",
+                            format!("the body does not fit: {e}"),
+                        )
+                    }),
+                _ => Err(ApiError::unprocessable(
+                    "invalid_body",
+                    "the body must be a JSON object (or nothing at all)",
+                )),
+            };
         }
         let body = axum::body::Bytes::from_request(request, state)
             .await

@@ -137,6 +137,13 @@ async fn a_bad_reason_or_body_is_refused_and_nothing_is_recorded() {
         "{}",
         unknown.body
     );
+    let list = app
+        .post(&backups_path(id))
+        .bearer(&alice)
+        .raw("application/json", "[]")
+        .send()
+        .await;
+    assert_eq!(list.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", list.body);
     let text = app
         .post(&backups_path(id))
         .bearer(&alice)
