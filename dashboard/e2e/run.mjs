@@ -332,6 +332,145 @@ try {
     await noHorizontalScroll(page, "the store page with its revisions");
   }, journey);
 
+  await test("taking a backup, restoring it, and seeing both on the timeline", async (page) => {
+    await page.goto(`${live.url}/`);
+    const created = await callApi(page, "POST", "/stores", { name: "kept", engine: "woocommerce", plan: "small" });
+    expect(created.status === 202, `create answered ${created.status}`);
+    const id = created.body.id;
+    await page.goto(`${live.url}/stores/${id}`);
+    await page.getByRole("heading", { name: "kept" }).waitFor();
+    // From here on the live feed moves the page: no reload, no navigation.
+    const navigations = [];
+    page.on("framenavigated", (frame) => frame === page.mainFrame() && navigations.push(frame.url()));
+    const status = page.locator('h1 + [data-status]');
+    const revisions = page.getByTestId("revisions");
+    const timeline = page.getByRole("list", { name: "Timeline" });
+    const backups = page.getByRole("region", { name: "Backups" });
+    await backups.getByRole("heading", { name: "Backups" }).waitFor();
+    await revisions.locator('tr[data-revision="1"][data-revision-status="deployed"]').waitFor({ timeout: 30_000 });
+    await page.locator('h1 + [data-status="ready"]').waitFor({ timeout: 30_000 });
+    await backups.getByText("No backup yet.").waitFor();
+    await backups.getByTestId("backup-last-succeeded").getByText("none yet").waitFor();
+
+    // Back up now, with a reason: its row appears, and succeeds with restic's figures.
+    await backups.getByRole("button", { name: "Back up now" }).click();
+    const backUp = page.getByRole("dialog");
+    await backUp.getByText("Back up kept now?").waitFor();
+    await backUp.getByLabel(/Reason/).fill("before the sale");
+    const requested = Date.now();
+    await backUp.getByRole("button", { name: "Start backup" }).click();
+    await backUp.waitFor({ state: "detached" });
+    const rows = backups.locator("tr[data-backup-id]");
+    await rows.first().waitFor();
+    const backupId = await rows.first().getAttribute("data-backup-id");
+    // Messages name a backup by the last 8 hex digits of its id (its first ones are a time).
+    const short = backupId.replaceAll("-", "").slice(-8);
+    const row = backups.locator(`tr[data-backup-id="${backupId}"]`);
+    const succeededAt = await whenVisible(page, `tr[data-backup-id="${backupId}"][data-backup-status="succeeded"]`, 60_000);
+    figure("backup requested to row succeeded (ms)", succeededAt - requested);
+    await row.getByText("Succeeded", { exact: true }).waitFor();
+    const size = (await row.getByTestId("backup-size").textContent()).trim();
+    expect(size === "19.8 MiB", `the backup's size reads ${JSON.stringify(size)}`);
+    await row.getByText("Manual", { exact: true }).waitFor();
+    await row.getByText("“before the sale”").waitFor();
+    const snapshot = (await row.getByTestId("backup-snapshot").textContent()).trim();
+    expect(/^[0-9a-f]{8}$/.test(snapshot), `the row names its snapshot as restic does: ${JSON.stringify(snapshot)}`);
+    await backups.getByTestId("backup-last-succeeded").getByText("none yet").waitFor({ state: "detached" });
+    // On the timeline: one line for the backup, its steps inside (requested, running, taken).
+    const backedUp = timeline.locator(`[data-kind="backup"][data-backup="${backupId}"][data-status="succeeded"]`);
+    await backedUp.waitFor();
+    await backedUp.getByText(new RegExp(`^backup ${short} taken \\(snapshot \\w+\\)`)).waitFor();
+    expect(Number(await backedUp.getAttribute("data-count")) >= 3, "the backup's line holds its steps");
+    await backedUp.getByRole("button", { name: new RegExp(`backup ${short} taken`) }).click();
+    await backedUp.getByText(/manual backup requested by .*: before the sale/).waitFor();
+    await backedUp.getByText("taking a manual backup").waitFor();
+
+    // Restore it: the confirmation says what is lost, and waits for the store's name.
+    await row.getByRole("button", { name: "Restore" }).click();
+    const restore = page.getByRole("dialog");
+    await restore.getByText("Restore kept from a backup?").waitFor();
+    await restore.getByTestId("restore-replaces").getByText(/replaced by this backup from .* \(revision 1\)\./).waitFor();
+    const loss = restore.getByTestId("restore-loss");
+    await loss.getByText("Orders, customers and uploads written since then are lost.").waitFor();
+    await loss.getByText(/maintenance page until the restore is done/).waitFor();
+    await loss.getByText(/recorded as a revision you can roll back/).waitFor();
+    const confirm = restore.getByRole("button", { name: "Restore backup" });
+    expect(await confirm.isDisabled(), "the restore waits for the typed name");
+    await restore.getByLabel(/Reason/).fill("the sale went wrong");
+    await restore.getByLabel(/Type kept to confirm/).fill("kept");
+    const confirmed = Date.now();
+    await confirm.click();
+    await restore.waitFor({ state: "detached" });
+
+    // The restore is revision 2, carried out behind the maintenance page.
+    await revisions.locator('tr[data-revision="2"]').waitFor();
+    await revisions.locator('tr[data-revision="2"]').getByText(`restore backup ${short}`).waitFor();
+    await revisions.locator('tr[data-revision="2"]').getByText("“the sale went wrong”").waitFor();
+    // Done: Ready on revision 2, no operation in progress (checked on every frame).
+    const readyAt = await (
+      await page.waitForFunction(
+        () => {
+          const revision = document.querySelector('[data-testid="revision"]')?.textContent.trim();
+          const ready = document.querySelector('h1 + [data-status="ready"]');
+          const busy = document.querySelector('[data-testid="operation"]');
+          return revision === "2" && ready && !busy ? Date.now() : false;
+        },
+        null,
+        { timeout: 60_000, polling: "raf" },
+      )
+    ).jsonValue();
+    figure("restore confirmed to store ready (ms)", readyAt - confirmed);
+    await revisions.locator('tr[data-revision="2"][data-revision-status="deployed"]').waitFor();
+    await revisions.locator('tr[data-revision="1"][data-revision-status="superseded"]').waitFor();
+    const restored = timeline.locator(`[data-kind="restore"][data-backup="${backupId}"][data-status="done"]`);
+    await restored.waitFor();
+    await restored.getByText(`backup ${short} restored`).waitFor();
+    await restored.getByRole("button", { name: `backup ${short} restored` }).click();
+    await restored.getByText(`restoring backup ${short} into the store; what was written since it was taken is lost`).waitFor();
+    await timeline.getByText("the store is in maintenance: its pages say it is back in a few minutes").waitFor();
+    await timeline.getByText("maintenance over: the store serves its pages again").waitFor();
+    await timeline.locator('[data-headline="revision"]').filter({ hasText: "revision 2 deployed" }).first().waitFor();
+    // Both on the timeline, in order: the backup, then its restore, then revision 2 deployed.
+    const order = await timeline.evaluate(
+      (list, backupId) => {
+        const items = [...list.children];
+        const at = (test) => items.findIndex(test);
+        return [
+          at((li) => li.dataset.kind === "backup" && li.dataset.backup === backupId),
+          at((li) => li.dataset.kind === "restore" && li.dataset.backup === backupId),
+          at((li) => li.dataset.headline === "revision" && li.textContent.includes("revision 2 deployed")),
+        ];
+      },
+      backupId,
+    );
+    expect(order[0] >= 0 && order[0] < order[1] && order[1] < order[2], `the timeline has them out of order: ${order}`);
+    const store = (await callApi(page, "GET", `/stores/${id}`)).body;
+    expect(store.status === "ready" && store.revision === 2 && store.operation === null, `the store is ${store.status} on revision ${store.revision}`);
+    expect((await status.getAttribute("data-status")) === "ready", "the page shows the store Ready");
+    // The restore took a checkpoint first, listed as a backup of its own; the list still fits.
+    await backups.locator('tr[data-backup-status="succeeded"]').filter({ hasText: "Checkpoint" }).getByText("“before revision 2”").waitFor();
+    const table = await backups.getByTestId("backups").evaluate((t) => ({ table: t.scrollWidth, box: t.parentElement.clientWidth }));
+    expect(table.table <= table.box, `the backups table is ${table.table} px wide in a ${table.box} px card`);
+    expect(navigations.length === 0, `the page navigated (reloaded?): ${navigations}`);
+
+    // Deleted (it leaves the quota to the stores after it), its confirmation says the
+    // backups outlive it, for the server's default of 30 days; they stay listed until purged.
+    await page.getByRole("button", { name: "Delete" }).click();
+    const remove = page.getByRole("dialog");
+    await remove
+      .getByTestId("backups-kept")
+      .getByText("Its backups are kept for 30 days: until then a backup can be restored as a new store.")
+      .waitFor();
+    await remove.getByLabel(/Type kept to confirm/).fill("kept");
+    await remove.getByRole("button", { name: "Delete store" }).click();
+    await remove.waitFor({ state: "detached" });
+    await page.locator('h1 + [data-status="deleted"]').waitFor({ timeout: 30_000 });
+    await timeline.getByText("2 backups kept for 30 days, restorable as a new store until then").waitFor();
+    await row.getByTestId("backup-expires").getByText(/^purged /).waitFor();
+    expect((await row.getByRole("button", { name: "Restore" }).count()) === 0, "a deleted store offers no restore in place");
+    expect(navigations.length === 0, `the page navigated (reloaded?): ${navigations}`);
+  }, journey);
+
   await test("API errors appear next to what caused them", async (page) => {
     await page.goto(`${live.url}/`);
     await page.getByRole("button", { name: "Create store" }).click();

@@ -156,6 +156,8 @@ export interface Revision {
   /** The revision whose checkpoint this one restores (orders written since are lost). */
   restores: number | null;
   migrates_data: boolean;
+  /** The backup this one restores first, for a restore in place (absent otherwise). */
+  restores_backup?: string | null;
 }
 
 export interface RevisionDetail extends Revision {
@@ -208,7 +210,7 @@ export interface Backup {
   reason: string | null;
   /** The store's revision when it was taken. */
   revision: number | null;
-  /** restic's short snapshot id, once taken. */
+  /** restic's snapshot id (all 64 hex digits), once taken. */
   snapshot: string | null;
   size_bytes: number | null;
   /** What it added to the store's repository after deduplication. */

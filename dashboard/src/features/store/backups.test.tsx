@@ -89,6 +89,15 @@ describe("the backups section", () => {
     expect(row(checkpoint.id)).toHaveTextContent("Checkpoint");
   });
 
+  it("shows a snapshot as restic does, by its first 8 hex digits, the whole id on hover", async () => {
+    const full = "007dbc7d2fb842315f635de35b95065a007dbc7d2fb842315f635de35b95065a";
+    renderSection(store, [aBackup({ snapshot: full })]);
+    await screen.findByTestId("backups");
+    const snapshot = within(row(succeeded.id)).getByTestId("backup-snapshot");
+    expect(snapshot).toHaveTextContent(/^007dbc7d$/);
+    expect(snapshot.querySelector("code")).toHaveAttribute("title", full);
+  });
+
   it("shows why a backup failed, and no sizes it never had", async () => {
     renderSection();
     await screen.findByTestId("backups");

@@ -17,6 +17,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle, Skeleton } from "@/components/ui/card";
 import { api, describeError } from "@/lib/api";
 import { formatBytes } from "@/lib/bytes";
+import { shortSnapshot } from "@/lib/short-ids";
 import { duration, exactTime, shortTime } from "@/lib/time";
 import type { Backup, BackupKind, BackupStatus, Store } from "@/lib/types";
 import { BackUpDialog } from "./back-up-dialog";
@@ -246,7 +247,14 @@ function BackupRow({
         {backup.duration_ms === null ? dash : duration(backup.duration_ms)}
       </td>
       <td className="hidden py-2 pr-3 lg:table-cell" data-testid="backup-snapshot">
-        {backup.snapshot ? <code className="font-mono text-xs">{backup.snapshot}</code> : dash}
+        {/* restic's short form, as the timeline has it; the whole id on hover. */}
+        {backup.snapshot ? (
+          <code className="font-mono text-xs" title={backup.snapshot}>
+            {shortSnapshot(backup.snapshot)}
+          </code>
+        ) : (
+          dash
+        )}
       </td>
       <td className="hidden min-w-32 py-2 pr-3 md:table-cell">
         <p className="text-muted-foreground wrap-anywhere">{backup.actor}</p>

@@ -9,7 +9,15 @@ import { api, describeError } from "@/lib/api";
 import { applyStore } from "@/lib/live";
 import type { Store } from "@/lib/types";
 
-/** Deleting a store destroys its namespace and data: the person types its name first. */
+/** What becomes of a store's backups once it is deleted: kept for the configured days,
+ * restorable as a new store until then. */
+export function backupsKept(days: number): string {
+  if (days <= 0) return "Its backups are purged with it: none can be restored once it is deleted.";
+  return `Its backups are kept for ${days} ${days === 1 ? "day" : "days"}: until then a backup can be restored as a new store.`;
+}
+
+/** Deleting a store destroys its namespace and data (its backups stay a while, restorable
+ * as a new store): the person types its name first. */
 export function DeleteDialog({ store, open, onOpenChange }: { store: Store; open: boolean; onOpenChange: (open: boolean) => void }) {
   const client = useQueryClient();
   const [typed, setTyped] = useState("");
@@ -45,6 +53,9 @@ export function DeleteDialog({ store, open, onOpenChange }: { store: Store; open
             history stays. This cannot be undone.
           </DialogDescription>
         </DialogHeader>
+        <p className="text-sm" data-testid="backups-kept">
+          {backupsKept(store.backup.keep_after_delete_days)}
+        </p>
         <form onSubmit={submit} className="flex flex-col gap-4">
           <div className="flex flex-col gap-2">
             <Label htmlFor={inputId}>

@@ -40,6 +40,15 @@ describe("the revisions list", () => {
     expect(row(4)).toHaveTextContent("user:bob");
   });
 
+  it("names the backup a restore puts back, not the spec it leaves as it is", async () => {
+    const restore = aRevision(5, { changes: "no change to the spec", restores_backup: "01a23ed5-b697-74e2-931b-9632e204f8f0", reason: "the sale went wrong" });
+    renderList({ [`GET ${BASE}/revisions`]: { body: { items: [restore, ...history], next_cursor: null } } });
+    await screen.findByTestId("revisions");
+    expect(row(5)).toHaveTextContent("restore backup e204f8f0");
+    expect(row(5)).not.toHaveTextContent("no change to the spec");
+    expect(row(5)).toHaveTextContent("“the sale went wrong”");
+  });
+
   it("offers to go back to any revision but the one deployed", async () => {
     renderList({ [`GET ${BASE}/revisions`]: { body: { items: history.slice(1), next_cursor: null } } }, aStore({ ...store, latest_revision: 3 }));
     await screen.findByTestId("revisions");

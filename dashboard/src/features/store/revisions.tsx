@@ -16,6 +16,7 @@ import { Badge, type BadgeTone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle, Skeleton } from "@/components/ui/card";
 import { api, describeError } from "@/lib/api";
+import { shortBackupId } from "@/lib/short-ids";
 import type { Revision, RevisionStatus, Store } from "@/lib/types";
 import { DiffDialog } from "./diff-dialog";
 import { RevisionDialog } from "./revision-dialog";
@@ -40,8 +41,12 @@ export function RevisionStatusBadge({ status }: { status: RevisionStatus }) {
   );
 }
 
-/** "plan small -> medium", "first provisioning", "roll back to revision 2 (plan …)". */
+/** "plan small -> medium", "first provisioning", "roll back to revision 2 (plan …)",
+ * "restore backup e204f8f0". */
 export function whatChanged(revision: Revision): string {
+  // A restore runs the spec the store runs ("no change to the spec"): what it changes is
+  // the data, from the backup it names.
+  if (revision.restores_backup) return `restore backup ${shortBackupId(revision.restores_backup)}`;
   const changes = revision.changes || (revision.number === 1 ? "first provisioning" : "no setting changed");
   if (revision.rollback_of === null) return changes;
   const head = `roll back to revision ${revision.rollback_of}`;
