@@ -90,10 +90,12 @@ impl ProvisionRunner {
             Err(error) => return self.finish(&backup, Err(error.to_string())).await,
         };
         drop(secrets);
-        self.applier
-            .apply(&step.ordered())
-            .await
-            .map_err(|e| failure(&e, e.is_transient()))?;
+        match self.applier.apply(&step.ordered()).await {
+            Ok(_) => {}
+            Err(e) if e.is_transient() => return Err(failure(&e, true)),
+            // Refused for good (a quota, a policy): the backup fails, not the store.
+            Err(e) => return self.finish(&backup, Err(e.to_string())).await,
+        }
         let deadline = Duration::from_secs(self.blueprint.settings().backups.deadline_seconds);
         let until = tokio::time::Instant::now() + deadline + GRACE;
         let waited = loop {

@@ -683,6 +683,21 @@ impl JobRunner for ProvisionRunner {
             .await;
         let revisions = self.repo.store_revisions(store.id).await.ok();
         let in_flight = revisions.as_ref().and_then(|r| r.in_flight().cloned());
+        // A ready store's backup that kept failing fails itself; the store runs on.
+        if let Some(active) = store.backups.active
+            && in_flight.is_none()
+            && store.status == StoreStatus::Ready
+        {
+            let reason = format!("gave up after {} attempts: {reason}", job.attempts);
+            if let Err(e) = self
+                .repo
+                .finish_backup(active.id, Err(reason), &actor(), Utc::now())
+                .await
+            {
+                tracing::warn!(store.id = %store.id, error = %e, "could not mark the backup failed");
+            }
+            return;
+        }
         let deployed = revisions.and_then(|r| r.deployed);
         // The revision being carried out failed (its events are the repository's).
         if let Some(in_flight) = &in_flight
