@@ -122,6 +122,12 @@ pub async fn restore(
     let reason = reason(body.reason)?;
     state.limiter.check(&caller.identity)?;
     check_changeable(&store)?;
+    // A backup of a store the caller may not see is as unknown as one that does not exist.
+    let backup = state.repo.get_backup(body.backup).await?;
+    let source = state.repo.get_store(backup.store_id).await?;
+    if !caller.may_access(&source.owner) {
+        return Err(ApiError::not_found("backup"));
+    }
     let deployed = match store.deployed_revision {
         Some(number) => state.repo.get_revision(store.id, number).await?,
         None => {

@@ -349,8 +349,7 @@ where
         if request.headers().contains_key(header::CONTENT_TYPE) {
             // JSON `null` is no body too; anything but an object is refused (serde would
             // read a struct of optional fields from `[]`).
-            let ApiJson(value) =
-                ApiJson::<serde_json::Value>::from_request(request, state).await?;
+            let ApiJson(value) = ApiJson::<serde_json::Value>::from_request(request, state).await?;
             return match value {
                 serde_json::Value::Null => Ok(Self(None)),
                 serde_json::Value::Object(_) => serde_json::from_value(value)

@@ -60,7 +60,7 @@ pub const KEY_SECRET: &str = "backup-key";
 pub const KEY: &str = "restic-password";
 /// The Secret with the key of the repository a restore reads (the store's own, or the
 /// store's whose backup becomes a new store).
-const RESTORE_KEY_SECRET: &str = "restore-key";
+pub const RESTORE_KEY_SECRET: &str = "restore-key";
 /// The Secret with the platform's object-store credentials, copied for the store.
 pub const REPOSITORY_SECRET: &str = "backup-repository";
 /// The container restic runs in: the worker reads its termination message.

@@ -72,8 +72,9 @@ mod woocommerce;
 mod blueprint;
 
 pub use backup::{
-    BackupRequest, BackupSecrets, CONTAINER as BACKUP_CONTAINER, KEY as BACKUP_KEY, RestoreRequest,
-    S3Credentials, key_objects as backup_key_objects, key_secret_name as backup_key_secret,
+    BackupRequest, BackupSecrets, CONTAINER as BACKUP_CONTAINER, KEY as BACKUP_KEY,
+    RESTORE_KEY_SECRET, RestoreRequest, S3Credentials, key_objects as backup_key_objects,
+    key_secret_name as backup_key_secret,
 };
 pub use blueprint::{Blueprint, STEP_JOB_TTL_SECONDS, Step, StoreResources, build};
 pub use engine::{

@@ -389,7 +389,21 @@ impl ProvisionRunner {
         self.maintenance(store, deployed, &desired, deadline, pass)
             .await?;
         let restored = self.run_step(store, &step, deadline, pass).await;
-        // Done or failed, the shop comes back: restored, or as it was.
+        // Done or failed, the repository's key leaves the namespace (the backup's store's
+        // key, for a copy: purging that store's backups must leave nothing that reads
+        // them), and the shop comes back: restored, or as it was.
+        let keys = step
+            .secrets
+            .iter()
+            .filter(|s| {
+                s.metadata.name.as_deref() == Some(storeplane_blueprint::RESTORE_KEY_SECRET)
+            })
+            .map(|s| Resource::from(s.clone()))
+            .collect::<Vec<_>>();
+        self.applier
+            .remove(&keys)
+            .await
+            .map_err(|e| failure(&e, e.is_transient()))?;
         self.end_maintenance(store, deployed, &desired, deadline, pass)
             .await?;
         restored?;

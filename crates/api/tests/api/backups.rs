@@ -143,7 +143,12 @@ async fn a_bad_reason_or_body_is_refused_and_nothing_is_recorded() {
         .raw("application/json", "[]")
         .send()
         .await;
-    assert_eq!(list.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", list.body);
+    assert_eq!(
+        list.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        list.body
+    );
     let text = app
         .post(&backups_path(id))
         .bearer(&alice)
@@ -326,5 +331,48 @@ async fn a_new_store_is_made_only_from_a_backup_of_ones_own_that_succeeded_of_it
         2,
         "nothing but the one copy was made: {}",
         stores.body
+    );
+}
+
+#[tokio::test]
+async fn a_restore_names_a_backup_of_another_users_store_as_unknown_and_of_another_store_as_such() {
+    let app = TestApp::new().await;
+    let alice = app.member("alice").await;
+    let bob = app.member("bob").await;
+    // With its revision 1 deployed, as a restore needs.
+    let acme = crate::revisions::ready_store(&app, &alice, "acme").await;
+    let shop = ready_store(&app, &alice, "shop").await;
+    let bobs = ready_store(&app, &bob, "bobs").await;
+    let mut taken = Vec::new();
+    for (token, id) in [(&alice, shop), (&bob, bobs)] {
+        let backup = app.post(&backups_path(id)).bearer(token).send().await;
+        succeed(&app, backup_id(&backup.body)).await;
+        taken.push(backup.body["id"].clone());
+    }
+    let restore = |backup: &Value| {
+        app.post(&format!("/api/v1/stores/{acme}/restore"))
+            .bearer(&alice)
+            .json(&json!({"backup": backup}))
+            .send()
+    };
+    let own_other_store = restore(&taken[0]).await;
+    assert_eq!(own_other_store.status, StatusCode::CONFLICT);
+    assert_eq!(own_other_store.code(), "backup_of_another_store");
+    let bobs_backup = restore(&taken[1]).await;
+    assert_eq!(
+        bobs_backup.status,
+        StatusCode::NOT_FOUND,
+        "another user's backup is not even said to exist: {}",
+        bobs_backup.body
+    );
+    assert_eq!(
+        app.repo
+            .get_store(acme)
+            .await
+            .unwrap()
+            .latest_revision
+            .map(|r| r.get()),
+        Some(1),
+        "nothing recorded"
     );
 }

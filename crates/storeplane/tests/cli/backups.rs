@@ -3,12 +3,16 @@
 //! that come by themselves one interval apart, the refusals while a backup (or a revision,
 //! or a reset) is in progress, the repository key kept out of everything but its Secret, a
 //! deleted store's backups kept for the retention period, and a server killed while a
-//! backup is pending or running, each judged by what the API says and what the cluster
-//! holds.
+//! backup is pending or running; a restore in place behind the maintenance page (and a
+//! server killed during one), the restores and copies refused, stores made from a backup
+//! before and after its store is deleted, an admin's purge, and a store deleted while its
+//! backup runs, each judged by what the API says and what the cluster holds.
 //!
 //! kube-sim completes a Job at once; a backup is held running by making the restic image
 //! one that never pulls (`PUT /kube-sim/faults`), its pod in `ImagePullBackOff` until the
-//! fault is lifted, and held pending by a server that runs no workers.
+//! fault is lifted, and held pending by a server that runs no workers. A restore's Job runs
+//! restic too, as does the checkpoint backup just before it: the hold is put on once the
+//! checkpoint backup succeeded, with a simulator whose pods take a while to come up.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,9 +62,15 @@ fn serve(sim: &Sim, data: &Path, flags: &[&str]) -> Server {
 }
 
 fn store_command(server: &Server, token: &str, args: &[&str]) -> (i32, String, String) {
+    store_command_at(&server.base, token, args)
+}
+
+/// `storeplane store ARGS` against the server at `base`, for a command run on a thread of
+/// its own (a `--wait` followed while the test looks at the cluster).
+fn store_command_at(base: &str, token: &str, args: &[&str]) -> (i32, String, String) {
     let mut command = storeplane(&[&["store"], args].concat());
     command
-        .env("STOREPLANE_SERVER", &server.base)
+        .env("STOREPLANE_SERVER", base)
         .env("STOREPLANE_TOKEN", token);
     run_to_end(command)
 }
@@ -249,6 +259,165 @@ impl Api {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+
+    /// `POST /stores/{id}/restore` of `backup`.
+    fn restore(&self, id: &str, backup: &str) -> Reply {
+        self.request(
+            reqwest::Method::POST,
+            &format!("/stores/{id}/restore"),
+            Some(json!({"backup": backup, "reason": "the plugin update broke checkout"})),
+        )
+    }
+
+    /// `POST /stores` of a store `name` of `engine` made from `backup`.
+    fn create_from(&self, name: &str, engine: &str, backup: &str) -> Reply {
+        self.request(
+            reqwest::Method::POST,
+            "/stores",
+            Some(json!({"name": name, "engine": engine, "plan": "small", "from_backup": backup})),
+        )
+    }
+
+    /// A manual backup of the store taken to the end, the store settled again: its id.
+    fn taken_backup(&self, id: &str) -> String {
+        let backup = self.requested_backup(id);
+        let backup = backup["id"].as_str().unwrap().to_owned();
+        self.wait_backup(id, &backup, "succeeded", Duration::from_secs(30));
+        self.wait_settled(id, Duration::from_secs(30));
+        backup
+    }
+
+    /// The store's revisions, newest first.
+    fn revisions(&self, id: &str) -> Vec<Value> {
+        let reply = self.request(
+            reqwest::Method::GET,
+            &format!("/stores/{id}/revisions"),
+            None,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body["items"].as_array().unwrap().clone()
+    }
+
+    /// Every store the user sees, deleted ones too, by name.
+    fn store_names(&self) -> Vec<String> {
+        let reply = self.request(reqwest::Method::GET, "/stores?limit=200", None);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// `DELETE /stores/{id}`, then waits until the store is deleted.
+    fn delete_store(&self, id: &str) -> Value {
+        let reply = self.request(reqwest::Method::DELETE, &format!("/stores/{id}"), None);
+        assert_eq!(reply.status, 202, "deleting {id}: {}", reply.text);
+        let started = Instant::now();
+        loop {
+            let store = self.store(id);
+            if store["status"] == "deleted" {
+                return store;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "store {id} not deleted within 60 s: {store}\n{}",
+                self.timeline(id)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What a refused request must leave as it was: the stores the user sees, and each
+    /// of `ids`'s events, revisions and backups.
+    fn recorded(&self, ids: &[&str]) -> Value {
+        json!({
+            "stores": self.store_names(),
+            "of": ids.iter().map(|id| json!({
+                "events": self.events(id).len(),
+                "revisions": self.revisions(id),
+                "backups": self.backups(id),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Waits until the checkpoint backup taken before revision `n` succeeded, then holds
+    /// every later restic pod (the restore Job's among them), before it can start: the
+    /// simulator's ready delay keeps the maintenance page and the restore pod from coming
+    /// up sooner than the hold.
+    fn hold_restore_after_checkpoint(&self, sim: &Sim, id: &str, n: u64) -> Value {
+        let reason = format!("before revision {n}");
+        let started = Instant::now();
+        loop {
+            let checkpoint = self
+                .backups(id)
+                .into_iter()
+                .find(|b| b["kind"] == "checkpoint" && b["reason"] == reason.as_str());
+            if let Some(checkpoint) = checkpoint {
+                assert_ne!(
+                    checkpoint["status"],
+                    "failed",
+                    "{checkpoint}\n{}",
+                    self.timeline(id)
+                );
+                if checkpoint["status"] == "succeeded" {
+                    hold_backups(sim);
+                    return checkpoint;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no checkpoint backup before revision {n} succeeded within 60 s:\n{}",
+                self.timeline(id)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until an event after the first `since` says `message` (its beginning), and
+    /// returns the timeline.
+    fn wait_event(&self, id: &str, since: usize, message: &str, within: Duration) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let events = self.events(id);
+            if !told(events.get(since..).unwrap_or_default(), message).is_empty() {
+                return events;
+            }
+            assert!(
+                started.elapsed() < within,
+                "no event {message:?} within {within:?}:\n{}",
+                lines(&events)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The events whose message begins with `message`.
+fn told<'a>(events: &'a [Value], message: &str) -> Vec<&'a Value> {
+    events
+        .iter()
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(message))
+        })
+        .collect()
+}
+
+/// The first event whose message begins with `message`, by its position.
+fn first(events: &[Value], message: &str) -> usize {
+    position(events, message, |e| {
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(message))
+    })
+}
+
+/// A backup's short id, as the timeline and its Job's name show it: the last 8 digits.
+fn short(backup: &str) -> String {
+    backup.replace('-', "")[24..].to_owned()
 }
 
 fn lines(events: &[Value]) -> String {
@@ -351,7 +520,7 @@ fn backup_jobs(sim: &Sim, namespace: &str) -> Vec<Value> {
 
 /// The Job of backup `backup` (`backup-<the id's last 8 hex digits>`), once it exists.
 fn wait_for_job(sim: &Sim, namespace: &str, backup: &str) -> Value {
-    let name = format!("backup-{}", &backup.replace('-', "")[24..]);
+    let name = format!("backup-{}", short(backup));
     let started = Instant::now();
     loop {
         if let Some(job) = backup_jobs(sim, namespace)
@@ -405,6 +574,65 @@ fn repository_key(sim: &Sim, namespace: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no restic-password in backup-key: {secret}"))
         .to_owned()
+}
+
+/// Objects of `kind` in `namespace`, as kubectl prints them.
+fn objects(sim: &Sim, kind: &str, namespace: &str) -> Vec<Value> {
+    let list: Value =
+        serde_json::from_str(&sim.kubectl(&["get", kind, "-n", namespace, "-o", "json"], None))
+            .unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+/// The object `name` of `kind` in `namespace`, if there is one.
+fn object(sim: &Sim, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+    objects(sim, kind, namespace)
+        .into_iter()
+        .find(|o| o["metadata"]["name"] == name)
+}
+
+/// The replicas Deployment `name` of `namespace` asks for.
+fn replicas(sim: &Sim, namespace: &str, name: &str) -> i64 {
+    let deployment = object(sim, "deployments", namespace, name)
+        .unwrap_or_else(|| panic!("no Deployment {name} in {namespace}"));
+    deployment["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{deployment}"))
+}
+
+/// Waits until `namespace` holds Job `name`.
+fn wait_for_named_job(sim: &Sim, namespace: &str, name: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        if let Some(job) = object(sim, "jobs", namespace, name) {
+            return job;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no Job {name} appeared in {namespace}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The restic password in Secret `name` of `namespace`.
+fn restic_password(sim: &Sim, namespace: &str, name: &str) -> String {
+    let secret = object(sim, "secrets", namespace, name)
+        .unwrap_or_else(|| panic!("no Secret {name} in {namespace}"));
+    let encoded = secret["data"]["restic-password"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no restic-password in {name}: {secret}"));
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// The name of store `id`'s key Secret in the keys namespace (`storeplane`).
+fn key_secret(id: &str) -> String {
+    format!("backup-key-{id}")
 }
 
 /// Every object of every kind a store has, as kubectl prints them, except Secrets.
@@ -1177,5 +1405,969 @@ fn a_backup_pending_or_running_when_the_server_is_killed_converges_to_succeeded(
         repository_key(&sim, &namespace),
         key,
         "the restarted worker kept the key"
+    );
+}
+
+/// `storeplane store restore acme --backup ID --yes --wait`: a checkpoint first, then the
+/// maintenance page up and the store's own pods stopped while the restore Job runs, the
+/// pods back and the page gone, the backup restored, the upgrade step, revision 2
+/// deployed with `restores_backup`; a plain rollback is refused naming the restore, and
+/// `--restore-checkpoint` goes back to the data before it.
+#[test]
+fn a_restore_from_the_command_line_runs_behind_the_maintenance_page_and_rolls_back_by_its_checkpoint()
+ {
+    // Each pod comes up 300 ms after it is made: the restore's pod cannot start before
+    // the hold that follows the checkpoint backup.
+    let sim = Sim::start_with(&["--ready-delay", "300"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    let server = serve(&sim, tmp.path(), &["--platform-config", &config]);
+    let alice = token(
+        &["--data-dir", tmp.path().to_str().unwrap()],
+        "alice",
+        false,
+    );
+    let api = Api::new(&server, &alice);
+    let store = api.ready_store("acme");
+    let id = store["id"].as_str().unwrap();
+    let namespace = store["namespace"].as_str().unwrap();
+    let backup = api.taken_backup(id);
+    assert_eq!(replicas(&sim, namespace, "wordpress"), 1);
+    assert!(object(&sim, "deployments", namespace, "maintenance-page").is_none());
+
+    let (code, stdout, stderr) = std::thread::scope(|scope| {
+        let restore = scope.spawn(|| {
+            store_command_at(
+                &server.base,
+                &alice,
+                &[
+                    "restore",
+                    "acme",
+                    "--backup",
+                    &backup,
+                    "--yes",
+                    "--reason",
+                    "the plugin update broke checkout",
+                    "--wait",
+                    "--timeout",
+                    "120",
+                ],
+            )
+        });
+        api.hold_restore_after_checkpoint(&sim, id, 2);
+        let job = wait_for_named_job(&sim, namespace, "restore-backup-r2");
+        api.wait_event(
+            id,
+            0,
+            "the store is in maintenance",
+            Duration::from_secs(30),
+        );
+        assert!(
+            job["status"]["succeeded"].as_i64().unwrap_or(0) == 0,
+            "the restore Job is held: {job}"
+        );
+
+        // In maintenance: the store's own pods stopped, the page serving in their place.
+        assert_eq!(
+            replicas(&sim, namespace, "wordpress"),
+            0,
+            "WordPress is stopped while its data is replaced"
+        );
+        let page = object(&sim, "deployments", namespace, "maintenance-page")
+            .unwrap_or_else(|| panic!("no maintenance page:\n{}", api.timeline(id)));
+        let labels = &page["spec"]["template"]["metadata"]["labels"];
+        assert_eq!(
+            labels["app.kubernetes.io/component"], "web",
+            "the page's pods are the web component's: {page:#}"
+        );
+        let services = objects(&sim, "services", namespace);
+        let web = services
+            .iter()
+            .find(|s| s["spec"]["selector"]["app.kubernetes.io/component"] == "web")
+            .unwrap_or_else(|| panic!("no web Service: {services:#?}"));
+        for (key, value) in web["spec"]["selector"].as_object().unwrap() {
+            assert_eq!(
+                &labels[key], value,
+                "the web Service selects the page's pods ({key}): {web:#}\n{page:#}"
+            );
+        }
+        assert_eq!(api.store(id)["status"], "ready", "the store stays ready");
+        api.wait_revision(id, 2, "applying", Duration::from_secs(1));
+
+        lift_faults(&sim);
+        restore.join().unwrap()
+    });
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("revision 2 of store acme is deployed"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("every order, customer and upload written since it was taken is lost"),
+        "the CLI says what the restore replaces: {stderr}"
+    );
+
+    let events = api.events(id);
+    let short = short(&backup);
+    let order = [
+        &format!("revision 2 recorded: restore backup {short} "),
+        "taking a checkpoint before revision 2",
+        "checkpoint taken before revision 2",
+        &format!("restoring backup {short} into the store"),
+        &format!("Deployment {namespace}/maintenance-page created"),
+        "the store is in maintenance",
+        &format!("Job {namespace}/restore-backup-r2 created"),
+        "maintenance over",
+        &format!("backup {short} restored"),
+        "running the upgrade step of revision 2",
+        &format!("Job {namespace}/upgrade-r2 created"),
+        "upgrade step of revision 2 done",
+        "revision 2 deployed",
+    ];
+    let positions: Vec<usize> = order.iter().map(|m| first(&events, m)).collect();
+    assert!(
+        positions.windows(2).all(|p| p[0] < p[1]),
+        "in the order {order:#?}:\n{}",
+        lines(&events)
+    );
+    for once in &order[1..] {
+        assert_eq!(
+            told(&events, once).len(),
+            1,
+            "{once:?} once:\n{}",
+            lines(&events)
+        );
+    }
+
+    assert_eq!(
+        replicas(&sim, namespace, "wordpress"),
+        1,
+        "WordPress is back"
+    );
+    assert!(
+        object(&sim, "deployments", namespace, "maintenance-page").is_none(),
+        "the maintenance page is gone"
+    );
+    let store = api.wait_settled(id, Duration::from_secs(10));
+    assert_eq!(store["revision"], 2, "{store}");
+    let revision = api.wait_revision(id, 2, "deployed", Duration::from_secs(1));
+    assert_eq!(revision["restores_backup"], backup.as_str(), "{revision}");
+    assert_eq!(revision["migrates_data"], true, "{revision}");
+    assert!(revision["checkpoint"].is_object(), "{revision}");
+
+    let (code, stdout, stderr) = store_command(&server, &alice, &["rollback", "acme", "--yes"]);
+    assert_ne!(code, 0, "{stdout}");
+    assert!(
+        stderr.contains("revision 2 restored a backup") && stderr.contains("--restore-checkpoint"),
+        "the refusal names the restore and the way back: {stderr}"
+    );
+    let reply = api.request(
+        reqwest::Method::POST,
+        &format!("/stores/{id}/rollback"),
+        Some(json!({})),
+    );
+    assert_refused(&reply, "would_lose_data", "a plain rollback of the restore");
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("revision 2 restored a backup"),
+        "{}",
+        reply.text
+    );
+    assert_eq!(api.revisions(id).len(), 2, "the refusal recorded nothing");
+
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &[
+            "rollback",
+            "acme",
+            "--restore-checkpoint",
+            "--yes",
+            "--wait",
+            "--timeout",
+            "120",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let store = api.wait_settled(id, Duration::from_secs(30));
+    assert_eq!(store["revision"], 3, "{store}");
+    let back = api.wait_revision(id, 3, "deployed", Duration::from_secs(1));
+    assert_eq!(
+        (&back["rollback_of"], &back["restores"]),
+        (&json!(1), &json!(2)),
+        "back to revision 1 with the checkpoint taken before the restore: {back}"
+    );
+    let events = api.events(id);
+    first(&events, "restoring the checkpoint taken before revision 2");
+    first(&events, "checkpoint of revision 2 restored");
+    assert_eq!(replicas(&sim, namespace, "wordpress"), 1);
+}
+
+/// `kill -9` of the server while a restore's Job runs behind the maintenance page: the
+/// server started again on the same data carries the restore on from where the store is,
+/// with the same Job (no second restore), no second checkpoint, and takes the revision to
+/// deployed with the store's pods back and the page gone.
+///
+/// The new pass goes through the restore's steps again, each idempotent: it announces the
+/// restore and puts the store in maintenance once more (the page is already up, the pods
+/// already stopped), then waits on the Job that was there. So after the restart the
+/// timeline tells the maintenance once, and the end of it and the restored backup only
+/// then: once each in all.
+#[test]
+fn a_restore_running_when_the_server_is_killed_converges_with_the_same_job() {
+    let sim = Sim::start_with(&["--ready-delay", "300"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    let flags = ["--platform-config", config.as_str(), "--lease-ttl", "3"];
+    let server = serve(&sim, tmp.path(), &flags);
+    let alice = token(
+        &["--data-dir", tmp.path().to_str().unwrap()],
+        "alice",
+        false,
+    );
+    let api = Api::new(&server, &alice);
+    let store = api.ready_store("acme");
+    let id = store["id"].as_str().unwrap().to_owned();
+    let namespace = store["namespace"].as_str().unwrap().to_owned();
+    let backup = api.taken_backup(&id);
+    let short = short(&backup);
+
+    let reply = api.restore(&id, &backup);
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    assert_eq!(
+        (&reply.body["revision"]["number"], &reply.body["data_loss"]),
+        (&json!(2), &json!(true)),
+        "{}",
+        reply.text
+    );
+    api.hold_restore_after_checkpoint(&sim, &id, 2);
+    let job = wait_for_named_job(&sim, &namespace, "restore-backup-r2");
+    api.wait_event(
+        &id,
+        0,
+        "the store is in maintenance",
+        Duration::from_secs(30),
+    );
+    assert_eq!(replicas(&sim, &namespace, "wordpress"), 0);
+    let before = api.events(&id).len();
+    // Dropping the server kills it with SIGKILL: no shutdown, the maintenance left on.
+    drop(server);
+
+    let server = serve(&sim, tmp.path(), &flags);
+    let api = Api::new(&server, &alice);
+    // Past the dead server's lease, the new one takes the store over and waits on the Job.
+    let events = api.wait_event(
+        &id,
+        before,
+        "the store is in maintenance",
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        api.wait_revision(&id, 2, "applying", Duration::from_secs(1))["status"],
+        "applying"
+    );
+    assert_eq!(replicas(&sim, &namespace, "wordpress"), 0, "still stopped");
+    assert!(object(&sim, "deployments", &namespace, "maintenance-page").is_some());
+    assert!(
+        told(&events[before..], &format!("backup {short} restored")).is_empty(),
+        "{}",
+        lines(&events)
+    );
+
+    lift_faults(&sim);
+    api.wait_revision(&id, 2, "deployed", Duration::from_secs(60));
+    let store = api.wait_settled(&id, Duration::from_secs(30));
+    assert_eq!(store["revision"], 2, "{store}");
+    let now = object(&sim, "jobs", &namespace, "restore-backup-r2")
+        .unwrap_or_else(|| panic!("the restore Job is gone"));
+    assert_eq!(
+        now["metadata"]["uid"], job["metadata"]["uid"],
+        "the same restore Job, not another"
+    );
+    assert_eq!(
+        now["status"]["succeeded"], 1,
+        "it ran to the end once: {now}"
+    );
+    assert_eq!(
+        replicas(&sim, &namespace, "wordpress"),
+        1,
+        "WordPress is back"
+    );
+    assert!(
+        object(&sim, "deployments", &namespace, "maintenance-page").is_none(),
+        "the maintenance page is gone"
+    );
+
+    let events = api.events(&id);
+    let after = &events[before..];
+    for (message, in_all, since_restart) in [
+        ("taking a checkpoint before revision 2", 1, 0),
+        ("checkpoint backup requested", 1, 0),
+        (
+            &format!("restoring backup {short} into the store") as &str,
+            2,
+            1,
+        ),
+        ("the store is in maintenance", 2, 1),
+        ("maintenance over", 1, 1),
+        (&format!("backup {short} restored"), 1, 1),
+        ("running the upgrade step of revision 2", 1, 1),
+        ("revision 2 deployed", 1, 1),
+    ] {
+        assert_eq!(
+            (told(&events, message).len(), told(after, message).len()),
+            (in_all, since_restart),
+            "{message:?} {in_all} time(s) in all, {since_restart} since the restart:\n{}",
+            lines(&events)
+        );
+    }
+    let maintenance = first(&events[before..], "the store is in maintenance");
+    let over = first(&events[before..], "maintenance over");
+    let restored = first(&events[before..], &format!("backup {short} restored"));
+    assert!(maintenance < over && over < restored, "{}", lines(&events));
+    let backups = api.backups(&id);
+    assert_eq!(
+        backups
+            .iter()
+            .map(|b| (b["kind"].as_str().unwrap(), b["status"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        [("checkpoint", "succeeded"), ("manual", "succeeded")],
+        "one checkpoint backup, not a second: {backups:#?}"
+    );
+}
+
+/// Asserts a refusal: `status` with `code`.
+fn assert_refused_with(reply: &Reply, status: u16, code: &str, what: &str) {
+    assert_eq!(
+        (reply.status, reply.body["error"]["code"].as_str()),
+        (status, Some(code)),
+        "{what}: {}",
+        reply.text
+    );
+}
+
+/// What a restore in place and a store made from a backup refuse, and that a refused
+/// request records nothing: no revision, no store, no event, no backup. In place: a backup
+/// that failed (409 `backup_not_restorable`), another store's (409
+/// `backup_of_another_store`), none (404), while a backup runs (409 `backup_in_progress`)
+/// or a revision is applied (409 `operation_in_progress`). As a new store: a backup that is
+/// none of the user's (`unknown_backup`), failed (409 `backup_not_restorable`), expired
+/// with its purged store (409 `backup_expired`), of another engine (`engine_mismatch`).
+#[test]
+fn restores_and_copies_of_backups_that_cannot_be_restored_are_refused_and_record_nothing() {
+    let sim = Sim::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    // No purge before the test has looked at an expired backup.
+    let server = serve(
+        &sim,
+        tmp.path(),
+        &["--platform-config", &config, "--backup-tick", "3600"],
+    );
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let api = Api::new(&server, &token(&data, "alice", false));
+    let bob = Api::new(&server, &token(&data, "bob", false));
+    let admin = Api::new(&server, &token(&data, "root", true));
+    let acme = api.ready_store("acme");
+    let acme_id = acme["id"].as_str().unwrap();
+    let acme_namespace = acme["namespace"].as_str().unwrap();
+    let globex = api.ready_store("globex");
+    let globex_id = globex["id"].as_str().unwrap();
+    let initech = bob.ready_store("initech");
+    let initech_id = initech["id"].as_str().unwrap();
+    let good = api.taken_backup(acme_id);
+    let of_globex = api.taken_backup(globex_id);
+    let of_bob = bob.taken_backup(initech_id);
+    // A backup whose Job fails.
+    sim.set_faults(&json!({"failingJobs": [format!("{acme_namespace}/*")]}));
+    let failed = api.requested_backup(acme_id);
+    let failed = failed["id"].as_str().unwrap().to_owned();
+    api.wait_backup(acme_id, &failed, "failed", Duration::from_secs(30));
+    lift_faults(&sim);
+    api.wait_settled(acme_id, Duration::from_secs(10));
+    // globex deleted and its backups purged: expired now, their rows kept until the tick.
+    api.delete_store(globex_id);
+    let purge = admin.request(
+        reqwest::Method::DELETE,
+        &format!("/stores/{globex_id}/backups"),
+        None,
+    );
+    assert_eq!(purge.status, 202, "{}", purge.text);
+    assert_eq!(api.backup(globex_id, &of_globex)["status"], "succeeded");
+
+    let ids = [acme_id, globex_id];
+    let before = api.recorded(&ids);
+    let unknown = "01a2b3c4-0000-7000-8000-000000000000";
+    for (backup, status, code, what) in [
+        (
+            failed.as_str(),
+            409,
+            "backup_not_restorable",
+            "a backup that failed",
+        ),
+        (
+            of_globex.as_str(),
+            409,
+            "backup_of_another_store",
+            "another store's backup",
+        ),
+        (unknown, 404, "not_found", "a backup that does not exist"),
+    ] {
+        assert_refused_with(
+            &api.restore(acme_id, backup),
+            status,
+            code,
+            &format!("restoring {what} in place"),
+        );
+    }
+    for (name, engine, backup, status, code, field, what) in [
+        (
+            "copy-one",
+            "woocommerce",
+            unknown,
+            404,
+            "unknown_backup",
+            Some("from_backup"),
+            "a backup that does not exist",
+        ),
+        (
+            "copy-two",
+            "woocommerce",
+            of_bob.as_str(),
+            404,
+            "unknown_backup",
+            Some("from_backup"),
+            "another user's backup",
+        ),
+        (
+            "copy-three",
+            "woocommerce",
+            failed.as_str(),
+            409,
+            "backup_not_restorable",
+            None,
+            "a backup that failed",
+        ),
+        (
+            "copy-four",
+            "woocommerce",
+            of_globex.as_str(),
+            409,
+            "backup_expired",
+            None,
+            "an expired backup",
+        ),
+        (
+            "copy-five",
+            "medusa",
+            good.as_str(),
+            409,
+            "engine_mismatch",
+            Some("engine"),
+            "a WooCommerce backup as a Medusa store",
+        ),
+    ] {
+        let reply = api.create_from(name, engine, backup);
+        let what = format!("a new store from {what}");
+        assert_refused_with(&reply, status, code, &what);
+        assert_eq!(
+            reply.body["error"]["field"].as_str(),
+            field,
+            "{what}: {}",
+            reply.text
+        );
+    }
+    assert_eq!(api.recorded(&ids), before, "the refusals recorded nothing");
+    assert_eq!(bob.backups(initech_id).len(), 1, "bob's store is untouched");
+
+    // A backup running: a restore waits for it.
+    hold_backups(&sim);
+    let running = api.requested_backup(acme_id);
+    let running = running["id"].as_str().unwrap().to_owned();
+    api.wait_backup(acme_id, &running, "running", Duration::from_secs(10));
+    let before = api.recorded(&[acme_id]);
+    assert_refused_with(
+        &api.restore(acme_id, &good),
+        409,
+        "backup_in_progress",
+        "a restore while a backup runs",
+    );
+    assert_eq!(api.recorded(&[acme_id]), before, "recorded nothing");
+    lift_faults(&sim);
+    api.wait_backup(acme_id, &running, "succeeded", Duration::from_secs(30));
+    api.wait_settled(acme_id, Duration::from_secs(10));
+
+    // A revision being applied: a restore waits for it.
+    hold_namespace(&sim, acme_namespace);
+    let change = api.request(
+        reqwest::Method::PATCH,
+        &format!("/stores/{acme_id}"),
+        Some(json!({"plan": "medium"})),
+    );
+    assert_eq!(change.status, 202, "{}", change.text);
+    api.wait_revision(acme_id, 2, "applying", Duration::from_secs(30));
+    let before = api.recorded(&[acme_id]);
+    assert_refused_with(
+        &api.restore(acme_id, &good),
+        409,
+        "operation_in_progress",
+        "a restore while revision 2 is applied",
+    );
+    assert_eq!(api.recorded(&[acme_id]), before, "recorded nothing");
+    lift_faults(&sim);
+    api.wait_revision(acme_id, 2, "deployed", Duration::from_secs(60));
+    api.wait_settled(acme_id, Duration::from_secs(30));
+
+    // Nothing in the way: the same backup is restored.
+    let restore = api.restore(acme_id, &good);
+    assert_eq!(restore.status, 202, "{}", restore.text);
+    assert_eq!(restore.body["revision"]["number"], 3, "{}", restore.text);
+    api.wait_revision(acme_id, 3, "deployed", Duration::from_secs(60));
+}
+
+/// `storeplane store create NAME --from-backup ID --wait`, and the store's id, namespace
+/// and URL.
+fn copy_from_the_command_line(
+    server: &Server,
+    token: &str,
+    name: &str,
+    backup: &str,
+) -> (String, String, String) {
+    let (code, stdout, stderr) = store_command(
+        server,
+        token,
+        &[
+            "create",
+            name,
+            "--from-backup",
+            backup,
+            "--wait",
+            "--timeout",
+            "120",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("store {name} is ready at")),
+        "{stdout}"
+    );
+    let (code, shown, stderr) = store_command(server, token, &["get", name, "--output", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let store: Value = serde_json::from_str(&shown).unwrap();
+    let field = |f: &str| store[f].as_str().unwrap().to_owned();
+    (field("id"), field("namespace"), field("url"))
+}
+
+/// The env var `name` of the first container of Job `job`'s pods.
+fn job_env(job: &Value, name: &str) -> String {
+    job["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .and_then(|v| v["value"].as_str())
+        .unwrap_or_else(|| panic!("no {name} in {job:#}"))
+        .to_owned()
+}
+
+/// A store made from a backup, from the command line: ready at its own URL (the
+/// source's rewritten to it), with its own repository key (the source's only in its
+/// `restore-key`), its own credentials, and the timeline saying whose data it holds. After
+/// the source is deleted, the same backup makes another copy, with a key of its own again.
+#[test]
+fn a_backup_restored_as_new_stores_before_and_after_its_store_is_deleted_gives_each_its_own_url_and_keys()
+ {
+    let sim = Sim::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    let server = serve(&sim, tmp.path(), &["--platform-config", &config]);
+    let alice = token(
+        &["--data-dir", tmp.path().to_str().unwrap()],
+        "alice",
+        false,
+    );
+    let api = Api::new(&server, &alice);
+    let source = api.ready_store("acme");
+    let source_id = source["id"].as_str().unwrap().to_owned();
+    let source_url = source["url"].as_str().unwrap().to_owned();
+    let (code, revealed, stderr) =
+        store_command(&server, &alice, &["reveal", "acme", "--output", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let source_password = serde_json::from_str::<Value>(&revealed).unwrap()["password"].clone();
+    let backup = api.taken_backup(&source_id);
+    let short = short(&backup);
+    let source_key = repository_key(&sim, source["namespace"].as_str().unwrap());
+    assert_eq!(
+        restic_password(&sim, "storeplane", &key_secret(&source_id)),
+        source_key,
+        "the source's key, kept in the keys namespace"
+    );
+
+    let mut keys = vec![source_key.clone()];
+    for (name, after_delete) in [("acme-copy", false), ("acme-again", true)] {
+        if after_delete {
+            let (code, stdout, stderr) = store_command(
+                &server,
+                &alice,
+                &["delete", "acme", "--wait", "--timeout", "60"],
+            );
+            assert_eq!(code, 0, "{stdout}\n{stderr}");
+            assert_eq!(api.store(&source_id)["status"], "deleted");
+            let kept = api.backup(&source_id, &backup);
+            assert!(kept["expires_at"].is_string(), "{kept}");
+        }
+        let (id, namespace, url) = copy_from_the_command_line(&server, &alice, name, &backup);
+        let store = api.wait_settled(&id, Duration::from_secs(10));
+        assert_eq!(
+            (&store["revision"], &store["engine"]),
+            (&json!(1), &json!("woocommerce")),
+            "{store}"
+        );
+        assert_eq!(url, format!("http://{name}.127.0.0.1.nip.io"), "{store}");
+        assert_ne!(url, source_url);
+
+        // Its own key, in its namespace and in the keys namespace; the source's key only
+        // to read the source's repository.
+        let own = repository_key(&sim, &namespace);
+        assert_eq!(own.len(), 48);
+        assert!(!keys.contains(&own), "{name} has a key of its own");
+        assert_eq!(
+            restic_password(&sim, "storeplane", &key_secret(&id)),
+            own,
+            "{name}'s key is kept in the keys namespace"
+        );
+        // The source's key read the source's repository, and left with the restore.
+        let secrets = sim.kubectl(&["get", "secrets", "-n", &namespace, "-o", "name"], None);
+        assert!(
+            !secrets.contains("secret/restore-key"),
+            "{name} keeps no key of the source's: {secrets}"
+        );
+        assert_ne!(own, source_key);
+        keys.push(own);
+
+        // The data restored, the upgrade step, the source's address rewritten to its own,
+        // its own admin password.
+        for job in [
+            "restore-backup-r1",
+            "upgrade-r1",
+            "rehome-r1",
+            "reset-admin-password-g0",
+        ] {
+            let found = object(&sim, "jobs", &namespace, job)
+                .unwrap_or_else(|| panic!("no Job {job} in {name}:\n{}", api.timeline(&id)));
+            assert_eq!(found["status"]["succeeded"], 1, "{found:#}");
+        }
+        let rehome = object(&sim, "jobs", &namespace, "rehome-r1").unwrap();
+        assert_eq!(
+            (job_env(&rehome, "FROM_URL"), job_env(&rehome, "STORE_URL")),
+            (source_url.clone(), url.clone()),
+            "the source's URLs rewritten to the copy's"
+        );
+        let events = api.events(&id);
+        let created = first(
+            &events,
+            &format!(
+                "store {name} created from backup {short}; its first provisioning restores it"
+            ),
+        );
+        let restored = first(&events, &format!("backup {short} restored"));
+        let holds = first(
+            &events,
+            &format!(
+                "store {name} holds the data of backup {short} of store acme, at its own address and with its own credentials"
+            ),
+        );
+        let ready = first(&events, &format!("ready at {url}"));
+        assert!(
+            created < restored && restored < holds && holds < ready,
+            "{}",
+            lines(&events)
+        );
+
+        let (code, revealed, stderr) =
+            store_command(&server, &alice, &["reveal", name, "--output", "json"]);
+        assert_eq!(code, 0, "{stderr}");
+        let credentials: Value = serde_json::from_str(&revealed).unwrap();
+        assert!(
+            credentials["password"]
+                .as_str()
+                .is_some_and(|p| p.len() >= 16),
+            "{name}'s credentials are revealed: {credentials}"
+        );
+        assert_ne!(
+            credentials["password"], source_password,
+            "{name} has its own admin password"
+        );
+        assert_eq!(
+            credentials["admin_url"],
+            format!("{url}/wp-admin/").as_str(),
+            "{credentials}"
+        );
+    }
+    for name in ["acme-copy", "acme-again"] {
+        let (code, shown, stderr) = store_command(&server, &alice, &["get", name]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(shown.contains("ready"), "both copies are ready: {shown}");
+    }
+}
+
+/// The names of the Secrets in the keys namespace (`storeplane`).
+fn key_secrets(sim: &Sim) -> Vec<String> {
+    objects(sim, "secrets", "storeplane")
+        .iter()
+        .map(|s| s["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An admin purges a deleted store's backups (`DELETE /stores/{id}/backups`); anyone else
+/// is refused with 403, and a live store's backups with 409 `not_deleted`. The next tick
+/// deletes the store's key from the keys namespace, then the rows, and tells it on the
+/// timeline; the purged backup can no longer make a new store. Another store's key stays.
+#[test]
+fn an_admin_purges_a_deleted_stores_backups_and_the_next_tick_deletes_its_key_and_rows() {
+    let sim = Sim::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    let server = serve(
+        &sim,
+        tmp.path(),
+        &["--platform-config", &config, "--backup-tick", "1"],
+    );
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let api = Api::new(&server, &token(&data, "alice", false));
+    let admin = Api::new(&server, &token(&data, "root", true));
+    let store = api.ready_store("acme");
+    let id = store["id"].as_str().unwrap();
+    let other = api.ready_store("globex");
+    let other_id = other["id"].as_str().unwrap();
+    let first_backup = api.taken_backup(id);
+    let second_backup = api.taken_backup(id);
+    api.taken_backup(other_id);
+    let keys = key_secrets(&sim);
+    assert!(
+        keys.contains(&key_secret(id)) && keys.contains(&key_secret(other_id)),
+        "{keys:?}"
+    );
+    let purge = |api: &Api| {
+        api.request(
+            reqwest::Method::DELETE,
+            &format!("/stores/{id}/backups"),
+            None,
+        )
+    };
+
+    assert_refused_with(&purge(&api), 403, "forbidden", "the owner, on a live store");
+    assert_refused_with(
+        &purge(&admin),
+        409,
+        "not_deleted",
+        "an admin, on a live store",
+    );
+    api.delete_store(id);
+    assert_refused_with(
+        &purge(&api),
+        403,
+        "forbidden",
+        "the owner, on a deleted store",
+    );
+    assert_eq!(api.backups(id).len(), 2, "the refusals purged nothing");
+    assert!(key_secrets(&sim).contains(&key_secret(id)));
+
+    let asked = Utc::now();
+    let purged = purge(&admin);
+    assert_eq!(purged.status, 202, "{}", purged.text);
+    let items = purged.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", purged.text);
+    for backup in items {
+        assert!(
+            at(&backup["expires_at"]) <= Utc::now() && at(&backup["expires_at"]) >= asked,
+            "expired now: {backup}"
+        );
+    }
+
+    // The next tick (every second): the key goes, then the rows.
+    let started = Instant::now();
+    while !api.backups(id).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the backups were not purged within 15 s:\n{}",
+            api.timeline(id)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let keys = key_secrets(&sim);
+    assert!(
+        !keys.contains(&key_secret(id)),
+        "the purged store's key is deleted: {keys:?}"
+    );
+    assert!(
+        keys.contains(&key_secret(other_id)),
+        "another store's key stays: {keys:?}"
+    );
+    let events = api.events(id);
+    let asked = first(
+        &events,
+        "the store's backups were purged by user:root; they cannot be restored any more",
+    );
+    let done = first(
+        &events,
+        "2 expired backups purged: the store's key is deleted, so nothing can read them",
+    );
+    assert!(asked < done, "{}", lines(&events));
+    assert_eq!(events[done]["actor"], "system:worker", "{}", events[done]);
+
+    for backup in [&first_backup, &second_backup] {
+        let reply = api.create_from("acme-copy", "woocommerce", backup);
+        assert_refused_with(&reply, 404, "unknown_backup", "a copy of a purged backup");
+        assert_eq!(
+            reply.body["error"]["field"], "from_backup",
+            "{}",
+            reply.text
+        );
+    }
+    assert_eq!(
+        api.backups(other_id).len(),
+        1,
+        "another store's backups stay"
+    );
+}
+
+/// Deleting a store whose backup is running does not wait for the backup's Job: the
+/// backup fails, saying the store is being deleted, and the store is deleted well within
+/// the command's timeout.
+#[test]
+fn a_store_deleted_while_its_backup_runs_is_deleted_promptly_and_the_backup_fails() {
+    let sim = Sim::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    let server = serve(&sim, tmp.path(), &["--platform-config", &config]);
+    let alice = token(
+        &["--data-dir", tmp.path().to_str().unwrap()],
+        "alice",
+        false,
+    );
+    let api = Api::new(&server, &alice);
+    let store = api.ready_store("acme");
+    let id = store["id"].as_str().unwrap();
+    let namespace = store["namespace"].as_str().unwrap();
+    hold_backups(&sim);
+    let backup = api.requested_backup(id);
+    let backup = backup["id"].as_str().unwrap();
+    wait_for_job(&sim, namespace, backup);
+    api.wait_backup(id, backup, "running", Duration::from_secs(10));
+
+    let started = Instant::now();
+    let (code, stdout, stderr) = store_command(
+        &server,
+        &alice,
+        &["delete", "acme", "--wait", "--timeout", "30"],
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{stdout}\n{stderr}\n{}", api.timeline(id));
+    // The wait on the backup's Job looks at the store every 5 s; the teardown is quick.
+    assert!(
+        took < Duration::from_secs(12),
+        "the delete took {took:?}, waiting on the backup:\n{}",
+        api.timeline(id)
+    );
+    assert_eq!(api.store(id)["status"], "deleted");
+    let failed = api.backup(id, backup);
+    assert_eq!(
+        (&failed["status"], &failed["failure"]),
+        (&json!("failed"), &json!("the store is being deleted")),
+        "{failed}"
+    );
+    let events = api.events(id);
+    let steps: Vec<&str> = steps_of(&events, backup)
+        .iter()
+        .map(|e| e["detail"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["requested", "running", "failed"],
+        "{}",
+        lines(&events)
+    );
+    lift_faults(&sim);
+}
+
+/// Every Secret of the cluster that holds `key` (any of its values), as `namespace/name`.
+fn secrets_holding(sim: &Sim, key: &str) -> Vec<String> {
+    let secrets: Value = serde_json::from_str(
+        &sim.kubectl(&["get", "secrets", "--all-namespaces", "-o", "json"], None),
+    )
+    .unwrap();
+    secrets["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|secret| {
+            secret["data"].as_object().is_some_and(|data| {
+                data.values().any(|v| {
+                    v.as_str()
+                        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+                        .is_some_and(|v| v == key.as_bytes())
+                })
+            })
+        })
+        .map(|secret| {
+            format!(
+                "{}/{}",
+                secret["metadata"]["namespace"].as_str().unwrap(),
+                secret["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Purging is crypto-shredding (docs/security.md): once a deleted store's backups are
+/// purged, its key is in no Secret of the cluster, so nothing can read its repository, not
+/// even through a store made from one of its backups, which needed the source's key only
+/// for its restore.
+#[test]
+fn a_purged_stores_key_is_in_no_secret_of_the_cluster_not_even_a_copys() {
+    let sim = Sim::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    let server = serve(
+        &sim,
+        tmp.path(),
+        &["--platform-config", &config, "--backup-tick", "1"],
+    );
+    let data = ["--data-dir", tmp.path().to_str().unwrap()];
+    let api = Api::new(&server, &token(&data, "alice", false));
+    let admin = Api::new(&server, &token(&data, "root", true));
+    let source = api.ready_store("acme");
+    let id = source["id"].as_str().unwrap();
+    let backup = api.taken_backup(id);
+    let key = repository_key(&sim, source["namespace"].as_str().unwrap());
+    let copy = api.create_from("acme-copy", "woocommerce", &backup);
+    assert_eq!(copy.status, 202, "{}", copy.text);
+    let copy = api.wait_settled(copy.body["id"].as_str().unwrap(), Duration::from_secs(60));
+
+    api.delete_store(id);
+    let purged = admin.request(
+        reqwest::Method::DELETE,
+        &format!("/stores/{id}/backups"),
+        None,
+    );
+    assert_eq!(purged.status, 202, "{}", purged.text);
+    let started = Instant::now();
+    while !api.backups(id).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the backups were not purged within 15 s:\n{}",
+            api.timeline(id)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let holders = secrets_holding(&sim, &key);
+    assert!(
+        holders.is_empty(),
+        "the purged store's repository key is still in {holders:?} (the copy {} kept it \
+         after its restore), so its purged backups can still be read",
+        copy["namespace"]
     );
 }

@@ -383,6 +383,8 @@ fn is_step_object(object: &str) -> bool {
         "restore-r",
         "maintenance-",
         "mariadb-ingress-maintenance",
+        // The checkpoint kept off the cluster too: the backup Job, its key and policy.
+        "backup-",
     ]
     .iter()
     .any(|prefix| name.starts_with(prefix))
