@@ -52,17 +52,19 @@ impl ProvisionRunner {
         let Some(active) = store.backups.active else {
             return Ok(());
         };
-        self.take_backup(store, deployed, active.id).await
+        self.take_backup(store, deployed, active.id, None).await
     }
 
     /// Takes backup `id` of `store`, which runs `deployed`: starts it, runs its Job, and
-    /// records its outcome. A backup that fails fails only itself (`Ok`); an error is one
-    /// the job queue retries.
+    /// records its outcome, waiting for the Job up to the backup deadline, or `at_most`
+    /// when that is shorter (a checkpoint backup within its revision's deadline). A backup
+    /// that fails fails only itself (`Ok`); an error is one the job queue retries.
     pub(crate) async fn take_backup(
         &self,
         store: &Store,
         deployed: &Revision,
         id: storeplane_domain::BackupId,
+        at_most: Option<Duration>,
     ) -> Result<(), RunError> {
         let backup = self
             .repo
@@ -97,7 +99,8 @@ impl ProvisionRunner {
             Err(e) => return self.finish(&backup, Err(e.to_string())).await,
         }
         let deadline = Duration::from_secs(self.blueprint.settings().backups.deadline_seconds);
-        let until = tokio::time::Instant::now() + deadline + GRACE;
+        let wait = at_most.map_or(deadline + GRACE, |at_most| at_most.min(deadline + GRACE));
+        let until = tokio::time::Instant::now() + wait;
         let waited = loop {
             let left = until.saturating_duration_since(tokio::time::Instant::now());
             let waited = self

@@ -127,6 +127,23 @@ impl ProvisionRunner {
         revision: Revision,
         reason: String,
     ) -> Result<(), RunError> {
+        if revision.restores_backup.is_some() {
+            // A restore cut short (by its deadline, or a worker that died) may have left
+            // the store in maintenance; whatever comes next starts from the store serving.
+            let desired = self.desired(store.id, &deployed).await?;
+            let pass = format!("r{}", revision.number);
+            let soon = Utc::now() + chrono::Duration::seconds(60);
+            if let Err(stop) = self
+                .end_maintenance(&store, &deployed, &desired, soon, &pass, false)
+                .await
+            {
+                let error = match stop {
+                    Stop::Retry(error) => error.message,
+                    Stop::Failed(reason) => reason,
+                };
+                tracing::warn!(store.id = %store.id, %error, "could not end the maintenance of a failed restore");
+            }
+        }
         let failed = self
             .repo
             .set_revision_status(
@@ -199,7 +216,8 @@ impl ProvisionRunner {
                 .map_err(db_failure)?
                 .filter(|b| b.kind == storeplane_domain::BackupKind::Checkpoint);
             if let Some(backup) = active {
-                self.take_backup(store, deployed, backup.id).await?;
+                self.take_backup(store, deployed, backup.id, Some(left(deadline)))
+                    .await?;
             }
         }
         if let Some(backup) = revision.restores_backup {
@@ -386,8 +404,16 @@ impl ProvisionRunner {
             .map_err(|e| failure(e, false))?;
         drop((secrets, key));
         let desired = self.desired(store.id, deployed).await?;
-        self.maintenance(store, deployed, &desired, deadline, pass)
-            .await?;
+        if let Err(stop) = self
+            .maintenance(store, deployed, &desired, deadline, pass)
+            .await
+        {
+            // Half in maintenance is worse than either: the store's pods come back.
+            let _ = self
+                .end_maintenance(store, deployed, &desired, deadline, pass, true)
+                .await;
+            return Err(stop);
+        }
         let restored = self.run_step(store, &step, deadline, pass).await;
         // Done or failed, the repository's key leaves the namespace (the backup's store's
         // key, for a copy: purging that store's backups must leave nothing that reads
@@ -404,7 +430,7 @@ impl ProvisionRunner {
             .remove(&keys)
             .await
             .map_err(|e| failure(&e, e.is_transient()))?;
-        self.end_maintenance(store, deployed, &desired, deadline, pass)
+        self.end_maintenance(store, deployed, &desired, deadline, pass, true)
             .await?;
         restored?;
         self.step_event(store, format!("backup {short} restored"), detail("done"))
@@ -544,7 +570,9 @@ impl ProvisionRunner {
     }
 
     /// Ends a restore's maintenance: the store's pods back as `desired` has them and
-    /// ready, then the page gone. Idempotent, so a pass that resumes a restore ends it too.
+    /// ready, then the page gone, said on the timeline when `say`. Idempotent, so a pass
+    /// that resumes a restore ends it too, and a failed restore's remediation may call it
+    /// whether the store was in maintenance or not.
     async fn end_maintenance(
         &self,
         store: &Store,
@@ -552,10 +580,13 @@ impl ProvisionRunner {
         desired: &crate::desired::Desired,
         deadline: DateTime<Utc>,
         pass: &str,
+        say: bool,
     ) -> Result<(), Stop> {
         self.apply_objects(store, &Self::app(desired, None), Report::Change, pass)
             .await?;
-        self.wait_until(store, &desired.readiness, deadline).await?;
+        // The page goes even when the store is not ready in time: left up, it would share
+        // the web Service with the store's own pods once they are.
+        let ready = self.wait_until(store, &desired.readiness, deadline).await;
         let (page, _) = self
             .blueprint
             .maintenance_page(store.id, &deployed.spec)
@@ -564,6 +595,10 @@ impl ProvisionRunner {
             .remove(std::slice::from_ref(&page))
             .await
             .map_err(|e| failure(&e, e.is_transient()))?;
+        ready?;
+        if !say {
+            return Ok(());
+        }
         self.step_event(
             store,
             "maintenance over: the store serves its pages again".to_owned(),

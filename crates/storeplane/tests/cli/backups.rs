@@ -2371,3 +2371,52 @@ fn a_purged_stores_key_is_in_no_secret_of_the_cluster_not_even_a_copys() {
         copy["namespace"]
     );
 }
+
+/// A restore whose Job fails: the revision fails and rolls back by itself, and the store
+/// comes out of maintenance serving its own pods, with no maintenance page left beside them
+/// under the web Service.
+#[test]
+fn a_failed_restore_rolls_back_and_leaves_the_store_serving_without_its_maintenance_page() {
+    let sim = Sim::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = platform_config(tmp.path(), "24h");
+    let server = serve(&sim, tmp.path(), &["--platform-config", &config]);
+    let alice = token(
+        &["--data-dir", tmp.path().to_str().unwrap()],
+        "alice",
+        false,
+    );
+    let api = Api::new(&server, &alice);
+    let store = api.ready_store("acme");
+    let id = store["id"].as_str().unwrap();
+    let namespace = store["namespace"].as_str().unwrap();
+    let backup = api.taken_backup(id);
+
+    sim.set_faults(&json!({"failingJobs": [format!("{namespace}/restore-backup-r2")]}));
+    let restore = api.restore(id, &backup);
+    assert_eq!(restore.status, 202, "{}", restore.text);
+    let failed = api.wait_revision(id, 2, "rolled_back", Duration::from_secs(60));
+    lift_faults(&sim);
+    assert!(
+        failed["failure"]
+            .as_str()
+            .is_some_and(|f| f.contains("restore-backup-r2")),
+        "the failure names the restore Job: {failed}"
+    );
+    let store = api.wait_settled(id, Duration::from_secs(30));
+    assert_eq!(store["status"], "ready", "{store}");
+    assert_eq!(replicas(&sim, namespace, "wordpress"), 1);
+    assert!(
+        object(&sim, "deployments", namespace, "maintenance-page").is_none(),
+        "no maintenance page left under the web Service:\n{}",
+        api.timeline(id)
+    );
+    let timeline = api.timeline(id);
+    let on = timeline.matches("the store is in maintenance").count();
+    let off = timeline.matches("maintenance over").count();
+    assert_eq!((on, off), (1, 1), "{timeline}");
+    assert!(
+        !timeline.contains(&format!("backup {} restored", &backup[backup.len() - 8..])),
+        "{timeline}"
+    );
+}
