@@ -2420,3 +2420,135 @@ fn a_failed_restore_rolls_back_and_leaves_the_store_serving_without_its_maintena
         "{timeline}"
     );
 }
+
+/// Platform settings backing up to an S3 bucket of an object store in the cluster.
+fn s3_platform_config(dir: &Path) -> String {
+    let path = dir.join("platform-s3.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "backups:\n  image: {RESTIC}\n  schedule: 24h\n  repository:\n    s3:\n      \
+             endpoint: http://minio.backups.svc:9000\n      bucket: shops\n      \
+             region: eu-west-1\n      namespace: backups\n"
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// The object store's credentials reach the backup Job through a Secret of the store's
+/// namespace only, from the server's environment: no log line, event, row, other object or
+/// process argument holds the secret key. Without credentials, a backup to S3 fails saying
+/// why, and the store stays ready.
+#[test]
+fn the_object_stores_credentials_reach_nothing_but_the_stores_secret() {
+    const ACCESS_KEY: &str = "AKIASTOREPLANETEST01";
+    const SECRET_KEY: &str = "s3-secret-Zq8vN3pLKc2RmT9wXy4BnD7fGh1JkM5s";
+    let sim = Sim::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let config = s3_platform_config(tmp.path());
+    let [kube_flag, kubeconfig] = sim.kubeconfig_args();
+    let data = tmp.path().join("with-credentials");
+    let args = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        kube_flag.as_str(),
+        kubeconfig.as_str(),
+        "--platform-config",
+        config.as_str(),
+        "--log",
+        "debug",
+    ];
+    let server = Server::start_on_cluster_with_env(
+        &args,
+        &[
+            ("STOREPLANE_BACKUP_S3_ACCESS_KEY_ID", ACCESS_KEY),
+            ("STOREPLANE_BACKUP_S3_SECRET_ACCESS_KEY", SECRET_KEY),
+        ],
+    );
+    let alice = token(&["--data-dir", data.to_str().unwrap()], "alice", false);
+    let api = Api::new(&server, &alice);
+    let store = api.ready_store("acme");
+    let id = store["id"].as_str().unwrap();
+    let namespace = store["namespace"].as_str().unwrap();
+
+    hold_backups(&sim);
+    let backup = api.requested_backup(id);
+    let backup_id = backup["id"].as_str().unwrap();
+    let job = wait_for_job(&sim, namespace, backup_id);
+    let restic = job["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "restic")
+        .cloned()
+        .unwrap();
+    let env = restic["env"].as_array().unwrap();
+    let from_secret = |name: &str| {
+        let var = env.iter().find(|v| v["name"] == name).unwrap();
+        assert!(var.get("value").is_none(), "{var}");
+        var["valueFrom"]["secretKeyRef"]["name"].clone()
+    };
+    assert_eq!(from_secret("AWS_ACCESS_KEY_ID"), "backup-repository");
+    assert_eq!(from_secret("AWS_SECRET_ACCESS_KEY"), "backup-repository");
+    assert!(
+        env.iter().any(|v| v["name"] == "RESTIC_REPOSITORY"
+            && v["value"] == format!("s3:http://minio.backups.svc:9000/shops/storeplane/{id}")),
+        "{restic:#}"
+    );
+    let objects = every_object_but_secrets(&sim);
+    let commands = command_lines_of_children();
+    lift_faults(&sim);
+    api.wait_backup(id, backup_id, "succeeded", Duration::from_secs(30));
+    let copied = object(&sim, "secrets", namespace, "backup-repository").unwrap();
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(copied["data"]["secret-access-key"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        copied,
+        SECRET_KEY.as_bytes(),
+        "the store's copy of the credentials, for its Jobs"
+    );
+    let timeline = api.timeline(id);
+    let database = database_bytes(&data);
+    let logs = server.logs.try_iter().collect::<Vec<_>>().join("\n");
+    assert_nowhere(
+        SECRET_KEY,
+        &[
+            ("the backup Job", &job.to_string()),
+            ("the cluster's objects", &objects),
+            ("the timeline", &timeline),
+            ("the metadata store", &database),
+            ("the server's log", &logs),
+            ("a process's arguments", &commands.join("\n")),
+        ],
+    );
+    drop(server);
+
+    // Without the credentials: the backup fails, saying why; the store is fine.
+    let bare = tmp.path().join("without-credentials");
+    let mut args = args;
+    args[1] = bare.to_str().unwrap();
+    let server = Server::start_on_cluster_with_env(&args, &[]);
+    let alice = token(&["--data-dir", bare.to_str().unwrap()], "alice", false);
+    let api = Api::new(&server, &alice);
+    let store = api.ready_store("globex");
+    let id = store["id"].as_str().unwrap();
+    let backup = api.requested_backup(id);
+    let failed = api.wait_backup(
+        id,
+        backup["id"].as_str().unwrap(),
+        "failed",
+        Duration::from_secs(30),
+    );
+    assert!(
+        failed["failure"]
+            .as_str()
+            .is_some_and(|f| f.contains("needs the platform's credentials")),
+        "{failed}"
+    );
+    assert_eq!(
+        api.wait_settled(id, Duration::from_secs(10))["status"],
+        "ready"
+    );
+}

@@ -117,7 +117,14 @@ impl Server {
 
     /// `storeplane serve ARGS`, which must say which cluster.
     pub fn start_on_cluster(args: &[&str]) -> Self {
-        let mut child = storeplane(&[&["serve", "--listen", "127.0.0.1:0"], args].concat())
+        Self::start_on_cluster_with_env(args, &[])
+    }
+
+    /// `storeplane serve ARGS` with `env` set, which must say which cluster.
+    pub fn start_on_cluster_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = storeplane(&[&["serve", "--listen", "127.0.0.1:0"], args].concat());
+        command.envs(env.iter().copied());
+        let mut child = command
             .env("STOREPLANE_LOG", "info")
             .env("STOREPLANE_LOG_FORMAT", "json")
             .stdout(Stdio::piped())
