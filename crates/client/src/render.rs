@@ -143,6 +143,19 @@ pub fn revision_table(revisions: &[RevisionView], now: DateTime<Utc>) -> String 
     table.trim_fmt()
 }
 
+/// What deleting `store` keeps of its backups, for the delete command to say; nothing
+/// when its backups are not kept (or the server does not say).
+pub fn backups_kept(store: &StoreView) -> Option<String> {
+    match store.backup.keep_after_delete_days {
+        0 => None,
+        days => Some(format!(
+            "its backups are kept for {days} day{}: until then `storeplane store create NAME --from-backup ID` restores one as a new store (`storeplane store backups {}` lists them)",
+            if days == 1 { "" } else { "s" },
+            store.name
+        )),
+    }
+}
+
 /// A store's backups as a table, newest first as the API lists them; ages are relative to
 /// `now`.
 pub fn backup_table(backups: &[BackupView], now: DateTime<Utc>) -> String {

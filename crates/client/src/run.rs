@@ -296,16 +296,24 @@ async fn delete<W: Write>(
     printer: &mut Printer<'_, W>,
 ) -> Result<(), CommandError> {
     let target = client.resolve(&args.target.store).await?;
+    let kept = render::backups_kept(&target);
     if !args.wait.wait {
         let store = client.delete_store(target.id).await?;
-        return Ok(printer.store(&store)?);
+        printer.store(&store)?;
+        if let Some(kept) = kept {
+            printer.note(&format!("\n{kept}"))?;
+        }
+        return Ok(());
     }
     let mut updates = client.subscribe(None).await?;
     let mut store = client.delete_store(target.id).await?;
     printer.streamed(&store, &render::store_details(&store))?;
     printer.note("")?;
     wait_for(&mut updates, &mut store, Goal::Deleted, &args.wait, printer).await?;
-    printer.note(&format!("\nstore {} is deleted", store.name))?;
+    match kept {
+        Some(kept) => printer.note(&format!("\nstore {} is deleted; {kept}", store.name))?,
+        None => printer.note(&format!("\nstore {} is deleted", store.name))?,
+    }
     Ok(())
 }
 

@@ -265,7 +265,9 @@ Save these now: storeplane shows a store's credentials only once.
 #[tokio::test]
 async fn delete_wait_prints_the_teardown_until_the_store_is_deleted() {
     let fake = FakeApi::start().await;
-    fake.seed(store("acme"));
+    let mut acme = store("acme");
+    acme.backup.keep_after_delete_days = 30;
+    fake.seed(acme);
     let (out, result) = storeplane(&fake, &["delete", "acme", "--wait"]).await;
 
     result.unwrap();
@@ -273,6 +275,23 @@ async fn delete_wait_prints_the_teardown_until_the_store_is_deleted() {
         out.contains("teardown              namespace deleted"),
         "{out}"
     );
+    assert!(
+        out.ends_with(
+            "\nstore acme is deleted; its backups are kept for 30 days: until then \
+             `storeplane store create NAME --from-backup ID` restores one as a new store \
+             (`storeplane store backups acme` lists them)\n"
+        ),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn delete_says_nothing_of_backups_a_server_does_not_keep() {
+    let fake = FakeApi::start().await;
+    fake.seed(store("acme"));
+    let (out, result) = storeplane(&fake, &["delete", "acme", "--wait"]).await;
+
+    result.unwrap();
     assert!(out.ends_with("\nstore acme is deleted\n"), "{out}");
 }
 
