@@ -85,7 +85,7 @@ fn a_failed_password_reset_says_so_without_the_password() {
 }
 
 #[test]
-fn the_upgrade_migrates_wordpress_then_woocommerce() {
+fn the_upgrade_migrates_wordpress_then_woocommerce_then_flushes_the_caches() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, log) = run_step(Step::Upgrade { revision: 2 }, dir.path(), 0);
     assert!(ok, "{log}");
@@ -93,6 +93,6 @@ fn the_upgrade_migrates_wordpress_then_woocommerce() {
         .lines()
         .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
         .collect();
-    assert_eq!(calls, ["core update-db", "wc update"]);
+    assert_eq!(calls, ["core update-db", "wc update", "cache flush"]);
     assert!(!log.contains(PASSWORD), "{log}");
 }
