@@ -217,14 +217,15 @@ impl OperationView {
     /// What `store`'s revision in flight is doing. A store's first provisioning is no
     /// operation: its status (`pending`, `provisioning`) already says it.
     pub fn of(store: &Store) -> Option<Self> {
-        if let Some(active) = store.backups.active {
-            return Some(Self {
-                kind: OperationKind::Backup,
-                revision: None,
-                description: format!("taking a {} backup", active.kind),
-            });
-        }
         let Some(in_flight) = store.in_flight else {
+            // A backup alone (a checkpoint backup is part of its revision's operation).
+            if let Some(active) = store.backups.active {
+                return Some(Self {
+                    kind: OperationKind::Backup,
+                    revision: None,
+                    description: format!("taking a {} backup", active.kind),
+                });
+            }
             return store.password_reset_pending.then(|| Self {
                 kind: OperationKind::PasswordReset,
                 revision: None,
