@@ -246,8 +246,7 @@ impl Blueprint {
                 crate::backup::backup(&store, &request, checkpoint, &files)?
             }
             Step::Rehome { revision, from } => {
-                let scheme = if self.settings.tls { "https" } else { "http" };
-                let from_url = format!("{scheme}://{}.{}", from.name, self.settings.base_domain);
+                let from_url = self.settings.base_url(&from.name);
                 engine
                     .rehome(&store, revision, &from_url)?
                     .ok_or(BuildError::Step {

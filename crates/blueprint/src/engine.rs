@@ -47,8 +47,7 @@ impl StoreContext<'_> {
 
     /// The storefront's URL.
     pub fn base_url(&self) -> String {
-        let scheme = if self.settings.tls { "https" } else { "http" };
-        format!("{scheme}://{}", self.host())
+        self.settings.base_url(&self.spec.name)
     }
 
     /// The shop's title: the spec's, or the store's name.

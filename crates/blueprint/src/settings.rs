@@ -228,6 +228,12 @@ impl std::ops::Deref for ValidatedSettings {
 }
 
 impl ValidatedSettings {
+    /// The URL a store named `name` is served at: `http(s)://<name>.<base domain>`.
+    pub fn base_url(&self, name: &storeplane_domain::StoreName) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{name}.{}", self.base_domain)
+    }
+
     /// The release catalog stores are built from.
     pub fn catalog(&self) -> &ReleaseCatalog {
         &self.catalog

@@ -36,6 +36,23 @@ impl CredentialsError {
     }
 }
 
+/// The UTF-8 value of `key` in `secret`. `stringData` is write-only on a real server, but
+/// an object written without a round trip (or by a test double) may still carry it.
+fn value_of(secret: &Secret, key: &str) -> Option<String> {
+    secret
+        .data
+        .as_ref()
+        .and_then(|data| data.get(key))
+        .and_then(|bytes| String::from_utf8(bytes.0.clone()).ok())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .cloned()
+        })
+}
+
 impl Applier {
     /// The `(username, password)` kept in the Secret `cref` names in `namespace`, or
     /// `None` when that Secret does not exist yet. One request; read-only.
@@ -56,25 +73,11 @@ impl Applier {
             return Ok(None);
         };
         let value = |key: &str| {
-            // `stringData` is write-only on a real server, but an object written without
-            // a round trip (or by a test double) may still carry it.
-            secret
-                .data
-                .as_ref()
-                .and_then(|data| data.get(key))
-                .and_then(|bytes| String::from_utf8(bytes.0.clone()).ok())
-                .or_else(|| {
-                    secret
-                        .string_data
-                        .as_ref()
-                        .and_then(|d| d.get(key))
-                        .cloned()
-                })
-                .ok_or_else(|| CredentialsError::MissingKey {
-                    namespace: namespace.to_owned(),
-                    secret: cref.secret.to_owned(),
-                    key: key.to_owned(),
-                })
+            value_of(&secret, key).ok_or_else(|| CredentialsError::MissingKey {
+                namespace: namespace.to_owned(),
+                secret: cref.secret.to_owned(),
+                key: key.to_owned(),
+            })
         };
         Ok(Some((value(cref.username_key)?, value(cref.password_key)?)))
     }
@@ -98,12 +101,7 @@ impl Applier {
         let Some(found) = found else {
             return Ok(None);
         };
-        found
-            .data
-            .as_ref()
-            .and_then(|data| data.get(key))
-            .and_then(|bytes| String::from_utf8(bytes.0.clone()).ok())
-            .or_else(|| found.string_data.as_ref().and_then(|d| d.get(key)).cloned())
+        value_of(&found, key)
             .map(Some)
             .ok_or_else(|| CredentialsError::MissingKey {
                 namespace: namespace.to_owned(),

@@ -41,6 +41,26 @@ impl ProvisionRunner {
             .failure
             .clone()
             .unwrap_or_else(|| "it did not become ready".to_owned());
+        // A checkpoint backup the failed revision requested and did not see through (its
+        // deadline passed first, or its worker died) goes with it: left active, it would
+        // refuse the rollback that follows.
+        let active = self
+            .repo
+            .active_backup(store.id)
+            .await
+            .map_err(db_failure)?
+            .filter(|b| b.kind == storeplane_domain::BackupKind::Checkpoint);
+        if let Some(backup) = active {
+            self.repo
+                .finish_backup(
+                    backup.id,
+                    Err(format!("revision {n} failed before it was taken")),
+                    &actor(),
+                    Utc::now(),
+                )
+                .await
+                .map_err(db_failure)?;
+        }
         match decide_remediation(&failed, &deployed, self.revisions.auto_rollback) {
             Remediation::LeaveFailed => {
                 if store.status != StoreStatus::Failed {
